@@ -1,0 +1,89 @@
+"""``create_app(settings, pm=None)``: the one place where the parts are wired together."""
+
+from __future__ import annotations
+
+import logging
+
+import pluggy
+from litestar import Litestar
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar_htmx import HTMXPlugin
+
+from surveyor import __version__
+from surveyor.auth.store import instance_secret
+from surveyor.db import open_database
+from surveyor.db.migrate import migrate
+from surveyor.paths import MIGRATIONS_DIR
+from surveyor.plugins import collect, gather, make_plugin_manager
+from surveyor.services import Services
+from surveyor.settings import Settings
+from surveyor.web.accesslog import access_log_middleware
+from surveyor.web.errors import handle_http_exception, handle_unexpected
+from surveyor.web.static import StaticFiles
+from surveyor.web.templating import make_environment
+
+log = logging.getLogger("surveyor")
+
+
+def migration_sources(pm: pluggy.PluginManager) -> list[tuple[str, object]]:
+    return [("core", MIGRATIONS_DIR), *collect(pm.hook.register_migrations)]
+
+
+def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -> Services:
+    """Everything an app or a command needs, not yet connected."""
+    pm = pm or make_plugin_manager(settings)
+    return Services(
+        settings=settings,
+        db=open_database(
+            settings.database,
+            synchronous=settings.sqlite_synchronous,
+            readers=settings.sqlite_readers,
+            pool_size=settings.pg_pool_size,
+        ),
+        pm=pm,
+        templates=make_environment(settings.templates_dir, collect(pm.hook.register_template_dirs)),
+        static=StaticFiles(),
+    )
+
+
+async def start_services(svc: Services) -> None:
+    """Connect, migrate and load the instance secret (app start-up and CLI commands)."""
+    await svc.db.connect()
+    await migrate(svc.db, migration_sources(svc.pm))  # type: ignore[arg-type]
+    svc.secret = await instance_secret(svc.db)
+
+
+def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) -> Litestar:
+    svc = build_services(settings, pm)
+    handlers = [svc.static.router(), *collect(svc.pm.hook.register_routes)]
+
+    async def on_startup() -> None:
+        await start_services(svc)
+        await gather(svc.pm.hook.startup, services=svc)
+
+    async def on_shutdown() -> None:
+        await gather(svc.pm.hook.shutdown, services=svc)
+        await svc.db.close()
+
+    return Litestar(
+        route_handlers=handlers,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state={"services": svc},  # type: ignore[arg-type]
+        plugins=[HTMXPlugin()],
+        middleware=[access_log_middleware],
+        exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Surveyor API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        response_cache_config=ResponseCacheConfig(),
+        debug=settings.debug,
+        logging_config=None,
+    )

@@ -1,0 +1,1 @@
+"""Staff accounts, sessions, CSRF, API keys and the audit log."""

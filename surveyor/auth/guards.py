@@ -1,0 +1,160 @@
+"""Who is asking: staff sessions (with CSRF) for pages, Bearer API keys for ``/api/v1``.
+
+Guards are attached at controller level: ``guards=[staff("designer")]`` or
+``guards=[api_scope("events:write")]``. A staff guard loads the session, checks the
+role and, on unsafe methods, the CSRF token, before any handler or fragment runs.
+API routes only ever accept a Bearer key, never a session cookie, so a browser
+cannot be tricked into calling them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from surveyor.auth import store
+from surveyor.auth.models import ApiKey, Session, User
+from surveyor.ids import parse_iso, utcnow
+from surveyor.services import services
+
+SESSION_COOKIE = "surveyor_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOUCH_EVERY = timedelta(minutes=10)
+KEY_USED_EVERY = timedelta(minutes=1)
+
+Connection = ASGIConnection[Any, Any, Any, Any]
+
+
+class CSRFError(PermissionDeniedException):
+    """A staff form or htmx request arrived without the session's CSRF token."""
+
+
+def client_ip(connection: Connection) -> str:
+    """The peer's address. ``X-Forwarded-For`` counts only when the peer is a trusted proxy,
+    so a client cannot pick its own address to dodge throttling."""
+    peer = connection.client.host if connection.client else ""
+    trusted = services(connection).settings.trusted_proxy_list
+    if peer in trusted:
+        forwarded = [p.strip() for p in connection.headers.get("x-forwarded-for", "").split(",")]
+        # Walk from the right: the first address not belonging to our proxies is the client.
+        for hop in reversed(forwarded):
+            if hop and hop not in trusted:
+                return hop
+    return peer
+
+
+async def load_session(connection: Connection) -> tuple[Session, User] | None:
+    """Resolve the session cookie once per request; the result sits on ``request.state``."""
+    if "session_loaded" in connection.state:
+        user = connection.state.get("user")
+        return (connection.state["session"], user) if user is not None else None
+    connection.state["session_loaded"] = True
+    connection.state["user"] = None
+    connection.state["session"] = None
+    token = connection.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    svc = services(connection)
+    found = await store.session_user(svc.db, token)
+    if found is None:
+        return None
+    session, user = found
+    connection.state["session"] = session
+    connection.state["user"] = user
+    if user.locale:
+        connection.state["locale"] = user.locale
+    if utcnow() - parse_iso(session.last_seen_at) > TOUCH_EVERY:
+        await store.touch_session(svc.db, session.id_hash, days=svc.settings.session_days)
+    return found
+
+
+async def check_csrf(connection: Connection, session: Session) -> None:
+    sent = connection.headers.get(CSRF_HEADER, "")
+    if not sent:
+        content_type = connection.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await connection.form()  # type: ignore[attr-defined]
+            sent = str(form.get(CSRF_FIELD, ""))
+    if not sent or not secrets.compare_digest(sent.encode(), session.csrf_token.encode()):
+        raise CSRFError(detail="CSRF token missing or wrong: reload the page and try again")
+
+
+def staff(*roles: str):
+    """A guard: a signed-in, enabled user whose role is one of ``roles`` (admins always pass).
+
+    With no roles, any staff user passes.
+    """
+
+    async def guard(connection: Connection, _: BaseRouteHandler) -> None:
+        found = await load_session(connection)
+        if found is None:
+            raise NotAuthorizedException(detail="sign in to continue")
+        session, user = found
+        if roles and not any(user.can(role) for role in roles):
+            raise PermissionDeniedException(detail="your role does not allow this page")
+        if connection.scope.get("method", "GET") not in SAFE_METHODS:
+            await check_csrf(connection, session)
+
+    guard.__name__ = f"staff_{'_'.join(roles) or 'any'}"
+    return guard
+
+
+def current_user(connection: Connection) -> User:
+    """The signed-in user of a guarded handler."""
+    user = connection.state.get("user")
+    if user is None:
+        raise NotAuthorizedException(detail="sign in to continue")
+    return user
+
+
+def bearer_token(connection: Connection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def api_scope(scope: str):
+    """A guard for ``/api/v1``: a valid, unrevoked Bearer key whose scopes include ``scope``."""
+
+    async def guard(connection: Connection, _: BaseRouteHandler) -> None:
+        secret = bearer_token(connection)
+        if secret is None or len(secret) > 200:
+            raise NotAuthorizedException(
+                detail="Authorization: a 'Bearer <api key>' header is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        svc = services(connection)
+        key = await store.api_key_for_secret(svc.db, secret)
+        if key is None or key.revoked_at is not None:
+            raise NotAuthorizedException(
+                detail="Authorization: the API key is unknown or revoked",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if not key.allows(scope):
+            raise PermissionDeniedException(
+                detail=f"Authorization: this API key lacks the {scope!r} scope"
+            )
+        connection.state["api_key"] = key
+        if key.last_used_at is None or utcnow() - parse_iso(key.last_used_at) > KEY_USED_EVERY:
+            # Recorded at most once a minute per key, so a busy integration does not turn
+            # every API call into an extra write.
+            await store.mark_api_key_used(svc.db, key.id)
+
+    guard.__name__ = f"api_scope_{scope}"
+    return guard
+
+
+def current_api_key(connection: Connection) -> ApiKey:
+    key = connection.state.get("api_key")
+    if key is None:
+        raise NotAuthorizedException(detail="Authorization: API key required")
+    return key

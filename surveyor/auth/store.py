@@ -1,0 +1,366 @@
+"""SQL for users, sessions, API keys, one-time links and the audit log."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from surveyor.auth.models import ApiKey, AuditEntry, Session, User
+from surveyor.db import Database, Tx
+from surveyor.ids import iso, new_id, new_token, now_iso, token_hash, utcnow
+
+USER_COLUMNS = "id, email, name, role, disabled, notify_url, locale, created_at, updated_at"
+KEY_COLUMNS = "id, name, prefix, scopes, created_by, created_at, last_used_at, revoked_at"
+KEY_PREFIX = "sv_"
+
+
+def _user(row: dict[str, Any] | None) -> User | None:
+    return None if row is None else msgspec.convert(row, User, strict=False)
+
+
+def _key(row: dict[str, Any] | None) -> ApiKey | None:
+    if row is None:
+        return None
+    return msgspec.convert({**row, "scopes": row["scopes"].split(",")}, ApiKey, strict=False)
+
+
+# -- instance secret -----------------------------------------------------------
+
+
+async def instance_secret(db: Database) -> bytes:
+    """A random secret made on first start and kept in the database (HMAC keys, sampling)."""
+
+    async def get_or_make(tx: Tx) -> str:
+        await tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('instance_secret', ?) ON CONFLICT (key) DO NOTHING",
+            (secrets.token_hex(32),),
+        )
+        return await tx.fetch_val("SELECT value FROM meta WHERE key = 'instance_secret'")
+
+    return bytes.fromhex(await db.write(get_or_make))
+
+
+# -- users ---------------------------------------------------------------------
+
+
+async def create_user(
+    db: Database, *, email: str, role: str, name: str = "", password_hash: str | None = None
+) -> User:
+    now = now_iso()
+    row = {
+        "id": new_id(),
+        "email": email.strip().lower(),
+        "name": name,
+        "role": role,
+        "disabled": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+    async def insert(tx: Tx) -> None:
+        await tx.execute(
+            "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (row["id"], row["email"], name, role, password_hash, now, now),
+        )
+
+    await db.write(insert)
+    return msgspec.convert(row, User)
+
+
+async def get_user(db: Database, user_id: str) -> User | None:
+    return _user(await db.fetch_one(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)))
+
+
+async def get_user_by_email(db: Database, email: str) -> User | None:
+    return _user(
+        await db.fetch_one(
+            f"SELECT {USER_COLUMNS} FROM users WHERE email = ?", (email.strip().lower(),)
+        )
+    )
+
+
+async def password_hash_for(db: Database, email: str) -> tuple[User | None, str | None]:
+    row = await db.fetch_one(
+        f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ?", (email.strip().lower(),)
+    )
+    if row is None:
+        return None, None
+    stored = row.pop("password_hash")
+    return _user(row), stored
+
+
+async def list_users(db: Database) -> list[User]:
+    rows = await db.fetch_all(f"SELECT {USER_COLUMNS} FROM users ORDER BY email")
+    return [msgspec.convert(r, User, strict=False) for r in rows]
+
+
+async def count_admins(db: Database) -> int:
+    return await db.fetch_val("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0")
+
+
+async def update_user(db: Database, user_id: str, **fields: Any) -> None:
+    """Change ``name``, ``role``, ``disabled``, ``notify_url``, ``locale`` or ``password_hash``.
+
+    Disabling a user or changing their password ends all of their sessions.
+    """
+    allowed = {"name", "role", "disabled", "notify_url", "locale", "password_hash"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    if "disabled" in fields:
+        fields["disabled"] = int(bool(fields["disabled"]))
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+
+    async def update(tx: Tx) -> None:
+        await tx.execute(
+            f"UPDATE users SET {assignments}, updated_at = ? WHERE id = ?",
+            (*fields.values(), now_iso(), user_id),
+        )
+        if fields.get("disabled") or "password_hash" in fields:
+            await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    await db.write(update)
+
+
+# -- sessions ------------------------------------------------------------------
+
+
+async def create_session(
+    db: Database, user_id: str, *, days: int, replaces: str | None = None
+) -> tuple[str, Session]:
+    """A new session with a new id: logging in never reuses an id (no fixation)."""
+    token = new_token(32)
+    now = utcnow()
+    session = Session(
+        id_hash=token_hash(token),
+        user_id=user_id,
+        csrf_token=new_token(24),
+        created_at=iso(now),
+        last_seen_at=iso(now),
+        expires_at=iso(now + timedelta(days=days)),
+    )
+
+    async def insert(tx: Tx) -> None:
+        if replaces:
+            await tx.execute("DELETE FROM sessions WHERE id_hash = ?", (token_hash(replaces),))
+        await tx.execute(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            tuple(msgspec.structs.astuple(session)),
+        )
+
+    await db.write(insert)
+    return token, session
+
+
+async def session_user(db: Database, token: str) -> tuple[Session, User] | None:
+    row = await db.fetch_one(
+        "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,"
+        " u.email, u.name, u.role, u.disabled, u.notify_url, u.locale,"
+        " u.created_at AS u_created_at, u.updated_at AS u_updated_at"
+        " FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+        (token_hash(token), now_iso()),
+    )
+    if row is None:
+        return None
+    session = msgspec.convert(row, Session, strict=False)
+    user = msgspec.convert(
+        {
+            "id": row["user_id"],
+            "email": row["email"],
+            "name": row["name"],
+            "role": row["role"],
+            "disabled": row["disabled"],
+            "notify_url": row["notify_url"],
+            "locale": row["locale"],
+            "created_at": row["u_created_at"],
+            "updated_at": row["u_updated_at"],
+        },
+        User,
+        strict=False,
+    )
+    return session, user
+
+
+async def touch_session(db: Database, id_hash: str, *, days: int) -> None:
+    now = utcnow()
+
+    async def touch(tx: Tx) -> None:
+        await tx.execute(
+            "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?",
+            (iso(now), iso(now + timedelta(days=days)), id_hash),
+        )
+
+    await db.write(touch)
+
+
+async def delete_session(db: Database, token: str) -> None:
+    await db.write(
+        lambda tx: tx.execute("DELETE FROM sessions WHERE id_hash = ?", (token_hash(token),))
+    )
+
+
+async def count_sessions(db: Database, user_id: str) -> int:
+    return await db.fetch_val("SELECT count(*) FROM sessions WHERE user_id = ?", (user_id,))
+
+
+# -- one-time links (first-run setup) ----------------------------------------
+
+
+async def create_setup_token(db: Database, *, hours: int = 24) -> str:
+    """A one-time link that lets the operator create the first admin (no default password)."""
+    token = new_token(24)
+    now = utcnow()
+
+    async def store(tx: Tx) -> None:
+        await tx.execute("DELETE FROM meta WHERE key = 'setup_token'")
+        await tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('setup_token', ?)",
+            (f"{token_hash(token)}|{iso(now + timedelta(hours=hours))}",),
+        )
+
+    await db.write(store)
+    return token
+
+
+async def check_setup_token(db: Database, token: str) -> bool:
+    value = await db.fetch_val("SELECT value FROM meta WHERE key = 'setup_token'")
+    if not value:
+        return False
+    stored, _, expires = value.partition("|")
+    return secrets.compare_digest(stored, token_hash(token)) and expires > now_iso()
+
+
+async def consume_setup_token(tx: Tx) -> None:
+    await tx.execute("DELETE FROM meta WHERE key = 'setup_token'")
+
+
+# -- API keys ------------------------------------------------------------------
+
+
+async def create_api_key(
+    db: Database, *, name: str, scopes: list[str], created_by: str | None
+) -> tuple[str, ApiKey]:
+    """Returns the secret (shown once, never stored) and the key's record."""
+    prefix = KEY_PREFIX + secrets.token_hex(4)
+    secret = f"{prefix}_{new_token(32)}"
+    key = ApiKey(
+        id=new_id(),
+        name=name,
+        prefix=prefix,
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+        created_at=now_iso(),
+        last_used_at=None,
+        revoked_at=None,
+    )
+
+    async def insert(tx: Tx) -> None:
+        await tx.execute(
+            "INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                key.id,
+                name,
+                prefix,
+                token_hash(secret),
+                ",".join(key.scopes),
+                created_by,
+                key.created_at,
+            ),
+        )
+
+    await db.write(insert)
+    return secret, key
+
+
+async def api_key_for_secret(db: Database, secret: str) -> ApiKey | None:
+    return _key(
+        await db.fetch_one(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?", (token_hash(secret),)
+        )
+    )
+
+
+async def list_api_keys(db: Database) -> list[ApiKey]:
+    rows = await db.fetch_all(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC")
+    return [k for k in map(_key, rows) if k is not None]
+
+
+async def get_api_key(db: Database, key_id: str) -> ApiKey | None:
+    return _key(await db.fetch_one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)))
+
+
+async def revoke_api_key(db: Database, key_id: str) -> bool:
+    async def revoke(tx: Tx) -> int:
+        return await tx.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (now_iso(), key_id),
+        )
+
+    return bool(await db.write(revoke))
+
+
+async def mark_api_key_used(db: Database, key_id: str) -> None:
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now_iso(), key_id)
+        )
+    )
+
+
+# -- audit log -----------------------------------------------------------------
+
+
+async def audit(
+    target: Database | Tx,
+    action: str,
+    *,
+    actor: User | None = None,
+    actor_label: str = "",
+    target_type: str = "",
+    target_id: str = "",
+    detail: dict[str, Any] | None = None,
+    ip: str = "",
+) -> None:
+    """Record who did what to which record. Pass a ``Tx`` to record it in that transaction."""
+    params = (
+        new_id(),
+        now_iso(),
+        actor.id if actor else None,
+        actor.email if actor else actor_label,
+        action,
+        target_type,
+        target_id,
+        msgspec.json.encode(detail or {}).decode(),
+        ip,
+    )
+    sql = (
+        "INSERT INTO audit_log (id, at, actor_id, actor, action, target_type, target_id, detail, ip)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    if hasattr(target, "write"):
+        await target.write(lambda tx: tx.execute(sql, params))  # type: ignore[union-attr]
+    else:
+        await target.execute(sql, params)  # type: ignore[union-attr]
+
+
+async def recent_audit(db: Database, limit: int = 100) -> list[AuditEntry]:
+    rows = await db.fetch_all(
+        "SELECT id, at, actor_id, actor, action, target_type, target_id, detail, ip"
+        " FROM audit_log ORDER BY at DESC LIMIT ?",
+        (limit,),
+    )
+    return [msgspec.convert(r, AuditEntry, strict=False) for r in rows]
+
+
+async def failed_logins_since(db: Database, email: str, since: str) -> int:
+    return await db.fetch_val(
+        "SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND target_id = ? AND at > ?",
+        (email.strip().lower(), since),
+    )

@@ -1,0 +1,299 @@
+"""The ``surveyor`` command. Every sub-command honours ``--config`` and ``SURVEYOR_*``,
+exits non-zero with a one-line reason on bad input, and has ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from surveyor import __version__
+from surveyor.auth.models import MAX_PASSWORD, MIN_PASSWORD, ROLES, SCOPES, Email
+from surveyor.settings import Settings, SettingsError, load_settings
+
+
+class CommandError(Exception):
+    """Bad input to a command: printed as one line, exit status 2."""
+
+
+def _services(settings: Settings) -> Any:
+    from surveyor.app import build_services
+
+    return build_services(settings)
+
+
+async def _with_services(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from surveyor.app import start_services
+
+    svc = _services(settings)
+    await start_services(svc)
+    try:
+        return await work(svc)
+    finally:
+        await svc.db.close()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.app import migration_sources
+    from surveyor.db.migrate import migrate
+
+    async def run() -> list[str]:
+        svc = _services(settings)
+        await svc.db.connect()
+        try:
+            return await migrate(svc.db, migration_sources(svc.pm))  # type: ignore[arg-type]
+        finally:
+            await svc.db.close()
+
+    applied = asyncio.run(run())
+    print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m}" for m in applied))
+
+
+def _read_password() -> str:
+    password = os.environ.get("SURVEYOR_NEW_PASSWORD")
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Repeat: ") != password:
+                raise CommandError("password: the two entries differ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise CommandError(f"password: must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    return password
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.auth import store
+    from surveyor.auth.passwords import hash_password
+
+    try:
+        email = msgspec.convert(args.email, Email)
+    except msgspec.ValidationError:
+        raise CommandError(f"--email: {args.email!r} is not an email address") from None
+    password = _read_password()
+
+    async def work(svc: Any) -> Any:
+        if await store.get_user_by_email(svc.db, email):
+            raise CommandError(f"--email: a user {email} already exists")
+        user = await store.create_user(
+            svc.db,
+            email=email,
+            role=args.role,
+            name=args.name or "",
+            password_hash=await hash_password(password),
+        )
+        await store.audit(
+            svc.db,
+            "user.created",
+            actor_label="cli",
+            target_type="user",
+            target_id=user.id,
+            detail={"role": args.role},
+        )
+        return user
+
+    user = asyncio.run(_with_services(settings, work))
+    print(f"created {user.role} {user.email} ({user.id})")
+
+
+def cmd_apikeys_create(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.auth import store
+
+    name = args.name.strip()
+    if not name or len(name) > 100 or any(ord(c) < 32 for c in name):
+        raise CommandError("--name: 1 to 100 printable characters")
+
+    async def work(svc: Any) -> str:
+        secret, key = await store.create_api_key(
+            svc.db, name=name, scopes=args.scope, created_by=None
+        )
+        await store.audit(
+            svc.db,
+            "apikey.created",
+            actor_label="cli",
+            target_type="api_key",
+            target_id=key.id,
+            detail={"scopes": key.scopes, "name": name},
+        )
+        return secret
+
+    secret = asyncio.run(_with_services(settings, work))
+    print(
+        f"API key {name!r} with scope(s) {', '.join(sorted(set(args.scope)))}; it is shown only once:",
+        file=sys.stderr,
+    )
+    print(secret)
+
+
+def cmd_apikeys_list(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.auth import store
+
+    keys = asyncio.run(_with_services(settings, lambda svc: store.list_api_keys(svc.db)))
+    for key in keys:
+        state = (
+            f"revoked {key.revoked_at}"
+            if key.revoked_at
+            else f"last used {key.last_used_at or 'never'}"
+        )
+        print(f"{key.id}  {key.prefix}…  {','.join(key.scopes):<20} {key.name}  ({state})")
+
+
+def cmd_apikeys_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.auth import store
+
+    async def work(svc: Any) -> bool:
+        done = await store.revoke_api_key(svc.db, args.id)
+        if done:
+            await store.audit(
+                svc.db,
+                "apikey.revoked",
+                actor_label="cli",
+                target_type="api_key",
+                target_id=args.id,
+            )
+        return done
+
+    if not asyncio.run(_with_services(settings, work)):
+        raise CommandError(f"id: no active API key {args.id}")
+    print(f"revoked {args.id}")
+
+
+def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.plugins import describe, make_plugin_manager
+
+    rows = describe(make_plugin_manager(settings))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        kind = "core" if row["core"] else "plugin"
+        print(f"{row['name']} ({kind}): {', '.join(row['hooks']) or '-'}")
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.db.sqlite import SQLiteDatabase
+
+    if settings.is_postgres:
+        raise CommandError("database: backup copies SQLite files; use pg_dump for PostgreSQL")
+    if not os.path.exists(settings.database):
+        raise CommandError(f"database: {settings.database} does not exist")
+    if os.path.exists(args.path):
+        raise CommandError(f"path: {args.path} already exists")
+    asyncio.run(SQLiteDatabase(settings.database).backup(args.path))
+    print(f"backed up {settings.database} to {args.path}")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.demo import seed_demo
+
+    asyncio.run(_with_services(settings, lambda svc: seed_demo(svc, out=print)))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.serve import serve
+
+    serve(
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        worker=not args.no_worker,
+        server=args.server,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="surveyor", description="Customer feedback that closes the loop."
+    )
+    parser.add_argument("--version", action="version", version=f"surveyor {__version__}")
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML settings file (same keys as SURVEYOR_*)"
+    )
+    parser.add_argument("--plugins-dir", metavar="DIR", help="load single-file plugins from DIR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web server (and the delivery worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (SQLite: keep 1)")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not run the delivery worker in-process"
+    )
+    serve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+
+    users = sub.add_parser("users", help="staff users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser(
+        "create", help="create a user; the password comes from stdin or SURVEYOR_NEW_PASSWORD"
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--name", default="")
+    create.set_defaults(func=cmd_users_create)
+
+    keys = sub.add_parser("apikeys", help="API keys").add_subparsers(
+        dest="apikeys_command", required=True
+    )
+    key_create = keys.add_parser("create", help="create a key and print its secret once")
+    key_create.add_argument("--name", required=True)
+    key_create.add_argument("--scope", required=True, action="append", choices=SCOPES)
+    key_create.set_defaults(func=cmd_apikeys_create)
+    keys.add_parser("list", help="list keys (never their secrets)").set_defaults(
+        func=cmd_apikeys_list
+    )
+    revoke = keys.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=cmd_apikeys_revoke)
+
+    plugins = sub.add_parser("plugins", help="list plugins and the hooks they implement")
+    plugins.add_argument("--json", action="store_true")
+    plugins.set_defaults(func=cmd_plugins)
+
+    sub.add_parser("demo", help="seed demo data").set_defaults(func=cmd_demo)
+
+    backup = sub.add_parser("backup", help="consistent copy of the live SQLite database")
+    backup.add_argument("path")
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.config:
+        os.environ["SURVEYOR_CONFIG"] = args.config
+    if args.plugins_dir:
+        os.environ["SURVEYOR_PLUGINS_DIR"] = args.plugins_dir
+    try:
+        settings = load_settings()
+        args.func(settings, args)
+    except (SettingsError, CommandError) as exc:
+        print(f"surveyor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line for operators; the traceback helps nobody at a prompt
+        from surveyor.plugins import PluginError
+
+        if isinstance(exc, PluginError | OSError):
+            print(f"surveyor: {exc}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

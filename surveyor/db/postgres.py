@@ -1,0 +1,130 @@
+"""PostgreSQL backend (asyncpg): the same store code, for several app and worker processes.
+
+Store SQL is written with ``?`` placeholders; they become ``$1, $2…`` here. Each
+``write`` unit is its own transaction on a pooled connection: PostgreSQL has no
+single-writer limit, so there is nothing to batch.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import asyncpg
+
+from surveyor.db.database import Params, Row, Tx
+
+T = TypeVar("T")
+
+
+@functools.lru_cache(maxsize=2048)
+def to_dollar_params(sql: str) -> str:
+    """Turn ``?`` placeholders into ``$n``, leaving quoted text and comments alone."""
+    out: list[str] = []
+    n = 0
+    i = 0
+    quote: str | None = None
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = len(sql) if end == -1 else end
+            out.append(sql[i:end])
+            i = end
+            continue
+        elif ch == "?":
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class _PgTx:
+    backend = "postgresql"
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        status = await self._conn.execute(to_dollar_params(sql), *params)
+        # "INSERT 0 3", "UPDATE 2", "DELETE 0": the last word is the row count.
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(to_dollar_params(sql), list(rows))
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        record = await self._conn.fetchrow(to_dollar_params(sql), *params)
+        return None if record is None else dict(record)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(r) for r in await self._conn.fetch(to_dollar_params(sql), *params)]
+
+    async def fetch_val(self, sql: str, params: Params = ()) -> Any:
+        return await self._conn.fetchval(to_dollar_params(sql), *params)
+
+    async def execute_script(self, script: str) -> None:
+        # Without parameters asyncpg sends the simple protocol: many statements at once.
+        await self._conn.execute(script)
+
+
+class PostgresDatabase:
+    backend = "postgresql"
+
+    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
+        self.dsn = dsn
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def connect(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=1, max_size=self.pool_size, command_timeout=60
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("database is not connected")
+        return self._pool
+
+    async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await unit(_PgTx(conn))
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(r) for r in await self.pool.fetch(to_dollar_params(sql), *params)]
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        record = await self.pool.fetchrow(to_dollar_params(sql), *params)
+        return None if record is None else dict(record)
+
+    async def fetch_val(self, sql: str, params: Params = ()) -> Any:
+        return await self.pool.fetchval(to_dollar_params(sql), *params)
+
+    async def stream(
+        self, sql: str, params: Params = (), size: int = 1000
+    ) -> AsyncIterator[list[Row]]:
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            cursor = await conn.cursor(to_dollar_params(sql), *params)
+            while batch := await cursor.fetch(size):
+                yield [dict(r) for r in batch]
+
+    async def lock_for_migrations(self, tx: Tx) -> None:
+        # Two processes starting at once must not both apply the same migration.
+        await tx.execute("SELECT pg_advisory_xact_lock(727274)")

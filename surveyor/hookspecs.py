@@ -1,0 +1,92 @@
+"""Every hook a Surveyor plugin can implement.
+
+This file is the contract for plugin authors; ``docs/plugin_hooks.md`` documents each
+hook with its exact signature, and a test keeps the two in step. Implement a hook
+with ``from surveyor import hookimpl``. A hook may return a value, a callable or an
+awaitable: the core awaits every result in one helper (``surveyor.plugins.gather``).
+A plugin that raises is logged and skipped; the other plugins still run.
+
+Registration hooks take a ``register`` callback and are called once, at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("surveyor")
+
+# ---------------------------------------------------------------------------
+# Start-up: what a plugin brings (called once, when the app is created)
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_migrations(register: Any) -> None:
+    """Add a folder of numbered SQL migrations: ``register(namespace, folder)``.
+
+    ``namespace`` is usually the plugin's name; ``folder`` holds ``NNNN_name.sql`` files
+    (with optional ``sqlite/`` and ``postgresql/`` variants). They are applied by
+    ``surveyor migrate`` and at start-up, after the core's, in registration order.
+    """
+
+
+@hookspec
+def register_routes(register: Any) -> None:
+    """Add HTTP handlers or routers: ``register(handler_or_router)``.
+
+    Handlers are Litestar route handlers, controllers or routers. Guard staff pages
+    with ``surveyor.auth.guards`` so they honour logins, roles and CSRF.
+    """
+
+
+@hookspec
+def register_template_dirs(register: Any) -> None:
+    """Add a folder of Jinja templates: ``register(folder: Path)``.
+
+    Plugin folders are searched after the operator's ``SURVEYOR_TEMPLATES_DIR`` and
+    before the built-in templates, so a plugin may override a page; the built-in one
+    stays reachable as ``default:<name>``.
+    """
+
+
+@hookspec
+def register_channels(register: Any) -> None:
+    """Add delivery channels: ``register(channel)`` with a :class:`surveyor.Channel`."""
+
+
+@hookspec
+def startup(services: Any) -> None:
+    """Called (and awaited) once the database is connected and migrated, before the
+    first request. Start background tasks here; ``services`` is the app's
+    :class:`surveyor.services.Services`."""
+
+
+@hookspec
+def shutdown(services: Any) -> None:
+    """Called (and awaited) when the app stops, before the database closes. Finish or
+    release in-flight work here."""
+
+
+# ---------------------------------------------------------------------------
+# Rendering: called for every page
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
+    """Variables to add to a page's context. May return a dict or an awaitable of one.
+
+    ``template`` is the name of the template being rendered. Keys already set by the
+    page win over the plugin's.
+    """
+
+
+@hookspec
+def menu_links(user: Any) -> list[dict[str, str]] | None:
+    """Extra navigation links for a signed-in ``user``: ``[{"href": ..., "label": ...}]``."""
+
+
+__all__ = ["Path", "hookspec"]

@@ -1,0 +1,174 @@
+"""How plugins are found, and the one helper that calls them.
+
+Three sources, one manager: the core's own domains and the built-in channel plugins
+by import, installed packages through the ``surveyor`` entry-point group, and single
+``.py`` files from ``--plugins-dir``. ``SURVEYOR_PLUGINS`` (an allow-list of names)
+restricts everything but the core.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import logging
+import sys
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pluggy
+
+from surveyor import hookspecs
+from surveyor.settings import Settings
+
+log = logging.getLogger("surveyor.plugins")
+T = TypeVar("T")
+
+# The core's domains are plugins of the core: always loaded, never allow-listed away.
+CORE_PLUGINS: tuple[str, ...] = (
+    "surveyor.core_plugin",
+    "surveyor.auth.plugin",
+)
+# Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
+BUILTIN_PLUGINS: tuple[str, ...] = ()
+ENTRY_POINT_GROUP = "surveyor"
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded; the message names it."""
+
+
+def make_plugin_manager(
+    settings: Settings, *, extra: tuple[object, ...] = ()
+) -> pluggy.PluginManager:
+    """A fresh manager for one app: never a global, so every test gets its own."""
+    pm = pluggy.PluginManager("surveyor")
+    pm.add_hookspecs(hookspecs)
+    allowed = settings.plugin_allow_list
+    for name in CORE_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    for name in BUILTIN_PLUGINS:
+        if allowed is None or name in allowed:
+            pm.register(importlib.import_module(name), name=name)
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and entry_point.name not in allowed:
+            continue
+        if pm.has_plugin(entry_point.name):
+            continue
+        try:
+            pm.register(entry_point.load(), name=entry_point.name)
+        except Exception as exc:
+            raise PluginError(f"plugin {entry_point.name}: cannot load: {exc}") from exc
+    if settings.plugins_dir:
+        for module in load_plugins_dir(Path(settings.plugins_dir)):
+            name = module.__name__.rsplit(".", 1)[-1]
+            if allowed is None or name in allowed:
+                pm.register(module, name=name)
+    for plugin in extra:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc)) from exc
+    return pm
+
+
+def load_plugins_dir(folder: Path) -> list[Any]:
+    if not folder.is_dir():
+        raise PluginError(f"plugins_dir {folder}: not a folder")
+    modules = []
+    for path in sorted(folder.glob("*.py")):
+        module_name = f"surveyor_plugins_dir.{path.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise PluginError(f"plugin {path}: cannot be imported")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise PluginError(f"plugin {path}: {exc}") from exc
+        modules.append(module)
+    return modules
+
+
+async def await_me_maybe(value: Any) -> Any:
+    """A hook may return a value, a callable or an awaitable; this makes it a value."""
+    if callable(value):
+        value = value()
+    if inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+def _impls_in_call_order(hook: pluggy.HookCaller) -> list[pluggy.HookImpl]:
+    # pluggy calls the last registered (and tryfirst) implementations first.
+    return [
+        impl for impl in reversed(hook.get_hookimpls()) if not impl.hookwrapper and not impl.wrapper
+    ]
+
+
+def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+    return impl.function(*(kwargs[name] for name in impl.argnames))
+
+
+async def gather(hook: pluggy.HookCaller, **kwargs: Any) -> list[Any]:
+    """Call every implementation, await each result, skip (and log) the ones that raise.
+
+    Returns the non-None results in pluggy's call order.
+    """
+    results = []
+    for impl in _impls_in_call_order(hook):
+        try:
+            value = await await_me_maybe(_call(impl, kwargs))
+        except Exception:
+            log.exception("plugin %s failed in hook %s", impl.plugin_name, hook.name)
+            continue
+        if value is not None:
+            results.append(value)
+    return results
+
+
+async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:
+    """The first non-None result (for ``firstresult`` hooks), with the same isolation."""
+    for impl in _impls_in_call_order(hook):
+        try:
+            value = await await_me_maybe(_call(impl, kwargs))
+        except Exception:
+            log.exception("plugin %s failed in hook %s", impl.plugin_name, hook.name)
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def collect(hook: pluggy.HookCaller, **kwargs: Any) -> list[Any]:
+    """Run a registration hook, which takes a ``register`` callback, at start-up.
+
+    Returns everything registered. A failing plugin stops the start: a half-registered
+    plugin would be worse than none.
+    """
+    registered: list[Any] = []
+
+    def register(*args: Any) -> None:
+        registered.append(args[0] if len(args) == 1 else args)
+
+    for impl in _impls_in_call_order(hook):
+        try:
+            _call(impl, {**kwargs, "register": register})
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name} failed in {hook.name}: {exc}") from exc
+    return registered
+
+
+def describe(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
+    """Plugins and the hooks each implements, for ``surveyor plugins`` and /-/plugins.json."""
+    rows = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+        version = getattr(plugin, "__version__", None)
+        rows.append(
+            {"name": name, "hooks": hooks, "version": version, "core": name in CORE_PLUGINS}
+        )
+    return rows
