@@ -1,0 +1,1 @@
+"""Journey checkpoints, the contact policy and the trigger API (``POST /api/v1/events``)."""
