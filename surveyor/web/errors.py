@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response
@@ -19,6 +20,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Receive, Scope, Send
 
 from surveyor.web.templating import render
 
@@ -27,6 +29,35 @@ JSON_PATHS = ("/api/", "/healthz", "/-/")
 _AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 _UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+
+
+class DeferredResponse(Response[Any]):
+    """A response whose body is made when it is sent.
+
+    Litestar calls exception handlers synchronously, but error pages go through the
+    async ``render`` (it awaits plugin hooks); so a handler returns this, and the page
+    is rendered inside the ASGI call. If rendering fails, a plain-text page is sent.
+    """
+
+    def __init__(self, make: Callable[[], Awaitable[Response[Any]]], status_code: int) -> None:
+        super().__init__(content=None, status_code=status_code)
+        self._make = make
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> Any:
+        make, status = self._make, self.status_code
+
+        async def send_rendered(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                response = await make()
+            except Exception:
+                log.exception("error page failed to render")
+                response = Response(
+                    f"Error {status}", status_code=status, media_type=MediaType.TEXT
+                )
+            asgi = response.to_asgi_response(app, request, **kwargs)
+            await asgi(scope=scope, receive=receive, send=send)
+
+        return send_rendered
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -55,7 +86,10 @@ def field_errors(exc: ValidationException) -> list[dict[str, str]]:
                     if field and field != named.group("name")
                     else named.group("name")
                 )
-        errors.append({"field": field or item.get("source", "body"), "message": message})
+        if item.get("source") == "body" and (field == "data" or field.startswith("data.")):
+            # Litestar names the handler's ``data`` argument; the client only knows its body.
+            field = field[5:]
+        errors.append({"field": field or "body", "message": message})
     return errors
 
 
@@ -71,9 +105,7 @@ def problem(
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-async def handle_http_exception(
-    request: Request[Any, Any, Any], exc: HTTPException
-) -> Response[Any]:
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     detail = exc.detail if isinstance(exc.detail, str) else "request failed"
     errors = field_errors(exc) if isinstance(exc, ValidationException) else None
@@ -89,32 +121,73 @@ async def handle_http_exception(
         if getattr(request, "htmx", None):
             return Response("", status_code=204, headers={"HX-Redirect": location})
         return Redirect(location, status_code=303)
-    return await render(
-        request,
-        [f"errors/{status}.html", "errors/default.html"],
-        {"status_code": status, "detail": detail, "errors": errors or []},
-        fragment="errors/_error.html",
-        status_code=status,
-        headers=exc.headers,
+    return DeferredResponse(
+        lambda: render(
+            request,
+            [f"errors/{status}.html", "errors/default.html"],
+            {"status_code": status, "detail": detail, "errors": errors or []},
+            fragment="errors/_error.html",
+            status_code=status,
+            headers=exc.headers,
+        ),
+        status,
     )
 
 
-async def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def nested_field(body: bytes, limit: int = 64) -> str:
+    """The top-level field under which ``body`` (JSON) nests deeper than ``limit``.
+
+    Only used after the decoder gave up with ``RecursionError``, so the client hears which
+    field is at fault; ``body`` when the document itself is the deep array.
+    """
+    depth, in_string, escaped, start = 0, False, False, 0
+    last_string, top_key = b"", b""
+    for index, byte in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string, last_string = False, body[start:index]
+            continue
+        if byte == 0x22:
+            in_string, start = True, index + 1
+        elif byte == 0x3A and depth == 1:  # ':' after a top-level key
+            top_key = last_string
+        elif byte in (0x5B, 0x7B):  # '[' '{'
+            depth += 1
+            if depth > limit:
+                return top_key.decode("utf-8", "replace")[:100] or "body"
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return "body"
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, RecursionError) and wants_json(request):
+        # The JSON decoder recurses per nesting level: a hostile body of 10,000 nested
+        # arrays is the client's error, not ours.
+        async def too_deep() -> Response[Any]:
+            field = nested_field(await request.body())
+            message = "JSON nested too deeply"
+            return problem(400, f"{field}: {message}", [{"field": field, "message": message}])
+
+        return DeferredResponse(too_deep, 400)
     log.exception("unhandled error on %s %s", request.method, _safe_path(request))
     status = HTTP_500_INTERNAL_SERVER_ERROR
     if wants_json(request):
         return problem(status, "internal server error")
-    try:
-        return await render(
+    return DeferredResponse(
+        lambda: render(
             request,
             ["errors/500.html", "errors/default.html"],
             {"status_code": status, "detail": "Something went wrong on our side.", "errors": []},
             fragment="errors/_error.html",
             status_code=status,
-        )
-    except Exception:
-        log.exception("error page failed to render")
-        return Response("Internal server error", status_code=status, media_type=MediaType.TEXT)
+        ),
+        status,
+    )
 
 
 def _quote(value: str) -> str:
