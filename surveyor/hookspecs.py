@@ -58,6 +58,15 @@ def register_channels(register: Any) -> None:
 
 
 @hookspec
+def register_question_kinds(register: Any) -> None:
+    """Add survey question kinds: ``register(kind)`` with a
+    :class:`surveyor.surveys.kinds.QuestionKind` (its answer check, definition check,
+    the metric it feeds and its respondent template). Called once per app, when the
+    registry is first needed; a name already registered is an error.
+    """
+
+
+@hookspec
 def startup(services: Any) -> None:
     """Called (and awaited) once the database is connected and migrated, before the
     first request. Start background tasks here; ``services`` is the app's
@@ -87,6 +96,26 @@ def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
 @hookspec
 def menu_links(user: Any) -> list[dict[str, str]] | None:
     """Extra navigation links for a signed-in ``user``: ``[{"href": ..., "label": ...}]``."""
+
+
+# ---------------------------------------------------------------------------
+# Domain events: awaited after the change is committed
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def response_completed(response: Any, answers: dict[str, Any], version: Any, services: Any) -> None:
+    """A respondent finished a survey. Called by the respondent pages (``surveyor.respond``)
+    right after the completing transaction committed, once per response.
+
+    ``response`` is a :class:`surveyor.respond.models.Response` (status ``complete``, key
+    scores filled), ``answers`` maps question id to value, ``version`` is the
+    :class:`surveyor.surveys.models.SurveyVersion` answered, ``services`` the app's
+    :class:`surveyor.services.Services`. The return value is ignored. A plugin that
+    raises is logged and skipped: the response is already stored and stays stored.
+    Work that must be atomic with the completion belongs in
+    ``services.registries["on_response_complete_tx"]`` instead.
+    """
 
 
 __all__ = ["Path", "hookspec"]

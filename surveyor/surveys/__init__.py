@@ -1,0 +1,1 @@
+"""Surveys: definitions, versions, templates and the designer."""
