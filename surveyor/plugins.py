@@ -61,12 +61,13 @@ def make_plugin_manager(
         except Exception as exc:
             raise PluginError(f"plugin {entry_point.name}: cannot load: {exc}") from exc
     if settings.plugins_dir:
-        for module in load_plugins_dir(Path(settings.plugins_dir)):
+        for module in load_plugins_dir(Path(settings.plugins_dir), allowed):
             name = module.__name__.rsplit(".", 1)[-1]
-            if allowed is None or name in allowed:
-                pm.register(module, name=name)
+            if pm.has_plugin(name):
+                raise PluginError(f"plugin {name}: a plugin of that name is already loaded")
+            pm.register(module, name=name)
     for plugin in extra:
-        pm.register(plugin)
+        pm.register(plugin, name=_plugin_name(pm, plugin))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -74,11 +75,25 @@ def make_plugin_manager(
     return pm
 
 
-def load_plugins_dir(folder: Path) -> list[Any]:
+def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:
+    # A module keeps its name; an instance is named by its class (pluggy would use its id()).
+    name = getattr(plugin, "__name__", None)
+    if not isinstance(name, str):
+        name = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+    return name if not pm.has_plugin(name) else f"{name}#{id(plugin)}"
+
+
+def load_plugins_dir(folder: Path, allowed: frozenset[str] | None = None) -> list[Any]:
+    """Import every ``*.py`` file of ``folder`` (named by its stem) that the allow-list permits.
+
+    A file left out by the allow-list is not even imported: its code never runs.
+    """
     if not folder.is_dir():
         raise PluginError(f"plugins_dir {folder}: not a folder")
     modules = []
     for path in sorted(folder.glob("*.py")):
+        if allowed is not None and path.stem not in allowed:
+            continue
         module_name = f"surveyor_plugins_dir.{path.stem}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
