@@ -11,7 +11,7 @@ CREATE TABLE surveys (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX ix_surveys_updated ON surveys (updated_at, id);
+CREATE INDEX ix_surveys_created ON surveys (created_at, id);
 
 CREATE TABLE survey_versions (
     id TEXT PRIMARY KEY,

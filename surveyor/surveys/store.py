@@ -59,19 +59,24 @@ async def get_survey(db: Database, survey_id: str) -> Survey | None:
 async def list_surveys(
     db: Database, *, limit: int = 50, cursor: str | None = None, include_archived: bool = True
 ) -> tuple[list[Survey], str | None]:
-    """Newest first; ``cursor`` is the id of the last survey of the previous page."""
+    """Newest first. ``cursor`` is opaque to callers: ``created_at|id`` of the last survey
+    of the previous page (ids made in the same millisecond do not sort by time)."""
     where, params = [], []
     if cursor:
-        where.append("id < ?")
-        params.append(cursor)
+        created, _, last_id = cursor.partition("|")
+        where.append("(created_at < ? OR (created_at = ? AND id < ?))")
+        params.extend([created, created, last_id])
     if not include_archived:
         where.append("status <> 'archived'")
     sql = f"SELECT {SURVEY_COLUMNS} FROM surveys"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    rows = await db.fetch_all(sql + " ORDER BY id DESC LIMIT ?", (*params, limit + 1))
+    rows = await db.fetch_all(
+        sql + " ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit + 1)
+    )
     surveys = [s for s in map(_survey, rows[:limit]) if s is not None]
-    next_cursor = surveys[-1].id if len(rows) > limit and surveys else None
+    last = surveys[-1] if surveys else None
+    next_cursor = f"{last.created_at}|{last.id}" if len(rows) > limit and last else None
     return surveys, next_cursor
 
 
