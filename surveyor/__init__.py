@@ -32,14 +32,32 @@ class DeliveryError(Exception):
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True):
-    """What a channel is asked to deliver: one invitation (or notification) to one person."""
+    """What a channel is asked to deliver: one invitation (or notification) to one person
+    or endpoint. Each channel reads the fields it needs:
 
-    kind: str
-    recipient: str
+    * email: ``recipient`` (address), ``recipient_name``, ``subject``, ``text``, ``html``,
+      ``headers``; when ``subject``/``text``/``html`` are empty they are rendered from the
+      channel's templates for ``kind`` with ``context``, ``link`` and ``unsubscribe_url``.
+    * SMS: ``recipient`` (E.164 phone) and ``text``, or the ``kind`` template.
+    * webhook: ``recipient`` (the URL), ``secret`` (``whsec_…``) and ``payload`` (JSON body).
+
+    ``id`` is stable across retries (the webhook-id, the email's Message-ID), so a
+    receiver can recognise a message it has already seen.
+    """
+
+    kind: str = "notification"  # template family: invitation | reminder | notification | …
+    id: str = ""
+    recipient: str = ""
+    recipient_name: str = ""
     subject: str = ""
     text: str = ""
     html: str = ""
     headers: dict[str, str] = {}
+    link: str = ""  # the respondent's survey link, when there is one
+    unsubscribe_url: str = ""
+    locale: str = ""
+    context: dict[str, Any] = {}  # template variables (brand, survey, first question…)
+    secret: str = ""
     payload: dict[str, Any] = {}
 
 
@@ -49,6 +67,9 @@ class Channel(Protocol):
     :class:`DeliveryError` on failure; it never returns ``False``."""
 
     name: str
+
+    # Optional: ``configure(services)`` is called once when the channel registry is built
+    # (read settings, templates); ``close()`` is awaited at shutdown.
 
     def address_for(self, contact: Any) -> str | None:
         """The contact's address on this channel, or ``None`` when there is none."""

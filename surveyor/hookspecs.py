@@ -58,6 +58,16 @@ def register_channels(register: Any) -> None:
 
 
 @hookspec
+def register_job_kinds(register: Any) -> None:
+    """Add kinds of outbox job: ``register(kind)`` with a :class:`surveyor.delivery.JobKind`
+    (its name, ``async run(job, services)``, optional ``on_done``/``on_dead`` callbacks).
+    Called once per app or worker, when the delivery registry is first built; a name
+    registered twice is an error. Enqueue jobs of the kind with
+    ``surveyor.delivery.store.enqueue_job(tx, kind, payload, ...)``.
+    """
+
+
+@hookspec
 def register_question_kinds(register: Any) -> None:
     """Add survey question kinds: ``register(kind)`` with a
     :class:`surveyor.surveys.kinds.QuestionKind` (its answer check, definition check,

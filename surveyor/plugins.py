@@ -29,6 +29,7 @@ T = TypeVar("T")
 CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.core_plugin",
     "surveyor.auth.plugin",
+    "surveyor.delivery.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = ()

@@ -1,0 +1,274 @@
+"""The delivery worker: claim due jobs, run each by its kind, record the outcome.
+
+One loop per process, inside ``surveyor serve`` (unless ``--no-worker``) or alone as
+``surveyor worker``; several may run at once against one database because every job
+is leased before it runs. A job whose run raises ``DeliveryError(permanent=True)``
+dies at once; any other failure is retried with exponential back-off and jitter
+until its attempts are used up. Every attempt is stored with its error.
+
+Delivery is at least once: a worker that crashes after sending but before recording
+leaves a job whose lease expires and runs again. Message ids stay the same across
+runs (webhook-id, Message-ID) so receivers can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from surveyor import DeliveryError
+from surveyor.delivery import store
+from surveyor.delivery.backoff import backoff_seconds
+from surveyor.delivery.models import Job, JobKind
+from surveyor.ids import iso, utcnow
+from surveyor.plugins import PluginError, collect
+
+log = logging.getLogger("surveyor.delivery")
+KINDS_REGISTRY = "job_kinds"
+WORKER_REGISTRY = "worker"
+LEASE_SECONDS = 300.0
+# A run must report well before its lease ends, or another worker would run it too.
+LEASE_MARGIN_SECONDS = 30.0
+KEEP_FINISHED = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+def job_kinds(svc: Any) -> dict[str, JobKind]:
+    """Every registered job kind by name (``register_job_kinds``), built on first use."""
+    kinds = svc.registries.get(KINDS_REGISTRY)
+    if kinds is None:
+        kinds = {}
+        for kind in collect(svc.pm.hook.register_job_kinds):
+            if not isinstance(kind, JobKind):
+                raise PluginError(f"job kind {kind!r}: register a surveyor.delivery.JobKind")
+            if kind.name in kinds:
+                raise PluginError(f"job kind {kind.name!r}: registered twice")
+            kinds[kind.name] = kind
+        svc.registries[KINDS_REGISTRY] = kinds
+    return kinds
+
+
+def wake_worker(svc: Any) -> None:
+    """Tell this process's worker that jobs were just committed, so it need not wait for
+    its next poll. Harmless when no worker runs here."""
+    worker = svc.registries.get(WORKER_REGISTRY)
+    if worker is not None:
+        worker.wake()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Worker:
+    """Runs jobs until stopped. ``clock`` and ``rng`` are injectable so tests can freeze
+    time and compute the back-off schedule without sleeping."""
+
+    def __init__(
+        self,
+        svc: Any,
+        *,
+        name: str | None = None,
+        concurrency: int = 16,
+        lease_seconds: float = LEASE_SECONDS,
+        poll_seconds: float | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency: must be at least 1")
+        self.svc = svc
+        self.name = name or worker_name()
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.job_timeout = max(1.0, lease_seconds - LEASE_MARGIN_SECONDS)
+        self.poll_seconds = poll_seconds or svc.settings.worker_poll_seconds
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.kinds = job_kinds(svc)
+        self._inflight: dict[asyncio.Task[None], Job] = {}
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._backlog = False
+        self._task: asyncio.Task[None] | None = None
+        self._last_recovery: datetime | None = None
+        self._last_prune: datetime | None = None
+        self.processed = 0
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self.run(), name=f"delivery-worker {self.name}")
+        return self._task
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop claiming, let in-flight jobs finish for ``grace_seconds``, then hand the
+        rest back to the queue (released, their attempt not counted)."""
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self._drain(grace_seconds)
+
+    async def _drain(self, grace_seconds: float) -> None:
+        if not self._inflight:
+            return
+        _, pending = await asyncio.wait(list(self._inflight), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def run(self) -> None:
+        """The loop: recover expired leases, claim up to the free slots, wait."""
+        log.info("delivery worker %s started (kinds: %s)", self.name, ", ".join(self.kinds))
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            try:
+                await self._housekeeping()
+                await self._claim_and_start(self.concurrency - len(self._inflight))
+            except Exception:  # the database may be briefly unreachable; try again later
+                log.exception("delivery worker %s: poll failed", self.name)
+                self._backlog = False
+            if self._backlog and len(self._inflight) < self.concurrency:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+        log.info("delivery worker %s stopping", self.name)
+
+    async def run_until_idle(self) -> int:
+        """Run every job due now, and the ones they make due, then return how many ran.
+
+        For tests and ``surveyor worker --once``: no waiting for future jobs.
+        """
+        before = self.processed
+        await self._housekeeping(force=True)
+        while jobs := await self._claim(self.concurrency):
+            await asyncio.gather(*(self._execute(job) for job in jobs))
+        return self.processed - before
+
+    # -- claiming --------------------------------------------------------------
+
+    async def _housekeeping(self, *, force: bool = False) -> None:
+        now = self.clock()
+        every = timedelta(seconds=min(self.poll_seconds * 5, self.lease_seconds / 4))
+        if force or self._last_recovery is None or now - self._last_recovery >= every:
+            self._last_recovery = now
+            if await store.has_expired_leases(self.svc.db, now):
+                for job in await store.recover_expired_leases(
+                    self.svc.db, kinds=tuple(self.kinds), now=now
+                ):
+                    await self._callback(job, "on_dead")
+        if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
+            self._last_prune = now
+            await store.prune_finished_jobs(self.svc.db, before=now - KEEP_FINISHED)
+
+    async def _claim(self, limit: int) -> list[Job]:
+        if limit < 1:
+            return []
+        now = self.clock()
+        kinds = tuple(self.kinds)
+        # A read first: an idle poll then costs no write transaction at all.
+        if not await self.svc.db.fetch_val(
+            "SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ?"
+            f" AND kind IN ({', '.join('?' * len(kinds))}) LIMIT 1",
+            (iso(now), *kinds),
+        ):
+            return []
+        return await store.claim_due_jobs(
+            self.svc.db,
+            self.name,
+            kinds=kinds,
+            limit=limit,
+            lease_seconds=self.lease_seconds,
+            now=now,
+        )
+
+    async def _claim_and_start(self, free: int) -> None:
+        jobs = await self._claim(free)
+        # A full batch means more may be waiting: claim again as soon as a slot frees.
+        self._backlog = free > 0 and len(jobs) == free
+        for job in jobs:
+            task = asyncio.create_task(self._execute(job), name=f"job {job.id}")
+            self._inflight[task] = job
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        if self._backlog:
+            self._wakeup.set()
+
+    # -- running one job ---------------------------------------------------------
+
+    async def _execute(self, job: Job) -> None:
+        kind = self.kinds[job.kind]
+        started = self.clock()
+        db = self.svc.db
+        try:
+            async with asyncio.timeout(self.job_timeout):
+                await kind.run(job, self.svc)
+        except asyncio.CancelledError:
+            # Shutdown: hand the job back rather than leave it leased until expiry.
+            await store.release_job(db, job, self.name, started_at=started, now=self.clock())
+            raise
+        except DeliveryError as exc:
+            await self._failed(job, kind, exc.message, exc.permanent, started)
+        except TimeoutError:
+            await self._failed(
+                job, kind, f"timed out after {self.job_timeout:.0f}s", False, started
+            )
+        except Exception as exc:  # a broken plugin fails its own job, never the worker
+            log.exception("job %s (%s) raised", job.id, job.kind)
+            await self._failed(job, kind, f"{type(exc).__name__}: {exc}", False, started)
+        else:
+            if await store.complete_job(db, job, self.name, started_at=started, now=self.clock()):
+                await self._callback(job, "on_done")
+            else:
+                log.warning("job %s finished after its lease was lost", job.id)
+        finally:
+            self.processed += 1
+
+    async def _failed(
+        self, job: Job, kind: JobKind, error: str, permanent: bool, started: datetime
+    ) -> None:
+        now = self.clock()
+        retry_at = now + timedelta(seconds=backoff_seconds(job.attempts, self.rng.random()))
+        stored = await store.fail_job(
+            self.svc.db,
+            job,
+            self.name,
+            error,
+            permanent=permanent,
+            retry_at=retry_at,
+            started_at=started,
+            now=now,
+        )
+        if stored is None:
+            log.warning("job %s failed after its lease was lost: %s", job.id, error)
+        elif stored.status == "dead":
+            log.warning("job %s (%s) is dead: %s", job.id, job.kind, error)
+            await self._callback(stored, "on_dead")
+        else:
+            log.info("job %s (%s) failed, retry at %s: %s", job.id, job.kind, stored.run_at, error)
+
+    async def _callback(self, job: Job, which: str) -> None:
+        kind = self.kinds.get(job.kind)
+        callback = getattr(kind, which, None) if kind else None
+        if callback is None:
+            return
+        try:
+            await callback(job, self.svc)
+        except Exception:
+            log.exception("job kind %s: %s failed for job %s", job.kind, which, job.id)
