@@ -57,6 +57,7 @@ def _windows_from(
     calendar: BusinessCalendar, moment: datetime
 ) -> Iterator[tuple[datetime, datetime]]:
     """Business windows that end after ``moment``, in order, clipped to start no earlier."""
+    # Start a day early: it costs one skipped window and cannot miss one still open.
     day = moment.astimezone(calendar.zone()).date() - timedelta(days=1)
     for _ in range(_MAX_DAYS):
         window = business_window(calendar, day)
