@@ -1,0 +1,101 @@
+"""SQL for checkpoints and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from surveyor.checkpoints.models import Checkpoint, CheckpointIn
+from surveyor.db import Database, Tx
+from surveyor.ids import new_id, now_iso
+
+COLUMNS = (
+    "id, key, name, description, position, survey_id, channels, delay_seconds, sample_rate,"
+    " quiet_hours, recontact_days, reminder_days, max_reminders, expires_days, active, created_at, updated_at"
+)
+
+
+def _checkpoint(row: dict[str, Any] | None) -> Checkpoint | None:
+    if row is None:
+        return None
+    row = dict(row)
+    row["channels"] = msgspec.json.decode(row["channels"])
+    row["quiet_hours"] = msgspec.json.decode(row["quiet_hours"]) if row["quiet_hours"] else None
+    return msgspec.convert(row, Checkpoint, strict=False)
+
+
+def _values(data: CheckpointIn) -> tuple[Any, ...]:
+    return (
+        data.name,
+        data.description,
+        data.position,
+        data.survey_id,
+        msgspec.json.encode(list(data.channels)).decode(),
+        data.delay_seconds,
+        float(data.sample_rate),
+        msgspec.json.encode(data.quiet_hours).decode() if data.quiet_hours else None,
+        data.recontact_days,
+        data.reminder_days,
+        data.max_reminders,
+        data.expires_days,
+        int(data.active),
+    )
+
+
+async def list_checkpoints(db: Database) -> list[Checkpoint]:
+    rows = await db.fetch_all(f"SELECT {COLUMNS} FROM checkpoints ORDER BY position, key")
+    return [c for c in map(_checkpoint, rows) if c is not None]
+
+
+async def get_checkpoint(db: Database | Tx, key: str) -> Checkpoint | None:
+    return _checkpoint(
+        await db.fetch_one(f"SELECT {COLUMNS} FROM checkpoints WHERE key = ?", (key,))
+    )
+
+
+async def create_checkpoint(db: Database, data: CheckpointIn) -> Checkpoint:
+    now = now_iso()
+    checkpoint_id = new_id()
+
+    async def insert(tx: Tx) -> None:
+        await tx.execute(
+            f"INSERT INTO checkpoints ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (checkpoint_id, data.key, *_values(data), now, now),
+        )
+
+    await db.write(insert)
+    created = await get_checkpoint(db, data.key)
+    assert created is not None
+    return created
+
+
+async def update_checkpoint(db: Database, key: str, data: CheckpointIn) -> Checkpoint | None:
+    async def update(tx: Tx) -> int:
+        return await tx.execute(
+            "UPDATE checkpoints SET name = ?, description = ?, position = ?, survey_id = ?, channels = ?,"
+            " delay_seconds = ?, sample_rate = ?, quiet_hours = ?, recontact_days = ?, reminder_days = ?,"
+            " max_reminders = ?, expires_days = ?, active = ?, updated_at = ?, key = ? WHERE key = ?",
+            (*_values(data), now_iso(), data.key, key),
+        )
+
+    if not await db.write(update):
+        return None
+    return await get_checkpoint(db, data.key)
+
+
+async def checkpoint_stats(db: Database) -> dict[str, dict[str, int]]:
+    """Events per checkpoint and decision over the last 30 days, for the journey page."""
+    from datetime import timedelta
+
+    from surveyor.ids import iso, utcnow
+
+    rows = await db.fetch_all(
+        "SELECT checkpoint_key, decision, count(*) AS n FROM events WHERE created_at > ?"
+        " GROUP BY checkpoint_key, decision",
+        (iso(utcnow() - timedelta(days=30)),),
+    )
+    stats: dict[str, dict[str, int]] = {}
+    for row in rows:
+        stats.setdefault(row["checkpoint_key"], {})[row["decision"]] = row["n"]
+    return stats
