@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotFoundException, ValidationException
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from surveyor.auth import store as auth_store
 from surveyor.auth.guards import api_scope, current_api_key
@@ -69,11 +69,11 @@ class DeliveriesApi(Controller):
     async def list_deliveries(
         self,
         request: Request[Any, Any, Any],
-        status: Annotated[str, Parameter(query="status", default="")] = "",
-        channel: Annotated[str, Parameter(query="channel", default="", max_length=100)] = "",
-        kind: Annotated[str, Parameter(query="kind", default="", max_length=100)] = "",
-        cursor: Annotated[str, Parameter(query="cursor", default="", max_length=64)] = "",
-        limit: Annotated[int, Parameter(query="limit", ge=1, le=200, default=50)] = 50,
+        status: Annotated[str, QueryParameter(name="status")] = "",
+        channel: Annotated[str, QueryParameter(name="channel")] = "",
+        kind: Annotated[str, QueryParameter(name="kind")] = "",
+        cursor: Annotated[str, QueryParameter(name="cursor")] = "",
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
     ) -> JobList:
         """Outbox jobs, newest first, filtered by status, channel and kind."""
         if status and status not in JOB_STATUSES:
