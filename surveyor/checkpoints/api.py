@@ -12,6 +12,7 @@ from surveyor.auth import store as auth_store
 from surveyor.auth.guards import api_scope, current_api_key
 from surveyor.checkpoints import store
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn
+from surveyor.delivery.channels import channels
 from surveyor.services import Services, services
 
 
@@ -23,13 +24,13 @@ def invalid(field: str, message: str) -> ValidationException:
 
 async def check_references(svc: Services, data: JSONBody[CheckpointIn]) -> None:
     """The survey must exist and every channel must be one a plugin registered."""
-    known = svc.registries.get("channels")
-    if known is not None:
+    known = channels(svc)
+    if known.names():
         for index, name in enumerate(data.channels):
             if name not in known:
                 raise invalid(
                     f"channels[{index}]",
-                    f"unknown channel {name!r}; known: {', '.join(sorted(known))}",
+                    f"unknown channel {name!r}; known: {', '.join(sorted(known.names()))}",
                 )
     if len(set(data.channels)) != len(data.channels):
         raise invalid("channels", "a channel is listed twice")

@@ -26,7 +26,7 @@ from surveyor.i18n import normalize_locale
 from surveyor.ids import iso, new_id, now_iso, parse_iso, token_hash, utcnow
 from surveyor.services import Services
 
-SEND_JOB = "invitation.send"
+SEND_KIND = "invitation.send"
 # Fallback addresses for channels whose plugin does not say (``Channel.address_for``).
 FIELD_FOR_CHANNEL = {"email": "email", "sms": "phone"}
 
@@ -90,7 +90,9 @@ def token_key(svc: Services) -> bytes:
 
 
 def reachable_channels(svc: Services, contact: Contact, names: list[str]) -> dict[str, bool]:
-    registry = svc.registries.get("channels") or {}
+    from surveyor.delivery.channels import channels
+
+    registry = channels(svc)
     result = {}
     for name in names:
         channel = registry.get(name)
@@ -160,10 +162,13 @@ async def schedule_invitation(
     )
     await enqueue_job(
         tx,
-        kind=SEND_JOB,
+        kind=SEND_KIND,
         payload={"invitation_id": invitation_id},
         run_at=send_at,
-        dedupe_key=f"{SEND_JOB}:{invitation_id}",
+        dedupe_key=f"{SEND_KIND}:{invitation_id}",
+        subject_type="invitation",
+        subject_id=invitation_id,
+        channel=channel,
     )
     return InvitationOut(id=invitation_id, channel=channel, send_at=iso(send_at))
 

@@ -7,6 +7,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.checkpoints.api import CheckpointsApi
 from surveyor.checkpoints.events_api import post_event
+from surveyor.checkpoints.sending import EXPIRE_JOB, SEND_JOB
 from surveyor.checkpoints.views import JourneyViews
 
 
@@ -15,3 +16,9 @@ def register_routes(register: Any) -> None:
     register(CheckpointsApi)
     register(post_event)
     register(JourneyViews)
+
+
+@hookimpl
+def register_job_kinds(register: Any) -> None:
+    register(SEND_JOB)
+    register(EXPIRE_JOB)

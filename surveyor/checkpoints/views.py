@@ -15,6 +15,7 @@ from surveyor.auth.guards import staff
 from surveyor.checkpoints import store
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn
 from surveyor.checkpoints.policy import PolicyContact, decide
+from surveyor.delivery.channels import channels
 from surveyor.ids import utcnow
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
@@ -71,8 +72,7 @@ async def _surveys(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 
 def _channel_names(request: Request[Any, Any, Any]) -> list[str]:
-    registry = services(request).registries.get("channels")
-    return sorted(registry) if registry else ["email", "sms", "webhook"]
+    return channels(services(request)).names()
 
 
 class JourneyViews(Controller):
