@@ -32,7 +32,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.delivery.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
-BUILTIN_PLUGINS: tuple[str, ...] = ()
+BUILTIN_PLUGINS: tuple[str, ...] = ("surveyor_email", "surveyor_sms", "surveyor_webhook")
 ENTRY_POINT_GROUP = "surveyor"
 
 

@@ -66,11 +66,13 @@ class JobKind(msgspec.Struct, frozen=True, kw_only=True):
     ``on_done`` runs after a success is committed; ``on_dead`` after the job is dead
     (out of attempts, or a permanent error). Both get the job as stored at that point
     (``last_error`` says why it died) and the app's services; their failures are
-    logged and never change the job's state. How many attempts a job gets is chosen
-    when it is enqueued (``enqueue_job(..., max_attempts=10)``).
+    logged and never change the job's state. A job gets ``enqueue_job(...,
+    max_attempts=N)`` attempts, or else its kind's ``max_attempts`` (fixed on its first claim).
     """
 
     name: str
     run: JobRunner
     on_done: JobCallback | None = None
     on_dead: JobCallback | None = None
+    # Attempts for jobs of this kind enqueued without their own ``max_attempts``.
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS

@@ -12,6 +12,7 @@ crashed or hung) ``recover_expired_leases`` puts the job back in the queue.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,7 +74,7 @@ async def enqueue_job(
     subject_type: str = "",
     subject_id: str = "",
     channel: str = "",
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    max_attempts: int = 0,
     now: datetime | None = None,
 ) -> str:
     """Add a job in the caller's transaction; returns its id.
@@ -82,6 +83,8 @@ async def enqueue_job(
     the existing job's id comes back, so enqueueing is idempotent (e.g.
     ``f"remind:{invitation_id}"``). ``subject_type``/``subject_id`` name what the job is
     about, so that record's page can list its deliveries (``jobs_for_subject``).
+    ``max_attempts=0`` means the kind's own default (``JobKind.max_attempts``), set
+    when a worker first claims the job.
     """
     now = now or utcnow()
     stamp = iso(now)
@@ -118,7 +121,7 @@ async def enqueue_message(
     *,
     subject_type: str = "",
     subject_id: str = "",
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    max_attempts: int = 0,
 ) -> str:
     """Queue one ready-made :class:`surveyor.Message` for ``channel`` (kind ``message.send``).
 
@@ -182,6 +185,7 @@ async def claim_due_jobs(
     kinds: tuple[str, ...],
     limit: int,
     lease_seconds: float,
+    default_attempts: Mapping[str, int] | None = None,
     now: datetime | None = None,
 ) -> list[Job]:
     """Lease up to ``limit`` due jobs of ``kinds`` to ``worker``, oldest due first.
@@ -189,6 +193,7 @@ async def claim_due_jobs(
     Only kinds this worker can run are claimed, so a worker without some plugin never
     burns the attempts of that plugin's jobs. Each claim counts as an attempt, so a job
     that kills its worker every time still ends up dead instead of looping forever.
+    Jobs enqueued without ``max_attempts`` get their kind's from ``default_attempts``.
     """
     if not kinds or limit < 1:
         return []
@@ -199,7 +204,7 @@ async def claim_due_jobs(
     async def unit(tx: Tx) -> list[Job]:
         lock = " FOR UPDATE SKIP LOCKED" if tx.backend == "postgresql" else ""
         rows = await tx.fetch_all(
-            f"SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?"
+            f"SELECT id, kind, max_attempts FROM jobs WHERE status = 'queued' AND run_at <= ?"
             f" AND kind IN ({_marks(kinds)}) ORDER BY run_at, id LIMIT ?{lock}",
             (stamp, *kinds, int(limit)),
         )
@@ -211,6 +216,13 @@ async def claim_due_jobs(
             f" attempts = attempts + 1, updated_at = ? WHERE id IN ({_marks(ids)})",
             (worker, lease_until, stamp, *ids),
         )
+        unset = sorted({row["kind"] for row in rows if not row["max_attempts"]})
+        for kind in unset:
+            await tx.execute(
+                f"UPDATE jobs SET max_attempts = ? WHERE id IN ({_marks(ids)})"
+                " AND kind = ? AND max_attempts = 0",
+                (int((default_attempts or {}).get(kind, DEFAULT_MAX_ATTEMPTS)), *ids, kind),
+            )
         claimed = await tx.fetch_all(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE id IN ({_marks(ids)}) ORDER BY run_at, id", ids
         )

@@ -193,6 +193,7 @@ class Worker:
             kinds=kinds,
             limit=limit,
             lease_seconds=self.lease_seconds,
+            default_attempts={name: kind.max_attempts for name, kind in self.kinds.items()},
             now=now,
         )
 

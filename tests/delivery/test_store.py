@@ -221,3 +221,13 @@ async def test_finished_jobs_are_pruned_but_dead_ones_kept(db) -> None:
     assert await store.get_job(db, done_id) is None
     assert await store.get_job(db, dead_id) is not None
     assert await db.fetch_val("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?", (done_id,)) == 0
+
+
+async def test_a_job_without_its_own_limit_gets_its_kinds_on_first_claim(db) -> None:
+    [job_id] = await _enqueue(db)
+    [own] = await _enqueue(db, max_attempts=2)
+    assert (await store.get_job(db, job_id)).max_attempts == 0
+    jobs = await store.claim_due_jobs(
+        db, "w", kinds=KINDS, limit=5, lease_seconds=60, default_attempts={"test.count": 3}, now=T0
+    )
+    assert {j.id: j.max_attempts for j in jobs} == {job_id: 3, own: 2}

@@ -1,0 +1,171 @@
+"""The email channel: one multipart message (plain text + HTML) per invitation.
+
+Bodies come from templates the operator may override (``SURVEYOR_TEMPLATES_DIR``
+searched first): ``email/<kind>.html``, ``email/<kind>.txt`` and
+``email/<kind>_subject.txt``, falling back to the ``notification`` templates. They are
+rendered in Jinja's sandbox, HTML autoescaped, so a contact named
+``<script>`` stays text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from surveyor import DeliveryError, Message
+from surveyor_email.smtp import SmtpPool, parse_email_url
+
+ADDRESS = re.compile(
+    r"^[^@\s<>\"(),;:\x00-\x1f\x7f]+@[^@\s<>\"(),;:\x00-\x1f\x7f]+\.[^@\s<>\"(),;:\x00-\x1f\x7f]+$"
+)
+HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
+# Headers the channel sets itself; a message may not replace them.
+RESERVED = frozenset(
+    {
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "bcc",
+        "cc",
+        "sender",
+        "reply-to",
+    }
+)
+THREADS = 8
+
+
+def make_environment(loader: jinja2.BaseLoader) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def score_link(link: str, score: int) -> str:
+    return f"{link}{'&' if '?' in link else '?'}score={score}"
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self) -> None:
+        self.pool: SmtpPool | None = None
+        self.problem = "email is not configured: set SURVEYOR_EMAIL_URL"
+        self.env = make_environment(jinja2.PackageLoader("surveyor_email", "templates"))
+        self._threads: ThreadPoolExecutor | None = None
+        self.brand = "Surveyor"
+
+    def configure(self, services: Any) -> None:
+        settings = services.settings
+        # The app's loader: the operator's folder, then plugin folders (ours among them).
+        self.env = make_environment(services.templates.loader)
+        if settings.email_url:
+            try:
+                self.pool = SmtpPool(parse_email_url(settings.email_url, settings.email_from))
+            except ValueError as exc:
+                self.problem = str(exc)
+
+    def address_for(self, contact: Any) -> str | None:
+        email = (
+            contact.get("email") if isinstance(contact, dict) else getattr(contact, "email", None)
+        )
+        return email or None
+
+    # -- rendering ----------------------------------------------------------------
+
+    def _render(self, names: list[str], context: dict[str, Any]) -> str:
+        try:
+            return self.env.select_template(names).render(context)
+        except jinja2.TemplateError as exc:
+            raise DeliveryError(f"email template {names[0]}: {exc}", permanent=True) from None
+
+    def render(self, message: Message) -> tuple[str, str, str]:
+        """Subject, plain text and HTML of ``message``."""
+        kind = message.kind if re.fullmatch(r"[a-z0-9_]+", message.kind) else "notification"
+        context = {
+            "brand": self.brand,
+            **message.context,
+            "message": message,
+            "recipient_name": message.recipient_name,
+            "link": message.link,
+            "unsubscribe_url": message.unsubscribe_url,
+            "score_link": score_link,
+        }
+        subject = message.subject or self._render(
+            [f"email/{kind}_subject.txt", "email/notification_subject.txt"], context
+        )
+        text = message.text or self._render(
+            [f"email/{kind}.txt", "email/notification.txt"], context
+        )
+        html = message.html or self._render(
+            [f"email/{kind}.html", "email/notification.html"], {**context, "text": text}
+        )
+        return " ".join(subject.split()), text, html
+
+    def build(self, message: Message) -> EmailMessage:
+        if self.pool is None:
+            raise DeliveryError(self.problem)
+        recipient = message.recipient.strip()
+        if not ADDRESS.match(recipient):
+            raise DeliveryError(f"not an email address: {recipient!r}", permanent=True)
+        subject, text, html = self.render(message)
+        config = self.pool.config
+        local, _, domain = recipient.rpartition("@")
+        msg = EmailMessage()
+        try:
+            msg["From"] = Address(config.from_name, addr_spec=config.from_addr)
+            # Address() encodes the display name; CR/LF in a contact's name cannot add a header.
+            msg["To"] = Address(" ".join(message.recipient_name.split()), local, domain)
+            msg["Subject"] = subject
+        except (ValueError, IndexError) as exc:
+            raise DeliveryError(f"bad address or subject: {exc}", permanent=True) from None
+        msg["Date"] = formatdate(localtime=False)
+        if message.id:
+            # The same Message-ID on every retry, so a receiving server can drop a repeat.
+            msg["Message-ID"] = f"<{message.id}@{config.from_addr.rpartition('@')[2]}>"
+        if message.unsubscribe_url:
+            msg["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the URL.
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        for name, value in message.headers.items():
+            if not HEADER_NAME.match(name) or name.lower() in RESERVED:
+                raise DeliveryError(f"header {name!r} is not allowed", permanent=True)
+            if "\r" in value or "\n" in value:
+                raise DeliveryError(f"header {name}: line breaks are not allowed", permanent=True)
+            msg[name] = value
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        return msg
+
+    # -- sending ----------------------------------------------------------------
+
+    async def send(self, message: Message) -> None:
+        email = self.build(message)
+        assert self.pool is not None
+        if self._threads is None:
+            # Our own threads: a slow SMTP server must not starve the default executor.
+            self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="smtp")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._threads, self.pool.send, email, message.recipient.strip())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
+            self._threads = None
