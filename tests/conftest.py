@@ -6,6 +6,7 @@ a server answers on 127.0.0.1:5432 and is mandatory under ``CI=true``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
@@ -118,7 +119,19 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 def app_services(client: AsyncTestClient[Litestar]) -> Services:
+    """The app's services. Its database belongs to the app's event loop: reach it with
+    ``in_app``, never by awaiting ``app_services(client).db`` from the test."""
     return client.app.state["services"]
+
+
+async def in_app(client: AsyncTestClient[Litestar], fn: Callable[..., Any], *args: Any) -> Any:
+    """``await fn(*args)`` on the app's event loop.
+
+    The test client serves the app from its own thread and loop (its blocking portal);
+    the database connections and the writer queue live there, so awaiting them from the
+    test's loop would hang.
+    """
+    return await asyncio.to_thread(client.blocking_portal.call, fn, *args)
 
 
 _HASH: dict[str, str] = {}
@@ -130,9 +143,17 @@ async def make_user(
     if "h" not in _HASH:
         _HASH["h"] = await hash_password(PASSWORD)
     email = email or f"{role}-{secrets.token_hex(3)}@example.com"
-    return await store.create_user(
-        app_services(client).db, email=email, role=role, name=role.title(), password_hash=_HASH["h"]
-    )
+
+    async def create() -> User:
+        return await store.create_user(
+            app_services(client).db,
+            email=email,
+            role=role,
+            name=role.title(),
+            password_hash=_HASH["h"],
+        )
+
+    return await in_app(client, create)
 
 
 CSRF_INPUT = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -160,7 +181,11 @@ async def csrf_token(client: AsyncTestClient[Litestar]) -> str:
 
 async def api_key(client: AsyncTestClient[Litestar], *scopes: str) -> dict[str, str]:
     """Authorization headers for a new key with ``scopes``."""
-    secret, _ = await store.create_api_key(
-        app_services(client).db, name="test", scopes=list(scopes) or ["admin"], created_by=None
-    )
+
+    async def create() -> tuple[str, Any]:
+        return await store.create_api_key(
+            app_services(client).db, name="test", scopes=list(scopes) or ["admin"], created_by=None
+        )
+
+    secret, _ = await in_app(client, create)
     return {"Authorization": f"Bearer {secret}"}
