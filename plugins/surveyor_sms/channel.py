@@ -10,9 +10,11 @@ tried; if that is too long too, the delivery fails for good and says why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import threading
+import warnings
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +24,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from surveyor import DeliveryError, Message
 from surveyor_sms.gsm import fits_one_sms
+
+with warnings.catch_warnings():
+    # Apprise imports the deprecated imghdr module the first time it sends; importing it
+    # here, once, keeps that DeprecationWarning out of every send (and out of tests that
+    # turn warnings into errors). Python 3.13 has no imghdr; Apprise shims it then.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    with contextlib.suppress(ImportError):
+        import imghdr  # noqa: F401
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -45,12 +55,14 @@ def notify(url: str, body: str) -> None:
     capture = _ThreadLog()
     logger.addHandler(capture)
     try:
-        sender = apprise.Apprise()
-        if not sender.add(url):
+        # The service object itself, not apprise.Apprise(): its notify() runs in this
+        # thread, so the log lines captured are this message's own.
+        service = apprise.Apprise.instantiate(url)
+        if service is None:
             raise DeliveryError(
                 "SURVEYOR_SMS_URL is not a URL Apprise can use (or the phone is refused)"
             )
-        if not sender.notify(body=body):
+        if not service.notify(body=body):
             reason = "; ".join(capture.lines[-3:]) or "the SMS service refused the message"
             raise DeliveryError(f"SMS not sent: {reason}")
     finally:
