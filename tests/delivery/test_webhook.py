@@ -174,7 +174,7 @@ async def test_the_channel_refuses_loopback_without_connecting() -> None:
         ("127.0.0.1", True),
         ("::ffff:10.0.0.1", True),
         ("169.254.1.1", True),
-        ("0.0.0.0", True),
+        ("0.0.0.0", True),  # noqa: S104 - an address under test, not a bind
         ("255.255.255.255", True),
         ("192.0.2.1", True),  # documentation range
         ("239.1.1.1", True),
