@@ -210,6 +210,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.delivery.cli import run_worker
+
+    if not 1 <= args.concurrency <= 256:
+        raise CommandError("--concurrency: must be between 1 and 256")
+    asyncio.run(run_worker(settings, concurrency=args.concurrency, once=args.once))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="surveyor", description="Customer feedback that closes the loop."
@@ -230,6 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a delivery worker alone (several may run at once)")
+    worker.add_argument(
+        "--concurrency", type=int, default=16, help="deliveries in flight at once (default 16)"
+    )
+    worker.add_argument(
+        "--once", action="store_true", help="run what is due now, then exit (cron, tests)"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
 
