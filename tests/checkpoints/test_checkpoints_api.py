@@ -7,7 +7,7 @@ import pytest
 
 from surveyor.surveys import store as survey_store
 from surveyor.surveys.models import SurveyDefinition
-from tests.conftest import api_key, app_services, login, make_user
+from tests.conftest import api_key, app_services, in_app, login, make_user
 
 NPS_DEFINITION = {
     "default_locale": "en",
@@ -29,9 +29,13 @@ async def published_survey(client) -> str:
     """A published two-question NPS survey to point checkpoints at."""
     svc = app_services(client)
     definition = msgspec.convert(NPS_DEFINITION, SurveyDefinition)
-    survey = await survey_store.create_survey(svc.db, name="NPS", definition=definition)
-    await survey_store.publish(svc.db, survey.id, definition)
-    return survey.id
+
+    async def create() -> str:
+        survey = await survey_store.create_survey(svc.db, name="NPS", definition=definition)
+        await survey_store.publish(svc.db, survey.id, definition)
+        return survey.id
+
+    return await in_app(client, create)
 
 
 CHECKPOINT = {
