@@ -122,8 +122,11 @@ def bearer_token(connection: Connection) -> str | None:
     return value.strip()
 
 
-def api_scope(scope: str):
-    """A guard for ``/api/v1``: a valid, unrevoked Bearer key whose scopes include ``scope``."""
+def api_scope(scope: str | None):
+    """A guard for ``/api/v1``: a valid, unrevoked Bearer key whose scopes include ``scope``.
+
+    ``api_scope(None)`` accepts any valid key (``GET /api/v1/whoami``).
+    """
 
     async def guard(connection: Connection, _: BaseRouteHandler) -> None:
         secret = bearer_token(connection)
@@ -139,7 +142,7 @@ def api_scope(scope: str):
                 detail="Authorization: the API key is unknown or revoked",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        if not key.allows(scope):
+        if scope is not None and not key.allows(scope):
             raise PermissionDeniedException(
                 detail=f"Authorization: this API key lacks the {scope!r} scope"
             )
@@ -149,7 +152,7 @@ def api_scope(scope: str):
             # every API call into an extra write.
             await store.mark_api_key_used(svc.db, key.id)
 
-    guard.__name__ = f"api_scope_{scope}"
+    guard.__name__ = f"api_scope_{scope or 'any'}"
     return guard
 
 

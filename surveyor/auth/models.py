@@ -68,3 +68,84 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     target_id: str
     detail: str
     ip: str
+
+
+# -- forms and request bodies --------------------------------------------------
+# Every form names its fields and forbids the rest, so a smuggled ``role`` or
+# ``disabled`` in a profile update is rejected instead of silently ignored.
+
+LOCALES: tuple[str, ...] = ("en", "zh_Hans")
+Locale = Literal["", "en", "zh_Hans"]
+NotifyUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^[^\s\x00-\x1f\x7f]*$")]
+KeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
+AnyPassword = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD)]
+CSRF_FIELD = msgspec.field(name="_csrf", default="")
+
+
+class ProfileForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name = ""
+    locale: Locale = ""
+    notify_url: NotifyUrl = ""
+    csrf: str = CSRF_FIELD
+
+
+class PasswordForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    current_password: AnyPassword
+    password: Password
+    confirm_password: AnyPassword
+    csrf: str = CSRF_FIELD
+
+
+class NewUserForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    name: Name = ""
+    role: Role
+    password: Password
+    csrf: str = CSRF_FIELD
+
+
+class RoleForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    role: Role
+    csrf: str = CSRF_FIELD
+
+
+class NewKeyForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: KeyName
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=3)]
+    csrf: str = CSRF_FIELD
+
+
+class NewKeyBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /api/v1/apikeys``."""
+
+    name: KeyName
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=3)]
+
+
+class ApiKeyOut(msgspec.Struct, kw_only=True):
+    """An API key as the JSON API shows it: never its secret or hash."""
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_by: str | None
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class NewKeyOut(ApiKeyOut, kw_only=True):
+    secret: str
+
+
+class KeyPage(msgspec.Struct, kw_only=True):
+    items: list[ApiKeyOut]
+    next_cursor: str | None
+
+
+class WhoAmI(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]

@@ -21,7 +21,7 @@ def _user(row: dict[str, Any] | None) -> User | None:
     return None if row is None else msgspec.convert(row, User, strict=False)
 
 
-def _key(row: dict[str, Any] | None) -> ApiKey | None:
+def row_to_key(row: dict[str, Any] | None) -> ApiKey | None:
     if row is None:
         return None
     return msgspec.convert({**row, "scopes": row["scopes"].split(",")}, ApiKey, strict=False)
@@ -243,10 +243,8 @@ async def consume_setup_token(tx: Tx) -> None:
 # -- API keys ------------------------------------------------------------------
 
 
-async def create_api_key(
-    db: Database, *, name: str, scopes: list[str], created_by: str | None
-) -> tuple[str, ApiKey]:
-    """Returns the secret (shown once, never stored) and the key's record."""
+def new_api_key(*, name: str, scopes: list[str], created_by: str | None) -> tuple[str, ApiKey]:
+    """A fresh secret and its record (not yet stored). The prefix is what people see."""
     prefix = KEY_PREFIX + secrets.token_hex(4)
     secret = f"{prefix}_{new_token(32)}"
     key = ApiKey(
@@ -259,28 +257,36 @@ async def create_api_key(
         last_used_at=None,
         revoked_at=None,
     )
+    return secret, key
 
-    async def insert(tx: Tx) -> None:
-        await tx.execute(
-            "INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                key.id,
-                name,
-                prefix,
-                token_hash(secret),
-                ",".join(key.scopes),
-                created_by,
-                key.created_at,
-            ),
-        )
 
-    await db.write(insert)
+async def insert_api_key(tx: Tx, key: ApiKey, secret_hash: str) -> None:
+    await tx.execute(
+        "INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            key.id,
+            key.name,
+            key.prefix,
+            secret_hash,
+            ",".join(key.scopes),
+            key.created_by,
+            key.created_at,
+        ),
+    )
+
+
+async def create_api_key(
+    db: Database, *, name: str, scopes: list[str], created_by: str | None
+) -> tuple[str, ApiKey]:
+    """Returns the secret (shown once, never stored) and the key's record."""
+    secret, key = new_api_key(name=name, scopes=scopes, created_by=created_by)
+    await db.write(lambda tx: insert_api_key(tx, key, token_hash(secret)))
     return secret, key
 
 
 async def api_key_for_secret(db: Database, secret: str) -> ApiKey | None:
-    return _key(
+    return row_to_key(
         await db.fetch_one(
             f"SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?", (token_hash(secret),)
         )
@@ -289,11 +295,13 @@ async def api_key_for_secret(db: Database, secret: str) -> ApiKey | None:
 
 async def list_api_keys(db: Database) -> list[ApiKey]:
     rows = await db.fetch_all(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC")
-    return [k for k in map(_key, rows) if k is not None]
+    return [k for k in map(row_to_key, rows) if k is not None]
 
 
 async def get_api_key(db: Database, key_id: str) -> ApiKey | None:
-    return _key(await db.fetch_one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)))
+    return row_to_key(
+        await db.fetch_one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
+    )
 
 
 async def revoke_api_key(db: Database, key_id: str) -> bool:

@@ -39,8 +39,18 @@ class SetupForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def safe_next(target: str) -> str:
-    """Only same-site paths: ``/x`` yes, ``//evil``, ``/\\evil`` and ``https://…`` no."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
+    """Only same-site paths: ``/x`` yes; ``//evil``, ``https://…`` and anything odd no.
+
+    Browsers drop tabs and newlines inside URLs (so ``/<tab>/evil.com`` turns into
+    ``//evil.com``) and read a backslash as a slash: both are refused outright.
+    """
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+        and len(target) <= 2000
+    ):
         return target
     return "/"
 

@@ -1,0 +1,296 @@
+"""Audited changes to accounts and API keys, and the queries of the settings pages.
+
+Each change and its audit entry are written in one transaction, so the log can never
+miss a change that happened (or record one that rolled back).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import msgspec
+
+from surveyor.auth import store
+from surveyor.auth.models import ApiKey, AuditEntry, User
+from surveyor.db import Database, Tx
+from surveyor.ids import new_id, now_iso, token_hash
+
+AUDIT_COLUMNS = "id, at, actor_id, actor, action, target_type, target_id, detail, ip"
+
+
+class LastAdminError(Exception):
+    """The change would leave the instance without an enabled admin."""
+
+
+class EmailTakenError(Exception):
+    """Another user already has this email address."""
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who makes a change: a signed-in user, or an API key (by its prefix), and from where."""
+
+    user: User | None = None
+    label: str = ""
+    ip: str = ""
+
+
+async def _audit(
+    tx: Tx, actor: Actor, action: str, target_type: str, target_id: str, **detail: Any
+) -> None:
+    await store.audit(
+        tx,
+        action,
+        actor=actor.user,
+        actor_label=actor.label,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+        ip=actor.ip,
+    )
+
+
+async def _user_in(tx: Tx, user_id: str) -> User | None:
+    row = await tx.fetch_one(f"SELECT {store.USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+    return None if row is None else msgspec.convert(row, User, strict=False)
+
+
+async def _lock_admins(tx: Tx) -> None:
+    # On PostgreSQL two concurrent demotions could each see the other admin still
+    # enabled; updating one shared row first makes such changes take turns. (SQLite's
+    # single writer already serialises them.)
+    await tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('admin_lock', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (now_iso(),),
+    )
+
+
+async def _other_enabled_admins(tx: Tx, user_id: str) -> int:
+    return await tx.fetch_val(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?", (user_id,)
+    )
+
+
+# -- users ---------------------------------------------------------------------
+
+
+async def create_user(
+    db: Database, *, email: str, name: str, role: str, password_hash: str, actor: Actor
+) -> User:
+    now = now_iso()
+    user = User(
+        id=new_id(),
+        email=email.strip().lower(),
+        name=name,
+        role=role,  # type: ignore[arg-type]
+        disabled=False,
+        created_at=now,
+        updated_at=now,
+    )
+
+    async def insert(tx: Tx) -> None:
+        if await tx.fetch_val("SELECT count(*) FROM users WHERE email = ?", (user.email,)):
+            raise EmailTakenError(user.email)
+        await tx.execute(
+            "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (user.id, user.email, name, role, password_hash, now, now),
+        )
+        await _audit(tx, actor, "user.created", "user", user.id, role=role)
+
+    await db.write(insert)
+    return user
+
+
+async def change_role(db: Database, user_id: str, role: str, *, actor: Actor) -> User | None:
+    """The updated user, or None if there is no such user. Audited as ``role.changed``."""
+
+    async def change(tx: Tx) -> User | None:
+        await _lock_admins(tx)
+        user = await _user_in(tx, user_id)
+        if user is None or user.role == role:
+            return user
+        if (
+            user.role == "admin"
+            and not user.disabled
+            and not await _other_enabled_admins(tx, user_id)
+        ):
+            raise LastAdminError(user_id)
+        await tx.execute(
+            "UPDATE users SET role = ?, updated_at = ? WHERE id = ?", (role, now_iso(), user_id)
+        )
+        await _audit(tx, actor, "role.changed", "user", user_id, old=user.role, new=role)
+        return msgspec.structs.replace(user, role=role)  # type: ignore[arg-type]
+
+    return await db.write(change)
+
+
+async def set_disabled(db: Database, user_id: str, disabled: bool, *, actor: Actor) -> User | None:
+    """Disable (ending every session of theirs at once) or enable a user."""
+
+    async def change(tx: Tx) -> User | None:
+        await _lock_admins(tx)
+        user = await _user_in(tx, user_id)
+        if user is None or user.disabled == disabled:
+            return user
+        if disabled and user.role == "admin" and not await _other_enabled_admins(tx, user_id):
+            raise LastAdminError(user_id)
+        await tx.execute(
+            "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?",
+            (int(disabled), now_iso(), user_id),
+        )
+        if disabled:
+            await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        await _audit(tx, actor, "user.disabled" if disabled else "user.enabled", "user", user_id)
+        return msgspec.structs.replace(user, disabled=disabled)
+
+    return await db.write(change)
+
+
+async def update_profile(
+    db: Database, user: User, *, name: str, locale: str, notify_url: str, ip: str
+) -> User:
+    changed = {
+        key: value
+        for key, value in (("name", name), ("locale", locale), ("notify_url", notify_url))
+        if getattr(user, key) != value
+    }
+    if not changed:
+        return user
+
+    async def update(tx: Tx) -> None:
+        assignments = ", ".join(f"{key} = ?" for key in changed)
+        await tx.execute(
+            f"UPDATE users SET {assignments}, updated_at = ? WHERE id = ?",
+            (*changed.values(), now_iso(), user.id),
+        )
+        # Field names only: a notification URL may carry a token.
+        await _audit(
+            tx, Actor(user=user, ip=ip), "profile.updated", "user", user.id, fields=sorted(changed)
+        )
+
+    await db.write(update)
+    return msgspec.structs.replace(user, **changed)
+
+
+async def change_password(db: Database, user: User, password_hash: str, *, ip: str) -> None:
+    """Set a new password hash and end every session of the user."""
+
+    async def update(tx: Tx) -> None:
+        await tx.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (password_hash, now_iso(), user.id),
+        )
+        await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
+        await _audit(tx, Actor(user=user, ip=ip), "password.changed", "user", user.id)
+
+    await db.write(update)
+
+
+async def password_hash_of(db: Database, user_id: str) -> str | None:
+    return await db.fetch_val("SELECT password_hash FROM users WHERE id = ?", (user_id,))
+
+
+# -- API keys ------------------------------------------------------------------
+
+
+async def create_api_key(
+    db: Database, *, name: str, scopes: list[str], actor: Actor
+) -> tuple[str, ApiKey]:
+    """A new key; returns the secret (shown once, never stored) and the record."""
+    secret, key = store.new_api_key(
+        name=name, scopes=scopes, created_by=actor.user.id if actor.user else None
+    )
+
+    async def insert(tx: Tx) -> None:
+        await store.insert_api_key(tx, key, token_hash(secret))
+        await _audit(
+            tx,
+            actor,
+            "apikey.created",
+            "apikey",
+            key.id,
+            name=name,
+            prefix=key.prefix,
+            scopes=key.scopes,
+        )
+
+    await db.write(insert)
+    return secret, key
+
+
+async def revoke_api_key(db: Database, key_id: str, *, actor: Actor) -> ApiKey | None:
+    """Revoke a key (idempotent); None when there is no such key."""
+
+    async def revoke(tx: Tx) -> ApiKey | None:
+        key = store.row_to_key(
+            await tx.fetch_one(f"SELECT {store.KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
+        )
+        if key is None or key.revoked_at is not None:
+            return key
+        now = now_iso()
+        await tx.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now, key_id))
+        await _audit(
+            tx, actor, "apikey.revoked", "apikey", key_id, name=key.name, prefix=key.prefix
+        )
+        return msgspec.structs.replace(key, revoked_at=now)
+
+    return await db.write(revoke)
+
+
+# -- pages of lists (newest first, keyset cursors) -----------------------------
+
+
+def encode_cursor(at: str, row_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{at}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str] | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    at, sep, row_id = text.partition("|")
+    return (at, row_id) if sep and at and row_id else None
+
+
+async def api_keys_page(
+    db: Database, *, cursor: tuple[str, str] | None, limit: int
+) -> tuple[list[ApiKey], str | None]:
+    where, params = "", ()
+    if cursor:
+        where = "WHERE created_at < ? OR (created_at = ? AND id < ?)"
+        params = (cursor[0], cursor[0], cursor[1])
+    rows = await db.fetch_all(
+        f"SELECT {store.KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+        (*params, limit + 1),
+    )
+    keys = [k for k in map(store.row_to_key, rows[:limit]) if k is not None]
+    more = len(rows) > limit
+    return keys, encode_cursor(keys[-1].created_at, keys[-1].id) if more and keys else None
+
+
+async def audit_page(
+    db: Database, *, action: str = "", cursor: tuple[str, str] | None = None, limit: int = 100
+) -> tuple[list[AuditEntry], str | None]:
+    clauses, params = [], []
+    if action:
+        clauses.append("action = ?")
+        params.append(action)
+    if cursor:
+        clauses.append("(at < ? OR (at = ? AND id < ?))")
+        params.extend((cursor[0], cursor[0], cursor[1]))
+    where = "WHERE " + " AND ".join(clauses) if clauses else ""
+    rows = await db.fetch_all(
+        f"SELECT {AUDIT_COLUMNS} FROM audit_log {where} ORDER BY at DESC, id DESC LIMIT ?",
+        (*params, limit + 1),
+    )
+    entries = [msgspec.convert(r, AuditEntry, strict=False) for r in rows[:limit]]
+    more = len(rows) > limit
+    return entries, encode_cursor(entries[-1].at, entries[-1].id) if more and entries else None
+
+
+async def audit_actions(db: Database) -> list[str]:
+    rows = await db.fetch_all("SELECT DISTINCT action FROM audit_log ORDER BY action")
+    return [r["action"] for r in rows]
