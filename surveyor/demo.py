@@ -12,6 +12,7 @@ from typing import Any
 
 from surveyor.auth import store
 from surveyor.auth.passwords import hash_password
+from surveyor.checkpoints.demo import seed_journey
 
 Out = Callable[[str], None]
 
@@ -40,7 +41,7 @@ async def seed_users(svc: Any, out: Out) -> None:
     out(f"  password  {password}")
 
 
-SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [seed_users]
+SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [seed_users, seed_journey]
 
 
 async def seed_demo(svc: Any, out: Out = print) -> None:
