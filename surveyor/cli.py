@@ -200,6 +200,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.serve import serve
 
+    # The server's processes build their app from the environment (surveyor.asgi), so the
+    # command-line choices travel there; other commands leave os.environ alone.
+    if args.config:
+        os.environ["SURVEYOR_CONFIG"] = args.config
+    if args.plugins_dir:
+        os.environ["SURVEYOR_PLUGINS_DIR"] = args.plugins_dir
     serve(
         settings,
         host=args.host,
@@ -290,12 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.config:
-        os.environ["SURVEYOR_CONFIG"] = args.config
-    if args.plugins_dir:
-        os.environ["SURVEYOR_PLUGINS_DIR"] = args.plugins_dir
+    overrides = {"plugins_dir": args.plugins_dir} if args.plugins_dir else {}
     try:
-        settings = load_settings()
+        settings = load_settings(args.config, **overrides)
         args.func(settings, args)
     except (SettingsError, CommandError) as exc:
         print(f"surveyor: {exc}", file=sys.stderr)

@@ -48,32 +48,46 @@ def make_plugin_manager(
     pm.add_hookspecs(hookspecs)
     allowed = settings.plugin_allow_list
     for name in CORE_PLUGINS:
-        pm.register(importlib.import_module(name), name=name)
+        _register(pm, importlib.import_module(name), name)
     for name in BUILTIN_PLUGINS:
         if allowed is None or name in allowed:
-            pm.register(importlib.import_module(name), name=name)
+            _register(pm, importlib.import_module(name), name)
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if allowed is not None and entry_point.name not in allowed:
             continue
         if pm.has_plugin(entry_point.name):
             continue
         try:
-            pm.register(entry_point.load(), name=entry_point.name)
+            plugin = entry_point.load()
         except Exception as exc:
             raise PluginError(f"plugin {entry_point.name}: cannot load: {exc}") from exc
+        _register(pm, plugin, entry_point.name)
     if settings.plugins_dir:
         for module in load_plugins_dir(Path(settings.plugins_dir), allowed):
             name = module.__name__.rsplit(".", 1)[-1]
             if pm.has_plugin(name):
                 raise PluginError(f"plugin {name}: a plugin of that name is already loaded")
-            pm.register(module, name=name)
+            _register(pm, module, name)
     for plugin in extra:
-        pm.register(plugin, name=_plugin_name(pm, plugin))
+        _register(pm, plugin, _plugin_name(pm, plugin))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(str(exc)) from exc
+        raise PluginError(_one_line(exc)) from exc
     return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    # pluggy checks each hookimpl's arguments against its spec here: a wrong argument name
+    # becomes a one-line start-up error that names the plugin and the hook.
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(_one_line(exc)) from exc
+
+
+def _one_line(exc: Exception) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:

@@ -126,5 +126,6 @@ class PostgresDatabase:
                 yield [dict(r) for r in batch]
 
     async def lock_for_migrations(self, tx: Tx) -> None:
-        # Two processes starting at once must not both apply the same migration.
-        await tx.execute("SELECT pg_advisory_xact_lock(727274)")
+        # Two processes starting at once must not both apply the same migration. The lock is
+        # keyed by schema: instances (and test runs) in other schemas of the database never wait.
+        await tx.execute("SELECT pg_advisory_xact_lock(727274, hashtext(current_schema()))")
