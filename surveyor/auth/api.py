@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from surveyor.auth import changes
 from surveyor.auth.changes import Actor
@@ -51,7 +51,7 @@ class ApiKeysApi(Controller):
 
     @post("/")
     async def create_key(
-        self, request: Request[Any, Any, Any], data: NewKeyBody
+        self, request: Request[Any, Any, Any], data: JSONBody[NewKeyBody]
     ) -> Response[NewKeyOut]:
         """Create a key. The ``secret`` is in this response only. Scope ``admin``."""
         secret, key = await changes.create_api_key(
