@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from surveyor.app import create_app
 from surveyor.delivery.worker import Worker
 from tests.checkpoints.test_checkpoints_api import CHECKPOINT, published_survey
-from tests.conftest import api_key, app_services, in_app
+from tests.conftest import api_key, app_services, in_app, login, make_user
 from tests.delivery.servers import smtp_server
 
 CONTACT = {"id": "cus_1", "email": "ana@example.com", "name": "Ana", "timezone": "Europe/Berlin"}
@@ -276,3 +276,24 @@ async def test_the_worker_delivers_the_invitation_by_email_with_a_working_score_
             link = links[3][0].replace("http://surveyor.test", "")
             opened = await client.get(f"{link}?score=3")
             assert opened.status_code == 200
+
+
+async def test_an_invitation_shows_its_decision_status_and_attempts(client) -> None:
+    key = await setup(client)
+    fired = await client.post("/api/v1/events", json={"checkpoint": "order_delivered", "contact": CONTACT}, headers=key)
+    invitation_id = fired.json()["invitations"][0]["id"]
+    # No SMTP server is configured: the attempt fails and says why.
+    await in_app(client, Worker(app_services(client)).run_until_idle)
+    reader = await api_key(client, "read")
+    body = (await client.get(f"/api/v1/invitations/{invitation_id}", headers=reader)).json()
+    assert body["contact_id"] == "cus_1"
+    assert body["event"]["decision"] == "scheduled"
+    [delivery] = body["deliveries"]
+    assert delivery["kind"] == "invitation.send"
+    assert delivery["attempts"][0]["outcome"] in ("retry", "dead")
+    assert "not configured" in delivery["attempts"][0]["error"]
+    assert (await client.get("/api/v1/invitations/nope", headers=reader)).status_code == 404
+    await login(client, await make_user(client, "manager"))
+    page = await client.get(f"/invitations/{invitation_id}")
+    assert page.status_code == 200
+    assert "not configured" in page.text
