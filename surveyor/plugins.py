@@ -30,6 +30,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.core_plugin",
     "surveyor.auth.plugin",
     "surveyor.delivery.plugin",
+    "surveyor.respond.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = ("surveyor_email", "surveyor_sms", "surveyor_webhook")

@@ -1,0 +1,1 @@
+"""Contacts: the customers who are surveyed, keyed by the product's own external id."""

@@ -1,0 +1,1 @@
+"""Respondent pages: personal links (/s/), public links (/p/) and unsubscribe (/u/)."""

@@ -1,0 +1,309 @@
+"""The path through a survey, step by step: pure code over a definition and answers.
+
+A *step* is what one page shows: one question (the default) or every visible question
+(``settings.one_page``). Posting a step checks each of its answers against the kind;
+``advance`` then says which step comes next or that the response is complete. The
+respondent views, the designer preview and the tests all use these functions, so the
+path is the same everywhere. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from surveyor.respond.models import METRICS
+from surveyor.surveys import logic
+from surveyor.surveys.kinds import DEFAULT_KINDS, AnswerError, KindRegistry
+from surveyor.surveys.models import Question, SurveyDefinition
+
+FIELD_PREFIX = "q_"  # form field of a question: q_<question id>
+MAX_FIELD_CHARS = 20_000  # a raw form value longer than this is refused before any check
+PAGE_STEP = "*page*"  # current_step of a one-page survey
+
+
+def field_name(question_id: str) -> str:
+    return FIELD_PREFIX + question_id
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the page shows now."""
+
+    questions: list[Question]
+    position: int  # 1-based index of the first question among the visible ones
+    total: int  # visible questions given the answers so far
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.position - 1) / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of posting a step: new answers, errors, and where the flow goes next."""
+
+    answers: dict[str, Any]  # the checked answers of this step (None = skipped)
+    errors: dict[str, str] = field(default_factory=dict)  # question id -> message
+    next_step: str = ""  # question id (or PAGE_STEP) to show next; "" when complete
+    complete: bool = False
+
+
+def first_step(
+    definition: SurveyDefinition, answers: Mapping[str, Any], current: str = ""
+) -> Step | None:
+    """The step to show for a response whose saved position is ``current``.
+
+    Resuming shows the saved step if it is still visible, else the first visible
+    question without an answer. None means there is nothing left to ask.
+    """
+    shown = logic.visible_questions(definition, answers)
+    if not shown:
+        return None
+    if definition.settings.one_page:
+        return Step(questions=shown, position=1, total=len(shown))
+    by_id = {q.id: i for i, q in enumerate(shown)}
+    index = by_id.get(current)
+    if index is None:
+        index = next((i for i, q in enumerate(shown) if q.id not in answers), None)
+        if index is None:
+            return None
+    return Step(questions=[shown[index]], position=index + 1, total=len(shown))
+
+
+def step_for_ids(
+    definition: SurveyDefinition, answers: Mapping[str, Any], ids: list[str]
+) -> Step | None:
+    """The step a POST claims to answer, if those questions are visible right now."""
+    shown = logic.visible_questions(definition, answers)
+    position = {q.id: i for i, q in enumerate(shown)}
+    if not ids or any(i not in position for i in ids):
+        return None
+    questions = [q for q in shown if q.id in set(ids)]
+    return Step(questions=questions, position=position[questions[0].id] + 1, total=len(shown))
+
+
+def check_step(
+    step: Step, form: Mapping[str, Any], kinds: KindRegistry = DEFAULT_KINDS
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each question's answer from the form, checked by its kind; errors by question id."""
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for question in step.questions:
+        raw = form.get(field_name(question.id))
+        if _too_long(raw):
+            errors[question.id] = "This answer is too long."
+            continue
+        kind = kinds.get(question.kind)
+        if isinstance(raw, list) and not (kind and kind.name == "multi_choice"):
+            # A repeated field where one value is expected is a crafted request.
+            errors[question.id] = "Choose one answer."
+            continue
+        try:
+            answers[question.id] = logic.check_answer(question, raw, kinds)
+        except AnswerError as exc:
+            errors[question.id] = str(exc)
+    return answers, errors
+
+
+def _too_long(raw: Any) -> bool:
+    if isinstance(raw, list):
+        return len(raw) > 200 or any(_too_long(v) for v in raw)
+    return isinstance(raw, str) and len(raw) > MAX_FIELD_CHARS
+
+
+def advance(
+    definition: SurveyDefinition,
+    saved: Mapping[str, Any],
+    step: Step,
+    form: Mapping[str, Any],
+    kinds: KindRegistry = DEFAULT_KINDS,
+) -> Outcome:
+    """Check the posted step and decide what comes next."""
+    answers, errors = check_step(step, form, kinds)
+    if errors:
+        return Outcome(answers={}, errors=errors)
+    merged = merge(saved, answers)
+    if definition.settings.one_page:
+        # Conditions may reveal questions the page did not show yet: show the page again.
+        revealed = [
+            q
+            for q in logic.visible_questions(definition, merged)
+            if q.id not in step.ids and q.id not in merged
+        ]
+        if revealed:
+            return Outcome(answers=answers, next_step=PAGE_STEP)
+        missing = missing_required(definition, merged)
+        if missing:
+            return Outcome(answers=answers, next_step=PAGE_STEP)
+        return Outcome(answers=answers, complete=True)
+    following = logic.next_question(definition, merged, after=step.ids[-1])
+    if following is not None:
+        return Outcome(answers=answers, next_step=following.id)
+    missing = missing_required(definition, merged)
+    if missing:  # a crafted POST skipped a required question: go back to it
+        return Outcome(answers=answers, next_step=missing[0].id)
+    return Outcome(answers=answers, complete=True)
+
+
+def merge(saved: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Saved answers updated by new ones; a skipped optional question (None) is dropped."""
+    merged = dict(saved)
+    for key, value in new.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def missing_required(definition: SurveyDefinition, answers: Mapping[str, Any]) -> list[Question]:
+    return [
+        q
+        for q in logic.visible_questions(definition, answers)
+        if q.required and logic.is_empty(answers.get(q.id))
+    ]
+
+
+def scores(
+    definition: SurveyDefinition, answers: Mapping[str, Any], kinds: KindRegistry = DEFAULT_KINDS
+) -> dict[str, int | None]:
+    """The key scores of a response: the first shown question feeding each metric."""
+    found: dict[str, int | None] = dict.fromkeys(METRICS)
+    kept = logic.effective_answers(definition, answers)
+    for question in definition.questions:
+        kind = kinds.get(question.kind)
+        if kind is None or kind.metric not in found or found[kind.metric] is not None:
+            continue
+        value = kept.get(question.id)
+        if isinstance(value, int) and not isinstance(value, bool):
+            found[kind.metric] = value
+    return found
+
+
+def preselect(
+    definition: SurveyDefinition, raw: str | None, kinds: KindRegistry = DEFAULT_KINDS
+) -> dict[str, Any]:
+    """``?score=N`` from an email button: an answer to the first question, if it fits.
+
+    Nothing is stored: the page shows the choice and the respondent confirms it.
+    """
+    if raw is None or len(raw) > 5:
+        return {}
+    step = first_step(definition, {})
+    if step is None:
+        return {}
+    question = step.questions[0]
+    kind = kinds.get(question.kind)
+    if kind is None or (kind.scale is None and kind.name != "rating"):
+        return {}
+    try:
+        value = logic.check_answer(question, raw, kinds)
+    except AnswerError:
+        return {}
+    return {} if value is None else {question.id: value}
+
+
+# -- presentation ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """What a ``respond/_question_<kind>.html`` template gets as ``q``.
+
+    Texts are already translated and recalled (escaped Markup); ``value`` is the current
+    answer (an int, an option id, a list of ids or text) or None.
+    """
+
+    id: str
+    name: str  # the form field
+    kind: str
+    template: str
+    text: Markup
+    help: Markup
+    required: bool
+    value: Any
+    error: str
+    scale: list[int]
+    low_label: Markup
+    high_label: Markup
+    options: list[tuple[str, Markup]]
+    multiline: bool
+    config: dict[str, Any]
+
+
+def question_view(
+    question: Question,
+    *,
+    definition: SurveyDefinition,
+    locale: str,
+    value: Any = None,
+    error: str = "",
+    contact: Any = None,
+    properties: Any = None,
+    kinds: KindRegistry = DEFAULT_KINDS,
+) -> QuestionView:
+    default = definition.default_locale
+    brand = logic.text_for(definition.settings.brand, locale, default)
+
+    def text(value: dict[str, str]) -> Markup:
+        return logic.recall(
+            logic.text_for(value, locale, default),
+            contact=contact,
+            properties=properties,
+            brand=brand,
+        )
+
+    kind = kinds.get(question.kind)
+    if kind is not None and kind.scale is not None:
+        low, high = kind.scale
+        scale = list(range(low, high + 1))
+    elif question.kind == "rating":
+        scale = list(range(1, (question.scale_max or 5) + 1))
+    else:
+        scale = []
+    return QuestionView(
+        id=question.id,
+        name=field_name(question.id),
+        kind=question.kind,
+        template=kind.template_name if kind else "respond/_question_text.html",
+        text=text(question.text),
+        help=text(question.help),
+        required=question.required,
+        value=value,
+        error=error,
+        scale=scale,
+        low_label=text(question.low_label),
+        high_label=text(question.high_label),
+        options=[(o.id, text(o.label)) for o in question.options],
+        multiline=question.multiline,
+        config=dict(question.config),
+    )
+
+
+def ending_text(
+    definition: SurveyDefinition,
+    answers: Mapping[str, Any],
+    *,
+    locale: str,
+    contact: Any = None,
+    properties: Any = None,
+) -> Markup:
+    """The thank-you text of the first ending whose condition holds ('' for the default)."""
+    ending = logic.choose_ending(definition, answers)
+    if ending is None:
+        return Markup("")
+    default = definition.default_locale
+    return logic.recall(
+        logic.text_for(ending.text, locale, default),
+        contact=contact,
+        properties=properties,
+        brand=logic.text_for(definition.settings.brand, locale, default),
+    )

@@ -1,0 +1,88 @@
+"""Invitations, responses and public links as the respondent pages see them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+InvitationStatus = Literal["scheduled", "sent", "failed", "opened", "answered", "expired"]
+ResponseStatus = Literal["partial", "complete"]
+METRICS: tuple[str, ...] = ("nps", "ces", "csat", "emotion")
+
+
+class Invitation(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    event_id: str | None = None
+    survey_id: str
+    survey_version_id: str
+    contact_id: str
+    checkpoint_key: str | None = None
+    channel: str = ""
+    status: InvitationStatus
+    send_at: str
+    expires_at: str | None = None
+    locale: str = ""
+    properties: dict[str, Any] = {}
+    reminder_count: int = 0
+    created_at: str
+    updated_at: str
+
+
+class Response(msgspec.Struct, frozen=True, kw_only=True):
+    """One person's answers to one survey version; ``status`` turns complete exactly once."""
+
+    id: str
+    invitation_id: str | None = None
+    public_slug: str | None = None
+    survey_id: str
+    survey_version_id: str
+    contact_id: str | None = None
+    checkpoint_key: str | None = None
+    channel: str = ""
+    locale: str = ""
+    hidden: dict[str, Any] = {}
+    status: ResponseStatus = "partial"
+    current_step: str = ""
+    started_at: str
+    updated_at: str
+    completed_at: str | None = None
+    nps: int | None = None
+    ces: int | None = None
+    csat: int | None = None
+    emotion: int | None = None
+
+
+class PublicLink(msgspec.Struct, frozen=True, kw_only=True):
+    slug: str
+    survey_id: str
+    hidden_fields: list[str] = []
+    active: bool = True
+    created_at: str
+
+
+class NewResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """What a response is created with, the first time an answer arrives.
+
+    It is found again by ``invitation_id`` (personal links) or ``resume_hash`` (public).
+    """
+
+    invitation_id: str | None = None
+    resume_hash: str | None = None
+    public_slug: str | None = None
+    survey_id: str
+    survey_version_id: str
+    contact_id: str | None = None
+    checkpoint_key: str | None = None
+    channel: str = ""
+    locale: str = ""
+    hidden: dict[str, Any] = {}
+
+
+class SaveResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What one answer POST did: the response after it, and whether it completed now."""
+
+    response: Response
+    answers: dict[str, Any]
+    completed_now: bool = False
+    already_complete: bool = False

@@ -1,0 +1,202 @@
+"""What a respondent page is about, and how it is rendered.
+
+A :class:`Sheet` gathers one page's facts (the version answered, the response so far,
+the contact, the locale, where the form posts) whether it came from a personal link
+(``/s/``) or a public one (``/p/``); the views build it, this module renders it. The
+page templates live in ``templates/respond/``; ``_survey.html`` is the part htmx swaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request, Response
+
+from surveyor.i18n import best_locale, parse_accept_language, translations
+from surveyor.respond import flow
+from surveyor.respond.models import NewResponse
+from surveyor.respond.models import Response as SurveyResponse
+from surveyor.services import Services, services
+from surveyor.surveys import logic
+from surveyor.surveys import store as surveys
+from surveyor.surveys.kinds import KindRegistry, question_kinds
+from surveyor.surveys.models import SurveyVersion
+from surveyor.web.templating import render
+
+# A token page must not be cached by a proxy, indexed, or leak its URL as a Referer.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+VERSION_CACHE = "respond.versions"
+
+
+@dataclass
+class Sheet:
+    action: str  # where the form posts (and where a plain-form POST redirects back to)
+    version: SurveyVersion
+    response: SurveyResponse | None
+    answers: dict[str, Any]
+    new: NewResponse
+    locale: str  # the survey locale chosen for this respondent
+    contact: Any = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    hidden_inputs: dict[str, str] = field(default_factory=dict)
+    resume_key: str = ""  # public links: the raw key whose hash ``new.resume_hash`` is
+
+    @property
+    def definition(self) -> Any:
+        return self.version.definition
+
+    @property
+    def complete(self) -> bool:
+        return self.response is not None and self.response.status == "complete"
+
+
+async def cached_version(svc: Services, version_id: str) -> SurveyVersion | None:
+    """Published versions never change, so they are kept in memory once read."""
+    cache: dict[str, SurveyVersion] = svc.registries.setdefault(VERSION_CACHE, {})
+    found = cache.get(version_id)
+    if found is None:
+        found = await surveys.get_version(svc.db, version_id)
+        if found is not None:
+            if len(cache) >= 512:
+                cache.clear()
+            cache[version_id] = found
+    return found
+
+
+def choose_locale(request: Request[Any, Any, Any], version: SurveyVersion, *first: str) -> str:
+    """Invitation/contact locale, then Accept-Language, then the survey's default."""
+    wanted = [tag for tag in first if tag]
+    wanted += parse_accept_language(request.headers.get("accept-language", ""))
+    return logic.resolve_locale(version.definition, wanted)
+
+
+def use_locale(request: Request[Any, Any, Any], locale: str) -> str:
+    """Interface strings follow the survey locale when we have a catalog for it."""
+    chosen = best_locale([locale, services(request).settings.default_locale])
+    request.state.locale = chosen
+    return chosen
+
+
+def kinds_of(request: Request[Any, Any, Any]) -> KindRegistry:
+    return question_kinds(services(request))
+
+
+async def render_sheet(
+    request: Request[Any, Any, Any],
+    sheet: Sheet,
+    *,
+    view: str = "",
+    step: flow.Step | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    preselected: bool = False,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """The survey page (or, for htmx, the ``#survey`` part) in its current state."""
+    catalog = translations(use_locale(request, sheet.locale))
+    # Answer errors come from the kinds' checks in English; shown through the catalog.
+    errors = {qid: catalog.gettext(message) for qid, message in (errors or {}).items()}
+    definition = sheet.definition
+    values = sheet.answers if values is None else values
+    if not view:
+        if sheet.complete:
+            view = "thanks"
+        else:
+            current = sheet.response.current_step if sheet.response else ""
+            step = step or flow.first_step(definition, values, current)
+            view = "step" if step is not None else "thanks"
+    kinds = kinds_of(request)
+    questions = []
+    if view == "step" and step is not None:
+        questions = [
+            flow.question_view(
+                q,
+                definition=definition,
+                locale=sheet.locale,
+                value=values.get(q.id),
+                error=(errors or {}).get(q.id, ""),
+                contact=sheet.contact,
+                properties=sheet.properties,
+                kinds=kinds,
+            )
+            for q in step.questions
+        ]
+    default = definition.default_locale
+    context = {
+        "view": view,
+        "action": sheet.action,
+        "step": step,
+        "questions": questions,
+        "errors": errors or {},
+        "preselected": preselected,
+        "hidden_inputs": sheet.hidden_inputs,
+        "title": logic.recall(
+            logic.text_for(definition.title, sheet.locale, default), contact=sheet.contact
+        ),
+        "intro": logic.recall(
+            logic.text_for(definition.intro, sheet.locale, default),
+            contact=sheet.contact,
+            properties=sheet.properties,
+        )
+        if step is not None and step.position == 1 and not sheet.answers
+        else "",
+        "ending": flow.ending_text(
+            definition,
+            sheet.answers,
+            locale=sheet.locale,
+            contact=sheet.contact,
+            properties=sheet.properties,
+        )
+        if view in ("thanks", "already")
+        else "",
+        "swapped": bool(getattr(request, "htmx", None)),
+    }
+    return await render(
+        request,
+        "respond/survey.html",
+        context,
+        fragment="respond/_survey.html",
+        status_code=status_code,
+        headers={**PRIVATE_HEADERS, **(headers or {})},
+    )
+
+
+async def render_notice(
+    request: Request[Any, Any, Any],
+    view: str,
+    *,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """A page without a survey: ``unavailable`` (unknown or expired link) or ``limited``."""
+    request.state.locale = best_locale(
+        parse_accept_language(request.headers.get("accept-language", ""))
+        or [services(request).settings.default_locale]
+    )
+    context = {
+        "view": view,
+        "action": "",
+        "step": None,
+        "questions": [],
+        "errors": {},
+        "preselected": False,
+        "hidden_inputs": {},
+        "title": "",
+        "intro": "",
+        "ending": "",
+        "swapped": bool(getattr(request, "htmx", None)),
+    }
+    return await render(
+        request,
+        "respond/survey.html",
+        context,
+        fragment="respond/_survey.html",
+        status_code=status_code,
+        headers={**PRIVATE_HEADERS, **(headers or {})},
+    )

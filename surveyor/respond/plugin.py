@@ -1,0 +1,14 @@
+"""The respondent pages, registered as a plugin of the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveyor import hookimpl
+from surveyor.respond import unsubscribe, views
+
+
+@hookimpl
+def register_routes(register: Any) -> None:
+    for handler in (*views.ROUTES, *unsubscribe.ROUTES):
+        register(handler)

@@ -1,0 +1,375 @@
+"""SQL for invitations, responses, answers and public links.
+
+Reads go through the readers; each answer POST is one write unit (``save_answers``)
+that creates the response on first use, upserts the answers, moves the step and, when
+the last step is done, completes the response with a conditional UPDATE, so two
+concurrent final submits produce exactly one completion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from surveyor.contacts.models import Contact
+from surveyor.contacts.store import COLUMNS as CONTACT_COLUMNS
+from surveyor.contacts.store import contact_from_row
+from surveyor.db import Database, Tx
+from surveyor.ids import new_id, new_token, now_iso, token_hash
+from surveyor.respond.models import (
+    METRICS,
+    Invitation,
+    NewResponse,
+    PublicLink,
+    Response,
+    SaveResult,
+)
+
+INVITATION_COLUMNS = (
+    "id, event_id, survey_id, survey_version_id, contact_id, checkpoint_key, channel, status,"
+    " send_at, expires_at, locale, properties, reminder_count, created_at, updated_at"
+)
+RESPONSE_COLUMNS = (
+    "id, invitation_id, public_slug, survey_id, survey_version_id, contact_id, checkpoint_key,"
+    " channel, locale, hidden, status, current_step, started_at, updated_at, completed_at,"
+    " nps, ces, csat, emotion"
+)
+# Callbacks other domains add to ``services.registries[ON_COMPLETE_TX]``: each runs inside
+# the unit that completes a response (e.g. open a follow-up case atomically with it).
+ON_COMPLETE_TX = "on_response_complete_tx"
+CompleteTx = Callable[[Tx, Response], Awaitable[None]]
+
+_json = msgspec.json.encode
+
+
+def _decode(text: str | None) -> Any:
+    return msgspec.json.decode(text or "{}")
+
+
+def invitation_from_row(row: dict[str, Any]) -> Invitation:
+    return msgspec.convert(
+        {**row, "properties": _decode(row["properties"])}, Invitation, strict=False
+    )
+
+
+def response_from_row(row: dict[str, Any]) -> Response:
+    return msgspec.convert({**row, "hidden": _decode(row["hidden"])}, Response, strict=False)
+
+
+# -- invitations -----------------------------------------------------------------
+
+
+async def create_invitation(
+    tx: Tx,
+    *,
+    survey_id: str,
+    survey_version_id: str,
+    contact_id: str,
+    channel: str,
+    send_at: str,
+    expires_at: str | None = None,
+    event_id: str | None = None,
+    checkpoint_key: str | None = None,
+    locale: str = "",
+    properties: dict[str, Any] | None = None,
+    status: str = "scheduled",
+    invitation_id: str | None = None,
+) -> str:
+    """Create an invitation inside the caller's transaction; returns the raw link token.
+
+    The token carries 192 random bits and only its SHA-256 is stored, so the caller must
+    keep the raw token with whatever sends the message (e.g. the outbox payload). Pass
+    ``invitation_id`` to choose the id (e.g. to reference it from the same transaction).
+    """
+    raw = new_token()
+    now = now_iso()
+    await tx.execute(
+        f"INSERT INTO invitations ({INVITATION_COLUMNS}, token_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            invitation_id or new_id(),
+            event_id,
+            survey_id,
+            survey_version_id,
+            contact_id,
+            checkpoint_key,
+            channel,
+            status,
+            send_at,
+            expires_at,
+            locale,
+            _json(properties or {}).decode(),
+            0,
+            now,
+            now,
+            token_hash(raw),
+        ),
+    )
+    return raw
+
+
+async def get_invitation(db: Database | Tx, invitation_id: str) -> Invitation | None:
+    row = await db.fetch_one(
+        f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
+    )
+    return None if row is None else invitation_from_row(row)
+
+
+class LinkState(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a personal link page needs, read in one query."""
+
+    invitation: Invitation
+    response: Response | None
+    contact: Contact | None
+    latest_version_id: str | None  # the survey's latest published version (None: closed)
+
+
+def _prefixed(prefix: str, alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()} AS {prefix}{c.strip()}" for c in columns.split(","))
+
+
+def _take(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
+
+
+async def invitation_for_token(db: Database, raw: str) -> LinkState | None:
+    """The invitation a link token opens, its response so far, its contact and the survey's
+    latest published version, in one read (the answer POST is the hot path)."""
+    # survey_versions/surveys belong to the surveys domain; reading them here saves a
+    # round trip per request. Archived surveys have no current version.
+    row = await db.fetch_one(
+        f"SELECT {_prefixed('i_', 'i', INVITATION_COLUMNS)},"
+        f" {_prefixed('r_', 'r', RESPONSE_COLUMNS)},"
+        f" {_prefixed('c_', 'c', CONTACT_COLUMNS)},"
+        " (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
+        "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
+        "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id"
+        " FROM invitations i"
+        " LEFT JOIN responses r ON r.invitation_id = i.id"
+        " LEFT JOIN contacts c ON c.id = i.contact_id"
+        " WHERE i.token_hash = ?",
+        (token_hash(raw),),
+    )
+    if row is None:
+        return None
+    return LinkState(
+        invitation=invitation_from_row(_take(row, "i_")),
+        response=None if row["r_id"] is None else response_from_row(_take(row, "r_")),
+        contact=None if row["c_id"] is None else contact_from_row(_take(row, "c_")),
+        latest_version_id=row["latest_version_id"],
+    )
+
+
+# -- responses -------------------------------------------------------------------
+
+
+async def get_response(db: Database | Tx, response_id: str) -> Response | None:
+    row = await db.fetch_one(
+        f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?", (response_id,)
+    )
+    return None if row is None else response_from_row(row)
+
+
+async def response_for_resume_key(db: Database, raw: str) -> Response | None:
+    row = await db.fetch_one(
+        f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE resume_hash = ?", (token_hash(raw),)
+    )
+    return None if row is None else response_from_row(row)
+
+
+async def get_answers(db: Database | Tx, response_id: str) -> dict[str, Any]:
+    rows = await db.fetch_all(
+        "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
+    )
+    return {row["question_id"]: msgspec.json.decode(row["value"]) for row in rows}
+
+
+def new_resume_key() -> str:
+    """The secret an anonymous respondent's page carries to continue its response."""
+    return new_token()
+
+
+async def save_answers(
+    db: Database,
+    new: NewResponse,
+    answers: dict[str, Any],
+    *,
+    step: str,
+    complete: bool = False,
+    scores: dict[str, int | None] | None = None,
+    on_complete: Sequence[CompleteTx] = (),
+) -> SaveResult:
+    """Save one step's answers in one unit; complete the response when ``complete``.
+
+    A response that is already complete is never changed: the result says so and the
+    caller shows the thank-you page. ``on_complete`` callbacks run inside the unit that
+    completes the response; if one raises, nothing of this step is stored.
+    """
+
+    async def unit(tx: Tx) -> SaveResult:
+        now = now_iso()
+        key_column, key = (
+            ("invitation_id", new.invitation_id)
+            if new.invitation_id is not None
+            else ("resume_hash", new.resume_hash)
+        )
+        if key is None:
+            raise ValueError("a response needs an invitation or a resume key")
+        # Insert-or-nothing, then lock the row: a concurrent submit for the same
+        # invitation waits here (PostgreSQL) or runs after us (the SQLite writer).
+        await tx.execute(
+            "INSERT INTO responses (id, invitation_id, resume_hash, public_slug, survey_id,"
+            " survey_version_id, contact_id, checkpoint_key, channel, locale, hidden, status,"
+            " current_step, started_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'partial', ?, ?, ?)"
+            f" ON CONFLICT ({key_column}) DO NOTHING",
+            (
+                new_id(),
+                new.invitation_id,
+                new.resume_hash,
+                new.public_slug,
+                new.survey_id,
+                new.survey_version_id,
+                new.contact_id,
+                new.checkpoint_key,
+                new.channel,
+                new.locale,
+                _json(new.hidden).decode(),
+                step,
+                now,
+                now,
+            ),
+        )
+        lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
+        row = await tx.fetch_one(
+            f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE {key_column} = ?{lock}", (key,)
+        )
+        assert row is not None
+        response = response_from_row(row)
+        if response.status == "complete":
+            return SaveResult(
+                response=response, answers=await get_answers(tx, response.id), already_complete=True
+            )
+        given = {qid: value for qid, value in answers.items() if value is not None}
+        skipped = [(response.id, qid) for qid, value in answers.items() if value is None]
+        if skipped:  # an optional question left empty clears an earlier answer
+            await tx.execute_many(
+                "DELETE FROM answers WHERE response_id = ? AND question_id = ?", skipped
+            )
+        if given:
+            await tx.execute_many(
+                "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                [(response.id, qid, _json(value).decode(), now) for qid, value in given.items()],
+            )
+        stored = await get_answers(tx, response.id)
+        if not complete:
+            await tx.execute(
+                "UPDATE responses SET current_step = ?, updated_at = ? WHERE id = ?",
+                (step, now, response.id),
+            )
+            if new.invitation_id is not None:
+                await _mark_invitation(tx, new.invitation_id, "opened", now)
+            return SaveResult(
+                response=msgspec.structs.replace(response, current_step=step, updated_at=now),
+                answers=stored,
+            )
+        values = {m: (scores or {}).get(m) for m in METRICS}
+        changed = await tx.execute(
+            "UPDATE responses SET status = 'complete', current_step = ?, updated_at = ?,"
+            " completed_at = ?, nps = ?, ces = ?, csat = ?, emotion = ?"
+            " WHERE id = ? AND status = 'partial'",
+            (step, now, now, *(values[m] for m in METRICS), response.id),
+        )
+        if changed != 1:  # someone else completed it between our read and write
+            return SaveResult(response=response, answers=stored, already_complete=True)
+        if new.invitation_id is not None:
+            await _mark_invitation(tx, new.invitation_id, "answered", now)
+        done = msgspec.structs.replace(
+            response,
+            status="complete",
+            current_step=step,
+            updated_at=now,
+            completed_at=now,
+            **values,
+        )
+        for callback in on_complete:
+            await callback(tx, done)
+        return SaveResult(response=done, answers=stored, completed_now=True)
+
+    return await db.write(unit)
+
+
+async def _mark_invitation(tx: Tx, invitation_id: str, status: str, now: str) -> None:
+    # 'opened' never overwrites 'answered'; an expired invitation keeps its status.
+    allowed = (
+        ("scheduled", "sent", "failed")
+        if status == "opened"
+        else ("scheduled", "sent", "failed", "opened")
+    )
+    marks = ", ".join("?" for _ in allowed)
+    await tx.execute(
+        f"UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status IN ({marks})",
+        (status, now, invitation_id, *allowed),
+    )
+
+
+# -- public links ----------------------------------------------------------------
+
+
+async def create_public_link(
+    db: Database | Tx, survey_id: str, *, slug: str | None = None, hidden_fields: Sequence[str] = ()
+) -> PublicLink:
+    link = PublicLink(
+        slug=slug or new_token(9),
+        survey_id=survey_id,
+        hidden_fields=list(hidden_fields),
+        active=True,
+        created_at=now_iso(),
+    )
+
+    async def unit(tx: Tx) -> None:
+        await tx.execute(
+            "INSERT INTO public_links (slug, survey_id, hidden_fields, active, created_at)"
+            " VALUES (?, ?, ?, 1, ?)",
+            (link.slug, link.survey_id, _json(link.hidden_fields).decode(), link.created_at),
+        )
+
+    if hasattr(db, "write"):
+        await db.write(unit)  # type: ignore[union-attr]
+    else:
+        await unit(db)  # type: ignore[arg-type]
+    return link
+
+
+async def get_public_link(db: Database, slug: str) -> PublicLink | None:
+    row = await db.fetch_one(
+        "SELECT slug, survey_id, hidden_fields, active, created_at FROM public_links WHERE slug = ?",
+        (slug,),
+    )
+    if row is None:
+        return None
+    return msgspec.convert(
+        {**row, "hidden_fields": msgspec.json.decode(row["hidden_fields"])},
+        PublicLink,
+        strict=False,
+    )
+
+
+async def public_links_for_survey(db: Database, survey_id: str) -> list[PublicLink]:
+    rows = await db.fetch_all(
+        "SELECT slug, survey_id, hidden_fields, active, created_at FROM public_links"
+        " WHERE survey_id = ? ORDER BY created_at",
+        (survey_id,),
+    )
+    return [
+        msgspec.convert(
+            {**row, "hidden_fields": msgspec.json.decode(row["hidden_fields"])},
+            PublicLink,
+            strict=False,
+        )
+        for row in rows
+    ]

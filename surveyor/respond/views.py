@@ -1,0 +1,315 @@
+"""The public respondent pages: ``/s/{token}``, ``/p/{slug}`` and ``/u/{token}``.
+
+* GET and HEAD only read: mail scanners that prefetch a link change nothing.
+* Each POST saves one step (a partial response) in one write unit; the last step
+  completes it with a conditional UPDATE, then ``response_completed`` runs after commit.
+* With htmx the answer POST returns the next ``#survey`` part; without JavaScript it
+  answers 303 back to the page (POST/redirect/GET), so both flows are the same code.
+* No CSRF token: these pages carry no ambient authority (no cookie, no session). The
+  secret in the URL is the credential, which a cross-site attacker does not have;
+  replaying a POST only re-saves the same answers, and completion happens once.
+* Unknown and expired links get the same page and status; unknown tokens count
+  against the client's address (see ``ratelimit``), and a blocked client gets 429 for
+  every token, valid or not, so the limit cannot be used as an oracle either.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request, Response, get, post, route
+from litestar.enums import HttpMethod
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from surveyor.auth.guards import client_ip
+from surveyor.ids import now_iso, token_hash
+from surveyor.plugins import gather
+from surveyor.respond import flow, store
+from surveyor.respond.models import NewResponse
+from surveyor.respond.pages import (
+    PRIVATE_HEADERS,
+    Sheet,
+    cached_version,
+    choose_locale,
+    kinds_of,
+    render_notice,
+    render_sheet,
+)
+from surveyor.respond.ratelimit import Limits
+from surveyor.services import services
+from surveyor.surveys import store as surveys
+from surveyor.web.forms import read_form
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+SLUG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_HIDDEN_VALUE = 200
+LIMITS = "respond.limits"
+Req = Request[Any, Any, Any]
+
+
+def limits(request: Req) -> Limits:
+    return services(request).registries.setdefault(LIMITS, Limits())
+
+
+def _blocked(request: Req) -> int:
+    """Seconds until a client that guessed too many tokens may try again (0: not blocked)."""
+    window = limits(request).token_misses
+    address = client_ip(request)
+    return window.retry_after(address) if window.blocked(address) else 0
+
+
+async def _refuse(request: Req, retry: int) -> Response[str]:
+    return await render_notice(
+        request, "limited", status_code=429, headers={"Retry-After": str(retry)}
+    )
+
+
+async def _unavailable(request: Req, *, miss: bool) -> Response[str]:
+    if miss:
+        limits(request).token_misses.hit(client_ip(request))
+    return await render_notice(request, "unavailable", status_code=404)
+
+
+# -- personal links -------------------------------------------------------------
+
+
+async def personal_sheet(request: Req, token: str) -> Sheet | str:
+    """The sheet a personal link opens, or why not: ``"miss"`` or ``"gone"``."""
+    svc = services(request)
+    if not TOKEN.match(token):
+        return "miss"
+    state = await store.invitation_for_token(svc.db, token)
+    if state is None:
+        return "miss"
+    invitation, response = state.invitation, state.response
+    finished = response is not None and response.status == "complete"
+    expired = invitation.status == "expired" or (
+        invitation.expires_at is not None and invitation.expires_at <= now_iso()
+    )
+    if expired and not finished:
+        return "gone"
+    version_id = response.survey_version_id if response else state.latest_version_id
+    version = await cached_version(svc, version_id) if version_id else None
+    if version is None:
+        return "gone"
+    answers = await store.get_answers(svc.db, response.id) if response else {}
+    contact = state.contact
+    locale = (
+        response.locale
+        if response and response.locale
+        else choose_locale(request, version, invitation.locale, contact.locale if contact else "")
+    )
+    return Sheet(
+        action=f"/s/{token}",
+        version=version,
+        response=response,
+        answers=answers,
+        new=NewResponse(
+            invitation_id=invitation.id,
+            survey_id=invitation.survey_id,
+            survey_version_id=version.id,
+            contact_id=invitation.contact_id,
+            checkpoint_key=invitation.checkpoint_key,
+            channel=invitation.channel,
+            locale=locale,
+            hidden=invitation.properties,
+        ),
+        locale=locale,
+        contact=contact,
+        properties=invitation.properties,
+    )
+
+
+@route(
+    "/s/{token:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    opt={"public": True},
+    include_in_schema=False,
+)
+async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
+    """Show the current step; never records anything (mail scanners prefetch links)."""
+    retry = _blocked(request)
+    if retry:
+        return await _refuse(request, retry)
+    sheet = await personal_sheet(request, token)
+    if isinstance(sheet, str):
+        page = await _unavailable(request, miss=sheet == "miss")
+    else:
+        preselected = {}
+        if sheet.response is None:
+            kinds = kinds_of(request)
+            preselected = flow.preselect(sheet.definition, request.query_params.get("score"), kinds)
+        page = await render_sheet(
+            request,
+            sheet,
+            values={**sheet.answers, **preselected},
+            preselected=bool(preselected),
+        )
+    if request.method == "HEAD":
+        return Response(b"", status_code=page.status_code, headers=PRIVATE_HEADERS)
+    return page
+
+
+@post("/s/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
+async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
+    retry = _blocked(request)
+    if retry:
+        return await _refuse(request, retry)
+    sheet = await personal_sheet(request, token)
+    if isinstance(sheet, str):
+        return await _unavailable(request, miss=sheet == "miss")
+    return await answer(request, sheet, await read_form(request))
+
+
+async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[Any]:
+    """Save the posted step; the common core of personal and public links."""
+    svc = services(request)
+    if sheet.complete:
+        return await render_sheet(request, sheet, view="already", status_code=409)
+    step_field = form.get("step")
+    ids = step_field.split(",")[:100] if isinstance(step_field, str) else []
+    definition = sheet.definition
+    step = flow.step_for_ids(definition, sheet.answers, ids)
+    if step is None:  # a stale page (back button, second tab): show where we are now
+        return await render_sheet(request, sheet, status_code=409)
+    kinds = kinds_of(request)
+    outcome = flow.advance(definition, sheet.answers, step, form, kinds)
+    if outcome.errors:
+        posted = {
+            q.id: form.get(flow.field_name(q.id))
+            for q in step.questions
+            if not flow._too_long(form.get(flow.field_name(q.id)))
+        }
+        return await render_sheet(
+            request,
+            sheet,
+            step=step,
+            values={**sheet.answers, **posted},
+            errors=outcome.errors,
+            status_code=422,
+        )
+    merged = flow.merge(sheet.answers, outcome.answers)
+    result = await store.save_answers(
+        svc.db,
+        sheet.new,
+        outcome.answers,
+        step=outcome.next_step or step.ids[-1],
+        complete=outcome.complete,
+        scores=flow.scores(definition, merged, kinds) if outcome.complete else None,
+        on_complete=list(svc.registries.get(store.ON_COMPLETE_TX, ())),
+    )
+    if result.completed_now:
+        # Committed already: a failing plugin is logged by gather and loses nothing.
+        await gather(
+            svc.pm.hook.response_completed,
+            response=result.response,
+            answers=result.answers,
+            version=sheet.version,
+            services=svc,
+        )
+    sheet.response, sheet.answers = result.response, result.answers
+    if result.already_complete:
+        return await render_sheet(request, sheet, view="already", status_code=409)
+    if getattr(request, "htmx", None):
+        return await render_sheet(request, sheet, headers=_replace_url(sheet))
+    return Redirect(_page_url(sheet), status_code=303, headers=PRIVATE_HEADERS)
+
+
+def _page_url(sheet: Sheet) -> str:
+    key = sheet.hidden_inputs.get("r")
+    return f"{sheet.action}?r={key}" if key else sheet.action
+
+
+def _replace_url(sheet: Sheet) -> dict[str, str]:
+    # A public respondent who reloads or comes back keeps their response.
+    return {"HX-Replace-Url": _page_url(sheet)} if "r" in sheet.hidden_inputs else {}
+
+
+# -- public links ---------------------------------------------------------------------
+
+
+async def public_sheet(
+    request: Req, slug: str, resume: str | None, given: dict[str, Any]
+) -> Sheet | None:
+    """The sheet of a public link; ``given`` holds the hidden-field values offered (the
+    query string on GET, the ``h_*`` inputs on the first POST), kept only if whitelisted."""
+    svc = services(request)
+    if not SLUG.match(slug):
+        return None
+    link = await store.get_public_link(svc.db, slug)
+    if link is None or not link.active:
+        return None
+    response = None
+    if resume and TOKEN.match(resume):
+        response = await store.response_for_resume_key(svc.db, resume)
+        if response is not None and response.public_slug != slug:
+            response = None
+    if response is not None:
+        version = await cached_version(svc, response.survey_version_id)
+    else:
+        resume = None
+        version = await surveys.get_published_version(svc.db, link.survey_id)
+    if version is None:
+        return None
+    allowed = set(link.hidden_fields) | set(version.definition.settings.hidden_fields)
+    hidden = {
+        name: value[:MAX_HIDDEN_VALUE]
+        for name, value in given.items()
+        if name in allowed and isinstance(value, str)
+    }
+    locale = response.locale if response and response.locale else choose_locale(request, version)
+    key = resume or store.new_resume_key()
+    inputs = {"r": resume} if resume else {f"h_{name}": value for name, value in hidden.items()}
+    return Sheet(
+        action=f"/p/{slug}",
+        version=version,
+        response=response,
+        answers=await store.get_answers(svc.db, response.id) if response else {},
+        new=NewResponse(
+            resume_hash=token_hash(key),
+            public_slug=slug,
+            survey_id=link.survey_id,
+            survey_version_id=version.id,
+            channel="public",
+            locale=locale,
+            hidden=hidden,
+        ),
+        locale=locale,
+        properties=response.hidden if response else hidden,
+        hidden_inputs=inputs,
+        resume_key=key,
+    )
+
+
+@get("/p/{slug:str}", opt={"public": True}, include_in_schema=False)
+async def open_public(request: Req, slug: FromPath[str]) -> Response[Any]:
+    """A public link's page; a ``?r=`` resume key continues an anonymous response."""
+    query = {k: v for k, v in request.query_params.items() if k != "r"}
+    sheet = await public_sheet(request, slug, request.query_params.get("r"), query)
+    if sheet is None:
+        return await render_notice(request, "unavailable", status_code=404)
+    return await render_sheet(request, sheet)
+
+
+@post("/p/{slug:str}", opt={"public": True}, include_in_schema=False, status_code=200)
+async def answer_public(request: Req, slug: FromPath[str]) -> Response[Any]:
+    form = await read_form(request)
+    resume = form.get("r") if isinstance(form.get("r"), str) else None
+    given = {k[2:]: v for k, v in form.items() if k.startswith("h_")}
+    sheet = await public_sheet(request, slug, resume, given)
+    if sheet is None:
+        return await render_notice(request, "unavailable", status_code=404)
+    if sheet.response is None:
+        # Only starting a response costs: continuing one is bounded by the survey itself.
+        window = limits(request).public_starts
+        address = client_ip(request)
+        if window.blocked(address):
+            return await _refuse(request, window.retry_after(address))
+        window.hit(address)
+    sheet.hidden_inputs = {"r": sheet.resume_key}
+    return await answer(request, sheet, form)
+
+
+ROUTES = [open_link, answer_link, open_public, answer_public]
