@@ -68,13 +68,12 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         await gather(svc.pm.hook.shutdown, services=svc)
         await svc.db.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state={"services": svc},  # type: ignore[arg-type]
         plugins=[HTMXPlugin()],
-        middleware=[access_log_middleware],
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -87,3 +86,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         debug=settings.debug,
         logging_config=None,
     )
+    # Wrapped around Litestar's whole handler, not added as route middleware, so requests
+    # that match no route (404, 405) get their access-log line too.
+    app.asgi_handler = access_log_middleware(app.asgi_handler)
+    return app

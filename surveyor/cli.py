@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -224,10 +224,16 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(run_worker(settings, concurrency=args.concurrency, once=args.once))
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line naming the problem, like every other
+    bad input; ``--help`` still prints the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="surveyor", description="Customer feedback that closes the loop."
-    )
+    parser = Parser(prog="surveyor", description="Customer feedback that closes the loop.")
     parser.add_argument("--version", action="version", version=f"surveyor {__version__}")
     parser.add_argument(
         "--config", metavar="FILE", help="TOML settings file (same keys as SURVEYOR_*)"

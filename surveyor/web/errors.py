@@ -122,15 +122,40 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             return Response("", status_code=204, headers={"HX-Redirect": location})
         return Redirect(location, status_code=303)
     return DeferredResponse(
-        lambda: render(
+        lambda: error_page(
             request,
-            [f"errors/{status}.html", "errors/default.html"],
+            status,
             {"status_code": status, "detail": detail, "errors": errors or []},
-            fragment="errors/_error.html",
-            status_code=status,
             headers=exc.headers,
         ),
         status,
+    )
+
+
+async def error_page(
+    request: Request[Any, Any, Any],
+    status: int,
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """``errors/<status>.html`` (or ``errors/default.html``); the fragment for htmx.
+
+    A request that matched no route never ran a guard, so the session is loaded here: a
+    signed-in user's 404 still shows their navigation.
+    """
+    from surveyor.auth.guards import load_session
+
+    try:
+        await load_session(request)
+    except Exception:  # the error may be the database itself; the page must still render
+        log.warning("error page: session not loaded", exc_info=True)
+    return await render(
+        request,
+        [f"errors/{status}.html", "errors/default.html"],
+        context,
+        fragment="errors/_error.html",
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -179,12 +204,10 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if wants_json(request):
         return problem(status, "internal server error")
     return DeferredResponse(
-        lambda: render(
+        lambda: error_page(
             request,
-            ["errors/500.html", "errors/default.html"],
+            status,
             {"status_code": status, "detail": "Something went wrong on our side.", "errors": []},
-            fragment="errors/_error.html",
-            status_code=status,
         ),
         status,
     )
