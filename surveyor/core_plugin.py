@@ -1,4 +1,5 @@
-"""The core's own routes: health, plugin list, the home page."""
+"""The core's own routes: health, plugin list, the home page (which leads to /dashboard,
+served by ``surveyor.metrics``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from surveyor import hookimpl
 from surveyor.auth.guards import load_session, staff
 from surveyor.plugins import describe
 from surveyor.services import services
-from surveyor.web.templating import render
 
 
 @get("/healthz", include_in_schema=True, tags=["health"], opt={"public": True}, cache=False)
@@ -40,14 +40,8 @@ async def home(request: Request[Any, Any, Any]) -> Redirect:
     return Redirect("/dashboard", status_code=303)
 
 
-@get("/dashboard", guards=[staff()], include_in_schema=False)
-async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
-    return await render(request, "home.html")
-
-
 @hookimpl
 def register_routes(register: Any) -> None:
     register(healthz)
     register(plugins_json)
     register(home)
-    register(dashboard)

@@ -13,6 +13,7 @@ from typing import Any
 from surveyor.auth import store
 from surveyor.auth.passwords import hash_password
 from surveyor.checkpoints.demo import seed_journey
+from surveyor.metrics.demo import seed_metrics
 
 Out = Callable[[str], None]
 
@@ -41,7 +42,7 @@ async def seed_users(svc: Any, out: Out) -> None:
     out(f"  password  {password}")
 
 
-SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [seed_users, seed_journey]
+SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [seed_users, seed_journey, seed_metrics]
 
 
 async def seed_demo(svc: Any, out: Out = print) -> None:

@@ -31,6 +31,8 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.auth.plugin",
     "surveyor.delivery.plugin",
     "surveyor.respond.plugin",
+    "surveyor.metrics.plugin",
+    "surveyor.webhooks.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = ("surveyor_email", "surveyor_sms", "surveyor_webhook")

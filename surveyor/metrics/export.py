@@ -1,0 +1,233 @@
+"""Response exports (CSV or JSON), streamed so a million rows fit in bounded memory.
+
+One query (responses ⟕ contacts ⟕ answers, ordered by completion then id) is read
+in batches through ``db.stream``; rows of one response are adjacent, so each is
+folded into one output row as soon as the next response starts. Memory holds one
+batch and one pending response, whatever the size of the export.
+
+CSV cells are neutralised against spreadsheet formula injection: a cell beginning
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+(OWASP's advice), so Excel or LibreOffice show it as text instead of running it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, get
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from surveyor.auth.guards import api_scope, staff
+from surveyor.db import Database
+from surveyor.metrics.filters import invalid, parse_scope
+from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
+from surveyor.metrics.queries import Scope, scope_where
+from surveyor.services import services
+
+BATCH = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FIXED_COLUMNS = (
+    "response_id",
+    "survey_id",
+    "survey_version",
+    "checkpoint",
+    "channel",
+    "locale",
+    "contact",
+    "status",
+    "started_at",
+    "completed_at",
+    "nps",
+    "nps_class",
+    "ces",
+    "csat",
+    "emotion",
+)
+Format = Literal["csv", "json"]
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def question_columns(labels: dict[str, VersionLabels]) -> list[tuple[str, str]]:
+    """``(question id, header)`` for every question of the versions, latest label winning."""
+    headers: dict[str, str] = {}
+    for version in sorted(labels.values(), key=lambda v: (v.survey_id, v.number)):
+        for q in version.questions:
+            headers[q.id] = f"{q.label} [{q.id}]"
+    return list(headers.items())
+
+
+def _query(scope: Scope, backend: str) -> tuple[str, list[Any]]:
+    where, params = scope_where(scope, backend, alias="r")
+    sql = (
+        "SELECT r.id, r.survey_id, r.survey_version_id, r.checkpoint_key, r.channel, r.locale,"
+        " r.status, r.started_at, r.completed_at, r.nps, r.ces, r.csat, r.emotion,"
+        " c.external_id AS contact, a.question_id, a.value"
+        " FROM responses r LEFT JOIN contacts c ON c.id = r.contact_id"
+        " LEFT JOIN answers a ON a.response_id = r.id"
+        f" WHERE {where} ORDER BY r.completed_at, r.id"
+    )
+    return sql, params
+
+
+async def _responses(db: Database, scope: Scope) -> AsyncIterator[list[tuple[dict, dict]]]:
+    """Batches of ``(response row, {question id: answer})``, one response at a time."""
+    sql, params = _query(scope, db.backend)
+    pending: tuple[dict[str, Any], dict[str, Any]] | None = None
+    async for batch in db.stream(sql, params, BATCH):
+        done: list[tuple[dict, dict]] = []
+        for row in batch:
+            if pending is None or pending[0]["id"] != row["id"]:
+                if pending is not None:
+                    done.append(pending)
+                pending = (row, {})
+            if row["question_id"] is not None:
+                pending[1][row["question_id"]] = msgspec.json.decode(row["value"])
+        if done:
+            yield done
+    if pending is not None:
+        yield [pending]
+
+
+def _fixed(row: dict[str, Any], labels: dict[str, VersionLabels]) -> list[Any]:
+    version = labels.get(row["survey_version_id"])
+    return [
+        row["id"],
+        row["survey_id"],
+        version.number if version else row["survey_version_id"],
+        row["checkpoint_key"] or "",
+        row["channel"],
+        row["locale"],
+        row["contact"] or "",
+        row["status"],
+        row["started_at"],
+        row["completed_at"] or "",
+        row["nps"],
+        nps_class(row["nps"]) or "",
+        row["ces"],
+        row["csat"],
+        row["emotion"],
+    ]
+
+
+async def export_csv(db: Database, scope: Scope) -> AsyncIterator[bytes]:
+    labels = await version_labels(db, survey_id=scope.survey_id)
+    columns = question_columns(labels)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*FIXED_COLUMNS, *(neutralise(h) for _, h in columns)])
+    # A BOM so Excel opens UTF-8 (accents, CJK) correctly; other readers skip it.
+    yield "\ufeff".encode() + out.getvalue().encode()
+    async for batch in _responses(db, scope):
+        out.seek(0)
+        out.truncate()
+        for row, answers in batch:
+            version = labels.get(row["survey_version_id"])
+            questions = version.by_id() if version else {}
+            cells = [
+                answer_text(questions.get(qid), answers.get(qid)) if qid in answers else ""
+                for qid, _ in columns
+            ]
+            writer.writerow([neutralise(c) for c in (*_fixed(row, labels), *cells)])
+        yield out.getvalue().encode()
+
+
+async def export_json(db: Database, scope: Scope) -> AsyncIterator[bytes]:
+    """A JSON array of responses, each with its labelled answers (no neutralising: JSON
+    is data, not a spreadsheet)."""
+    labels = await version_labels(db, survey_id=scope.survey_id)
+    encoder = msgspec.json.Encoder()
+    first = True
+    yield b"["
+    async for batch in _responses(db, scope):
+        parts = []
+        for row, answers in batch:
+            version = labels.get(row["survey_version_id"])
+            questions = version.by_id() if version else {}
+            item = dict(zip(FIXED_COLUMNS, _fixed(row, labels), strict=True))
+            item["nps_class"] = item["nps_class"] or None
+            item["answers"] = [
+                {
+                    "question_id": qid,
+                    "label": questions[qid].label if qid in questions else qid,
+                    "value": value,
+                    "text": answer_text(questions.get(qid), value),
+                }
+                for qid, value in answers.items()
+            ]
+            parts.append(encoder.encode(item))
+        chunk = b",\n".join(parts)
+        yield chunk if first else b",\n" + chunk
+        first = False
+    yield b"]\n"
+
+
+def export_stream(db: Database, scope: Scope, fmt: Format) -> Stream:
+    body = export_csv(db, scope) if fmt == "csv" else export_json(db, scope)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return Stream(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="responses.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _export(request: Request[Any, Any, Any], fmt: str | None, **filters: str | None) -> Stream:
+    if fmt not in (None, "", "csv", "json"):
+        raise invalid("format", "expected 'csv' or 'json'")
+    scope = parse_scope(default_days=None, max_days=None, **filters)
+    return export_stream(services(request).db, scope, fmt or "csv")  # type: ignore[arg-type]
+
+
+@get("/api/v1/responses/export", guards=[api_scope("read")], tags=["responses"], cache=False)
+async def export_api(
+    request: Request[Any, Any, Any],
+    fmt: Annotated[str | None, QueryParameter(name="format")] = None,
+    survey: Annotated[str | None, QueryParameter(name="survey")] = None,
+    checkpoint: Annotated[str | None, QueryParameter(name="checkpoint")] = None,
+    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
+    segment: Annotated[str | None, QueryParameter(name="segment")] = None,
+) -> Stream:
+    """Responses completed in the period (``from``/``to``: dates or ISO timestamps; all
+    time by default) as CSV or JSON, with question labels; streamed."""
+    return _export(
+        request,
+        fmt,
+        survey=survey,
+        checkpoint=checkpoint,
+        start=date_from,
+        end=date_to,
+        segment=segment,
+    )
+
+
+@get("/dashboard/export", guards=[staff()], include_in_schema=False, cache=False)
+async def export_download(request: Request[Any, Any, Any]) -> Stream:
+    """The dashboards' download button: the same export for a signed-in staff member."""
+    q = request.query_params
+    return _export(
+        request,
+        q.get("format"),
+        survey=q.get("survey"),
+        checkpoint=q.get("checkpoint"),
+        start=q.get("from"),
+        end=q.get("to"),
+        segment=q.get("segment"),
+    )
+
+
+ROUTES = (export_api, export_download)

@@ -1,0 +1,104 @@
+"""Query parameters of the metrics API, the export and the dashboards → a :class:`Scope`.
+
+One parser for all three, so ``from``, ``to``, ``segment`` and ``bucket`` mean the same
+everywhere and a bad value is always a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.exceptions import ValidationException
+
+from surveyor.ids import utcnow
+from surveyor.metrics.queries import Bucket, Scope
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366
+SEGMENT = re.compile(r"^([A-Za-z0-9_]{1,64}):(.{1,200})$")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+ID_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def invalid(field: str, message: str) -> ValidationException:
+    return ValidationException(
+        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
+    )
+
+
+def parse_moment(field: str, text: str, *, end: bool = False) -> datetime:
+    """``2026-03-01`` (a day: ``to`` includes it) or a full ISO-8601 timestamp."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return day + timedelta(days=1) if end else day
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(field, "expected a date (YYYY-MM-DD) or an ISO-8601 timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_scope(
+    *,
+    survey: str | None = None,
+    checkpoint: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    segment: str | None = None,
+    now: datetime | None = None,
+    default_days: int | None = DEFAULT_DAYS,
+    max_days: int | None = MAX_DAYS,
+) -> Scope:
+    """``default_days=None``: without ``from``, everything since the beginning (exports)."""
+    until = parse_moment("to", end, end=True) if end else (now or utcnow())
+    if start:
+        since = parse_moment("from", start)
+    elif default_days is None:
+        since = EPOCH
+    else:
+        since = until - timedelta(days=default_days)
+    if since >= until:
+        raise invalid("from", "must be before 'to'")
+    if max_days is not None and until - since > timedelta(days=max_days):
+        raise invalid("from", f"the period may span at most {max_days} days")
+    if survey is not None and survey != "" and not ID_LIKE.match(survey):
+        raise invalid("survey", "not a survey id")
+    if checkpoint is not None and checkpoint != "" and not ID_LIKE.match(checkpoint):
+        raise invalid("checkpoint", "not a checkpoint key")
+    pair: tuple[str, str] | None = None
+    if segment:
+        match = SEGMENT.match(segment)
+        if match is None:
+            raise invalid("segment", "expected attribute:value, e.g. tier:gold")
+        pair = (match.group(1), match.group(2))
+    return Scope(
+        start=since,
+        end=until,
+        survey_id=survey or None,
+        checkpoint_key=checkpoint or None,
+        segment=pair,
+    )
+
+
+def parse_bucket(value: str | None) -> Bucket | None:
+    if value is None or value == "":
+        return None
+    if value not in ("week", "month"):
+        raise invalid("bucket", "expected 'week' or 'month'")
+    return value  # type: ignore[return-value]
+
+
+def scope_echo(scope: Scope) -> dict[str, Any]:
+    """The filters as applied (defaults filled in), for the API answer."""
+    return {
+        "from": scope.start.isoformat().replace("+00:00", "Z"),
+        "to": scope.end.isoformat().replace("+00:00", "Z"),
+        "survey": scope.survey_id,
+        "checkpoint": scope.checkpoint_key,
+        "segment": None if scope.segment is None else ":".join(scope.segment),
+    }

@@ -1,0 +1,128 @@
+"""Question labels for people: exports, webhooks and pages show them, not only ids.
+
+Labels come from the published version a response answered (``survey_versions``),
+in the definition's default locale, so an export reads like the survey the customer saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from surveyor.db import Database, Tx
+from surveyor.metrics import stats
+from surveyor.surveys.models import SurveyDefinition, definition_from_json
+
+
+class QuestionLabel(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    kind: str
+    label: str
+    options: dict[str, str] = {}
+
+
+class VersionLabels(msgspec.Struct, frozen=True, kw_only=True):
+    version_id: str
+    survey_id: str
+    number: int
+    title: str
+    questions: list[QuestionLabel]
+
+    def by_id(self) -> dict[str, QuestionLabel]:
+        return {q.id: q for q in self.questions}
+
+    def text_question_ids(self) -> set[str]:
+        return {q.id for q in self.questions if q.kind == "text"}
+
+
+def _text(value: dict[str, str], locale: str) -> str:
+    return value.get(locale) or next(iter(value.values()), "")
+
+
+def labels_of(
+    version_id: str, survey_id: str, number: int, definition: SurveyDefinition
+) -> VersionLabels:
+    locale = definition.default_locale
+    return VersionLabels(
+        version_id=version_id,
+        survey_id=survey_id,
+        number=number,
+        title=_text(definition.title, locale),
+        questions=[
+            QuestionLabel(
+                id=q.id,
+                kind=q.kind,
+                label=_text(q.text, locale) or q.id,
+                options={o.id: _text(o.label, locale) or o.id for o in q.options},
+            )
+            for q in definition.questions
+        ],
+    )
+
+
+async def version_labels(
+    db: Database | Tx, *, survey_id: str | None = None, version_ids: Iterable[str] = ()
+) -> dict[str, VersionLabels]:
+    """Labels of every published version (of one survey, or of the given versions)."""
+    sql = "SELECT id, survey_id, number, definition FROM survey_versions"
+    params: list[Any] = []
+    ids = list(version_ids)
+    if ids:
+        sql += f" WHERE id IN ({', '.join('?' * len(ids))})"
+        params = ids
+    elif survey_id is not None:
+        sql += " WHERE survey_id = ?"
+        params = [survey_id]
+    rows = await db.fetch_all(sql + " ORDER BY survey_id, number", params)
+    return {
+        row["id"]: labels_of(
+            row["id"], row["survey_id"], int(row["number"]), definition_from_json(row["definition"])
+        )
+        for row in rows
+    }
+
+
+def answer_text(question: QuestionLabel | None, value: Any) -> str:
+    """An answer as a person reads it: option labels for choices, the value otherwise."""
+    if value is None:
+        return ""
+    if question is not None and question.options:
+        if isinstance(value, list):
+            return "; ".join(question.options.get(str(v), str(v)) for v in value)
+        return question.options.get(str(value), str(value))
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
+
+
+def nps_class(score: int | None) -> str | None:
+    """promoter (9–10), passive (7–8), detractor (0–6); None when the question was skipped."""
+    if score is None:
+        return None
+    if score >= stats.PROMOTER_MIN:
+        return "promoter"
+    if score <= stats.DETRACTOR_MAX:
+        return "detractor"
+    return "passive"
+
+
+def labelled_answers(labels: VersionLabels | None, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Answers in question order, each with its label (what webhooks and pages carry)."""
+    questions = labels.by_id() if labels else {}
+    order = [q.id for q in labels.questions] if labels else []
+    ids = [qid for qid in order if qid in answers] + sorted(set(answers) - set(order))
+    found = []
+    for qid in ids:
+        question = questions.get(qid)
+        found.append(
+            {
+                "question_id": qid,
+                "kind": question.kind if question else "",
+                "label": question.label if question else qid,
+                "value": answers[qid],
+                "text": answer_text(question, answers[qid]),
+            }
+        )
+    return found

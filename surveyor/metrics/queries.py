@@ -1,0 +1,396 @@
+"""Metrics in SQL: counts and sums aggregated in the database, scores computed by ``stats``.
+
+No response is ever loaded into Python to compute a score. Each query walks one of
+the covering indexes of migration 0003 (``checkpoint_key|survey_id, completed_at,
+nps, ces, csat, emotion``), so a checkpoint's 90 days is an index range scan:
+
+* the key scores are ``GROUP BY score`` per metric (one round trip, ``UNION ALL``),
+  handed to ``stats.*_from_distribution``;
+* a trend groups by day (``substr(completed_at, 1, 10)`` of the ISO-8601 text, which
+  both engines support) with conditional sums, and the days are folded into ISO weeks
+  or calendar months here, in Python: at most 366 rows a year, and no engine-specific
+  date function in the SQL. Buckets are UTC days.
+
+The one engine-specific expression — reading a contact attribute out of the JSON text
+in ``contacts.attributes`` — lives in :func:`attribute_sql`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import msgspec
+
+from surveyor.db import Database
+from surveyor.ids import iso
+from surveyor.metrics import compare, stats
+from surveyor.metrics.models import CesResult, CsatResult, EmotionResult, NpsResult
+
+Bucket = Literal["week", "month"]
+KEY_METRICS: tuple[str, ...] = ("nps", "ces", "csat", "emotion")
+
+
+class Scope(msgspec.Struct, frozen=True, kw_only=True):
+    """Which responses a metric covers: completed in [start, end), optionally one survey,
+    one checkpoint and one segment (a contact attribute equal to a value)."""
+
+    start: datetime
+    end: datetime
+    survey_id: str | None = None
+    checkpoint_key: str | None = None
+    segment: tuple[str, str] | None = None
+
+    def shifted(self, start: datetime, end: datetime) -> Scope:
+        return msgspec.structs.replace(self, start=start, end=end)
+
+    def with_checkpoint(self, key: str) -> Scope:
+        return msgspec.structs.replace(self, checkpoint_key=key)
+
+    def with_survey(self, survey_id: str) -> Scope:
+        return msgspec.structs.replace(self, survey_id=survey_id)
+
+    def previous(self) -> Scope:
+        """The period of the same length just before this one."""
+        return self.shifted(self.start - (self.end - self.start), self.start)
+
+
+class KeyScores(msgspec.Struct, frozen=True, kw_only=True):
+    nps: NpsResult
+    ces: CesResult
+    csat: CsatResult
+    emotion: EmotionResult
+    distributions: dict[str, dict[int, int]]
+
+    def payload(self) -> dict[str, Any]:
+        return stats.metrics_payload(
+            nps=self.nps, ces=self.ces, csat=self.csat, emotion=self.emotion
+        )
+
+
+class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):
+    bucket: str  # first day of the week or month, YYYY-MM-DD
+    start: str
+    end: str
+    nps: NpsResult
+    ces: CesResult
+    csat: CsatResult
+    emotion: EmotionResult
+
+
+def attribute_sql(backend: str) -> str:
+    """SQL for "contact attribute ``?`` as text", the one engine-specific expression.
+
+    Why here: SQLite reads JSON text with ``json_extract`` and a JSON path; PostgreSQL
+    needs a cast to ``jsonb`` and ``->>``. Both return text here (SQLite would return
+    a number for ``{"tier": 3}``), so ``tier:3`` matches on both.
+    """
+    if backend == "postgresql":
+        return "(c.attributes::jsonb ->> ?)"
+    return "CAST(json_extract(c.attributes, '$.\"' || ? || '\"') AS TEXT)"
+
+
+def scope_where(scope: Scope, backend: str, alias: str = "") -> tuple[str, list[Any]]:
+    """The WHERE clause of a scope, on ``responses`` (optionally aliased)."""
+    p = f"{alias}." if alias else ""
+    clauses = [f"{p}completed_at >= ?", f"{p}completed_at < ?"]
+    params: list[Any] = [iso(scope.start), iso(scope.end)]
+    if scope.checkpoint_key is not None:
+        clauses.insert(0, f"{p}checkpoint_key = ?")
+        params.insert(0, scope.checkpoint_key)
+    if scope.survey_id is not None:
+        clauses.insert(0, f"{p}survey_id = ?")
+        params.insert(0, scope.survey_id)
+    if scope.segment is not None:
+        key, value = scope.segment
+        clauses.append(
+            f"{p}contact_id IN (SELECT c.id FROM contacts c WHERE {attribute_sql(backend)} = ?)"
+        )
+        params.extend([key, value])
+    return " AND ".join(clauses), params
+
+
+# -- the key scores --------------------------------------------------------------------
+
+
+async def score_distributions(db: Database, scope: Scope) -> dict[str, dict[int, int]]:
+    """``{metric: {score: count}}`` for the four key scores; skipped answers (NULL) excluded."""
+    where, params = scope_where(scope, db.backend)
+    parts = [
+        f"SELECT '{m}' AS metric, {m} AS score, count(*) AS n FROM responses"
+        f" WHERE {where} AND {m} IS NOT NULL GROUP BY {m}"
+        for m in KEY_METRICS
+    ]
+    rows = await db.fetch_all(" UNION ALL ".join(parts), params * len(KEY_METRICS))
+    found: dict[str, dict[int, int]] = {m: {} for m in KEY_METRICS}
+    for row in rows:
+        found[row["metric"]][int(row["score"])] = int(row["n"])
+    return found
+
+
+def scores_from_distributions(distributions: Mapping[str, Mapping[int, int]]) -> KeyScores:
+    return KeyScores(
+        nps=stats.nps_from_distribution(distributions.get("nps", {})),
+        ces=stats.ces_from_distribution(distributions.get("ces", {})),
+        csat=stats.csat_from_distribution(distributions.get("csat", {})),
+        emotion=stats.emotion_from_distribution(distributions.get("emotion", {})),
+        distributions={m: dict(distributions.get(m, {})) for m in KEY_METRICS},
+    )
+
+
+async def key_scores(db: Database, scope: Scope) -> KeyScores:
+    return scores_from_distributions(await score_distributions(db, scope))
+
+
+class Changes(msgspec.Struct, frozen=True, kw_only=True):
+    """Current against previous, per headline figure; None = cannot compare."""
+
+    nps: compare.Comparison | None
+    ces: compare.Comparison | None
+    csat: compare.Comparison | None
+    emotion: compare.Comparison | None
+
+
+def changes(current: KeyScores, previous: KeyScores) -> Changes:
+    return Changes(
+        nps=compare.compare_nps(current.nps, previous.nps),
+        ces=compare.compare_means(
+            compare.mean_stats(current.ces), compare.mean_stats(previous.ces)
+        ),
+        csat=compare.compare_proportions(
+            current.csat.satisfied, current.csat.n, previous.csat.satisfied, previous.csat.n
+        ),
+        emotion=compare.compare_means(
+            compare.mean_stats(current.emotion), compare.mean_stats(previous.emotion)
+        ),
+    )
+
+
+# -- trends ------------------------------------------------------------------------------
+
+_DAILY = (
+    "SELECT substr(completed_at, 1, 10) AS day,"
+    " count(nps) AS nps_n,"
+    f" sum(CASE WHEN nps >= {stats.PROMOTER_MIN} THEN 1 ELSE 0 END) AS promoters,"
+    f" sum(CASE WHEN nps <= {stats.DETRACTOR_MAX} THEN 1 ELSE 0 END) AS detractors,"
+    " count(ces) AS ces_n, sum(ces) AS ces_sum, sum(ces * ces) AS ces_sq,"
+    f" sum(CASE WHEN ces >= {stats.CES_EASY_MIN} THEN 1 ELSE 0 END) AS ces_easy,"
+    " count(csat) AS csat_n, sum(csat) AS csat_sum, sum(csat * csat) AS csat_sq,"
+    f" sum(CASE WHEN csat >= {stats.CSAT_SATISFIED_MIN} THEN 1 ELSE 0 END) AS csat_ok,"
+    " count(emotion) AS emo_n, sum(emotion) AS emo_sum, sum(emotion * emotion) AS emo_sq,"
+    f" sum(CASE WHEN emotion >= {stats.EMOTION_POSITIVE_MIN} THEN 1 ELSE 0 END) AS emo_pos,"
+    f" sum(CASE WHEN emotion <= {stats.EMOTION_NEGATIVE_MAX} THEN 1 ELSE 0 END) AS emo_neg"
+    " FROM responses WHERE {where} GROUP BY substr(completed_at, 1, 10)"
+)
+_SUMS = (
+    "nps_n",
+    "promoters",
+    "detractors",
+    "ces_n",
+    "ces_sum",
+    "ces_sq",
+    "ces_easy",
+    "csat_n",
+    "csat_sum",
+    "csat_sq",
+    "csat_ok",
+    "emo_n",
+    "emo_sum",
+    "emo_sq",
+    "emo_pos",
+    "emo_neg",
+)
+
+
+def bucket_start(day: date, bucket: Bucket) -> date:
+    """The first day of the ISO week (Monday) or calendar month holding ``day``."""
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def next_bucket(start: date, bucket: Bucket) -> date:
+    if bucket == "week":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def buckets_between(start: datetime, end: datetime, bucket: Bucket) -> list[date]:
+    """Every bucket touching [start, end), empty ones included, so a chart has no gaps."""
+    first = bucket_start(start.date(), bucket)
+    found = []
+    current = first
+    while datetime(current.year, current.month, current.day, tzinfo=start.tzinfo) < end:
+        found.append(current)
+        current = next_bucket(current, bucket)
+    return found
+
+
+def point_from_sums(bucket: date, end: date, sums: Mapping[str, int]) -> SeriesPoint:
+    nps_n = sums["nps_n"]
+    promoters, detractors = sums["promoters"], sums["detractors"]
+    return SeriesPoint(
+        bucket=bucket.isoformat(),
+        start=bucket.isoformat(),
+        end=end.isoformat(),
+        nps=stats.nps_from_counts(promoters, nps_n - promoters - detractors, detractors),
+        ces=stats.ces_from_moments(
+            sums["ces_n"], sums["ces_sum"], sums["ces_sq"], sums["ces_easy"]
+        ),
+        csat=stats.csat_from_moments(
+            sums["csat_n"], sums["csat_sum"], sums["csat_sq"], sums["csat_ok"]
+        ),
+        emotion=stats.emotion_from_moments(
+            sums["emo_n"], sums["emo_sum"], sums["emo_sq"], sums["emo_pos"], sums["emo_neg"]
+        ),
+    )
+
+
+async def series(db: Database, scope: Scope, bucket: Bucket) -> list[SeriesPoint]:
+    """The key scores per week or month over the scope (empty buckets included)."""
+    where, params = scope_where(scope, db.backend)
+    rows = await db.fetch_all(_DAILY.format(where=where), params)
+    totals: dict[date, dict[str, int]] = {
+        b: dict.fromkeys(_SUMS, 0) for b in buckets_between(scope.start, scope.end, bucket)
+    }
+    for row in rows:
+        start = bucket_start(date.fromisoformat(row["day"]), bucket)
+        target = totals.setdefault(start, dict.fromkeys(_SUMS, 0))
+        for name in _SUMS:
+            target[name] += int(row[name] or 0)
+    return [
+        point_from_sums(start, next_bucket(start, bucket), sums)
+        for start, sums in sorted(totals.items())
+    ]
+
+
+def series_payload(points: list[SeriesPoint]) -> list[dict[str, Any]]:
+    return [
+        {
+            "bucket": p.bucket,
+            "from": p.start,
+            "to": p.end,
+            **stats.metrics_payload(nps=p.nps, ces=p.ces, csat=p.csat, emotion=p.emotion),
+        }
+        for p in points
+    ]
+
+
+# -- breakdowns for the dashboard ---------------------------------------------------------
+
+
+async def nps_by_channel(db: Database, scope: Scope) -> dict[str, NpsResult]:
+    where, params = scope_where(scope, db.backend)
+    rows = await db.fetch_all(
+        f"SELECT channel, nps, count(*) AS n FROM responses WHERE {where} AND nps IS NOT NULL"
+        " GROUP BY channel, nps",
+        params,
+    )
+    by_channel: dict[str, dict[int, int]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel"] or "link", {})[int(row["nps"])] = int(row["n"])
+    return {name: stats.nps_from_distribution(d) for name, d in sorted(by_channel.items())}
+
+
+class Funnel(msgspec.Struct, frozen=True, kw_only=True):
+    """Invitations sent in the period and how far they got (the response rate)."""
+
+    scheduled: int
+    sent: int
+    opened: int
+    started: int
+    completed: int
+
+    def steps(self) -> list[tuple[str, int]]:
+        return [
+            ("scheduled", self.scheduled),
+            ("sent", self.sent),
+            ("opened", self.opened),
+            ("started", self.started),
+            ("completed", self.completed),
+        ]
+
+    @property
+    def response_rate(self) -> float | None:
+        return None if self.sent == 0 else 100 * self.completed / self.sent
+
+
+async def funnel(db: Database, scope: Scope) -> Funnel:
+    """Invitations whose send time falls in the scope, by how far they got.
+
+    An invitation's status only moves forward (scheduled → sent → opened → answered;
+    failed and expired are ends), so "sent" counts sent, opened, answered and expired
+    ones; "started" and "completed" are the responses made from them. Segments do not
+    apply here (the funnel is about delivery, not about who answered).
+    """
+    clauses = ["i.send_at >= ?", "i.send_at < ?"]
+    params: list[Any] = [iso(scope.start), iso(scope.end)]
+    if scope.checkpoint_key is not None:
+        clauses.insert(0, "i.checkpoint_key = ?")
+        params.insert(0, scope.checkpoint_key)
+    if scope.survey_id is not None:
+        clauses.append("i.survey_id = ?")
+        params.append(scope.survey_id)
+    where = " AND ".join(clauses)
+    rows = await db.fetch_all(
+        f"SELECT i.status AS status, count(*) AS n FROM invitations i WHERE {where}"
+        " GROUP BY i.status",
+        params,
+    )
+    by_status = {row["status"]: int(row["n"]) for row in rows}
+    answered = await db.fetch_one(
+        "SELECT count(*) AS started,"
+        " sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END) AS completed"
+        f" FROM responses r JOIN invitations i ON r.invitation_id = i.id WHERE {where}",
+        params,
+    )
+    assert answered is not None
+    return Funnel(
+        scheduled=sum(by_status.values()),
+        sent=sum(by_status.get(s, 0) for s in ("sent", "opened", "answered", "expired")),
+        opened=sum(by_status.get(s, 0) for s in ("opened", "answered")),
+        started=int(answered["started"] or 0),
+        completed=int(answered["completed"] or 0),
+    )
+
+
+class Comment(msgspec.Struct, frozen=True, kw_only=True):
+    response_id: str
+    completed_at: str
+    question_id: str
+    text: str
+    nps: int | None
+    ces: int | None
+    csat: int | None
+    emotion: int | None
+    survey_version_id: str
+
+
+async def latest_comments(
+    db: Database, scope: Scope, text_questions: Mapping[str, set[str]], limit: int = 8
+) -> list[Comment]:
+    """The newest free-text answers in the scope, with their response's scores.
+
+    ``text_questions`` maps a survey version id to its text question ids; answers are
+    JSON, so a text answer is a JSON string (it starts with a quote).
+    """
+    where, params = scope_where(scope, db.backend, alias="r")
+    rows = await db.fetch_all(
+        "SELECT r.id AS response_id, r.completed_at, r.survey_version_id, r.nps, r.ces,"
+        " r.csat, r.emotion, a.question_id, a.value FROM responses r"
+        f" JOIN answers a ON a.response_id = r.id WHERE {where} AND a.value LIKE '\"%'"
+        " ORDER BY r.completed_at DESC LIMIT ?",
+        [*params, limit * 4],
+    )
+    found: list[Comment] = []
+    for row in rows:
+        if row["question_id"] not in text_questions.get(row["survey_version_id"], set()):
+            continue
+        text = msgspec.json.decode(row["value"])
+        if not isinstance(text, str) or not text.strip():
+            continue
+        found.append(msgspec.convert({**row, "text": text}, Comment, strict=False))
+        if len(found) >= limit:
+            break
+    return found
