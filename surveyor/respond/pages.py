@@ -109,7 +109,7 @@ async def render_sheet(
             view = "thanks"
         else:
             current = sheet.response.current_step if sheet.response else ""
-            step = step or flow.first_step(definition, values, current)
+            step = step or flow.first_step(definition, sheet.answers, current)
             view = "step" if step is not None else "thanks"
     kinds = kinds_of(request)
     questions = []
