@@ -14,6 +14,7 @@ from surveyor.auth import store
 from surveyor.auth.passwords import hash_password
 from surveyor.checkpoints.demo import seed_journey
 from surveyor.metrics.demo import seed_metrics
+from surveyor.respond.demo import seed_respond
 
 Out = Callable[[str], None]
 
@@ -42,7 +43,12 @@ async def seed_users(svc: Any, out: Out) -> None:
     out(f"  password  {password}")
 
 
-SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [seed_users, seed_journey, seed_metrics]
+SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [
+    seed_users,
+    seed_journey,
+    seed_metrics,
+    seed_respond,
+]
 
 
 async def seed_demo(svc: Any, out: Out = print) -> None:
