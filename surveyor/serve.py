@@ -8,6 +8,7 @@ uvicorn stays available with ``--server uvicorn``.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from typing import Any
 
@@ -42,6 +43,11 @@ def serve(
         raise CommandError("--workers: must be at least 1")
     if not 0 < port < 65536:
         raise CommandError("--port: must be between 1 and 65535")
+    if workers > 1 and not settings.is_postgres:
+        # SQLite has one writer per process; several processes would fight over the file lock.
+        raise CommandError("--workers: SQLite serves from one process; use PostgreSQL for more")
+    if server == "uvicorn" and importlib.util.find_spec("uvicorn") is None:
+        raise CommandError("--server uvicorn: uvicorn is not installed (pip install uvicorn)")
     if not worker:
         os.environ["SURVEYOR_RUN_WORKER"] = "false"
     for line in asyncio.run(prepare(settings)):

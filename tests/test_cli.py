@@ -319,6 +319,28 @@ def test_backup_of_postgresql_points_to_pg_dump(
     _one_line_error(capsys, "pg_dump")
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["serve", "--workers", "2"], "--workers"),
+        (["serve", "--workers", "0"], "--workers"),
+        (["serve", "--port", "70000"], "--port"),
+        (["serve", "--port", "http"], "--port"),
+        (["serve", "--server", "gunicorn"], "--server"),
+    ],
+)
+def test_serve_refuses_bad_options_before_touching_anything(
+    db_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as stopped:
+        code = stopped.code  # type: ignore[assignment]
+    assert code != 0
+    _one_line_error(capsys, named)
+    assert not db_path.exists()
+
+
 # ---------------------------------------------------------------------------
 # --help everywhere
 # ---------------------------------------------------------------------------

@@ -118,6 +118,14 @@ def test_the_installed_command_migrates_and_serves(venv: Path, tmp_path: Path) -
     names = {row["name"] for row in json.loads(listed.stdout)}
     assert set(BUILTIN_PLUGINS) <= names
 
+    has_uvicorn = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import uvicorn"], capture_output=True, env=env
+    )
+    if has_uvicorn.returncode != 0:
+        refused = run("serve", "--server", "uvicorn", "--port", str(free_port()))
+        assert refused.returncode != 0
+        assert refused.stderr.count("\n") == 1 and "uvicorn" in refused.stderr
+
     port = free_port()
     command = [str(bin_dir / "surveyor"), "serve", "--port", str(port), "--no-worker"]
     with running_server(command, env, tmp_path, port, tmp_path / "serve.log") as (base, _):
