@@ -149,3 +149,11 @@ def test_a_real_process_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert result.stderr.count("\n") == 1, result.stderr
     assert "session_days" in result.stderr
+
+
+def test_every_setting_is_documented_in_the_deployment_guide() -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "deployment.md").read_text()
+    rows = {line.split("`")[1] for line in guide.splitlines() if line.startswith("| `SURVEYOR_")}
+    fields = {"SURVEYOR_" + name.upper() for name in Settings.__struct_fields__}
+    assert fields - rows == set(), "add these to the settings table of docs/deployment.md"
+    assert rows - fields == set(), "these documented settings do not exist"
