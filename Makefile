@@ -38,8 +38,9 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks are not part of the tests: each is run on its own, see bench/README.md.
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run_all.py
+	@sed -n '/^## How to run/,/^## Results/p' bench/README.md | sed '$$d'
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

@@ -17,7 +17,8 @@ import msgspec
 
 ENV_PREFIX = "SURVEYOR_"
 # Variables that share the prefix but are not settings (read by one command only).
-NOT_SETTINGS = frozenset({"SURVEYOR_NEW_PASSWORD", "SURVEYOR_CONFIG"})
+# SURVEYOR_TEST_PG names the test suite's PostgreSQL server (tests/conftest.py, .ci/run).
+NOT_SETTINGS = frozenset({"SURVEYOR_NEW_PASSWORD", "SURVEYOR_CONFIG", "SURVEYOR_TEST_PG"})
 
 
 class SettingsError(ValueError):
