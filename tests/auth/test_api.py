@@ -192,3 +192,9 @@ async def test_api_errors_are_json_and_carry_no_traceback(client) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
     assert "Traceback" not in response.text
+
+
+async def test_key_endpoints_are_in_the_openapi_schema(client) -> None:
+    paths = (await client.get("/schema")).json()["paths"]
+    assert {"/api/v1/apikeys", "/api/v1/apikeys/{key_id}", "/api/v1/whoami"} <= set(paths)
+    assert not any(path.startswith("/settings") for path in paths)

@@ -275,8 +275,11 @@ async def test_non_admins_get_403_on_admin_pages_and_their_fragments(client, rol
         "/settings/audit",
         "/settings/audit?action=login",
     ]:
-        assert (await client.get(path)).status_code == 403, path
-        assert (await client.get(path, headers=HX)).status_code == 403, path
+        page = await client.get(path)
+        assert page.status_code == 403 and "<html" in page.text, path  # an HTML error page
+        fragment = await client.get(path, headers=HX)
+        assert fragment.status_code == 403, path
+        assert "<html" not in fragment.text and 'role="alert"' in fragment.text  # its fragment
     posts = [
         f"/settings/users/{admin.id}/role",
         f"/settings/users/{admin.id}/disable",
