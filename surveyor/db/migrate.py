@@ -46,7 +46,13 @@ def find_migrations(namespace: str, folder: Path, backend: str) -> list[Migratio
 
 
 async def applied_migrations(db: Database) -> set[str]:
-    await db.write(lambda tx: tx.execute(CREATE_TABLE))
+    async def create(tx: Tx) -> None:
+        # Under the migration lock: two PostgreSQL processes creating the table at once
+        # would otherwise collide on its catalog entry even with IF NOT EXISTS.
+        await db.lock_for_migrations(tx)
+        await tx.execute(CREATE_TABLE)
+
+    await db.write(create)
     return {row["id"] for row in await db.fetch_all("SELECT id FROM schema_migrations")}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
@@ -46,13 +47,16 @@ def split_script(script: str) -> list[str]:
     """Statements of a SQL script, split where SQLite itself says one is complete."""
     statements: list[str] = []
     buf = ""
-    for line in script.splitlines(keepends=True):
-        buf += line
+    # Test after every ";" (not every line): two statements may share a line, and a ";"
+    # inside a string, a comment or a trigger body does not complete one.
+    for piece in re.split(r"(?<=;)", script):
+        buf += piece
         if sqlite3.complete_statement(buf):
             if buf.strip().strip(";").strip():
                 statements.append(buf.strip())
             buf = ""
-    if buf.strip():
+    rest = [line for line in buf.splitlines() if line.strip() and not line.strip().startswith("--")]
+    if rest:
         raise ValueError(f"incomplete SQL statement at end of script: {buf.strip()[:80]!r}")
     return statements
 
