@@ -15,11 +15,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
 from surveyor.auth import changes, store
-from surveyor.auth.changes import Actor, EmailTakenError, LastAdminError
-from surveyor.auth.guards import client_ip, current_user, staff
+from surveyor.auth.changes import EmailTakenError, LastAdminError
+from surveyor.auth.guards import current_user, staff
 from surveyor.auth.models import ROLES, NewUserForm, RoleForm, User
+from surveyor.auth.pagekit import actor, done, htmx_request
 from surveyor.auth.passwords import hash_password
-from surveyor.auth.profile_views import done, htmx_request
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render
@@ -31,10 +31,6 @@ USER_NOTICES = {
     "enabled": "The user was enabled.",
 }
 LAST_ADMIN = "role: this is the last enabled admin; make someone else admin first"
-
-
-def actor(request: Request[Any, Any, Any]) -> Actor:
-    return Actor(user=current_user(request), ip=client_ip(request))
 
 
 class UsersController(Controller):

@@ -14,10 +14,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from surveyor.auth import changes, store
-from surveyor.auth.admin_views import actor
 from surveyor.auth.guards import staff
 from surveyor.auth.models import SCOPES, NewKeyForm
-from surveyor.auth.profile_views import done, htmx_request
+from surveyor.auth.pagekit import actor, done, htmx_request
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render

@@ -6,6 +6,7 @@ answered with a redirect) and an htmx request (answered with a fragment).
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -430,3 +431,14 @@ async def test_a_script_in_names_is_escaped_on_every_page(client) -> None:
             assert "<script>alert" not in page.text, path
     assert "&lt;script&gt;alert" in (await client.get("/settings/users")).text
     assert "&lt;script&gt;alert" in (await client.get("/settings/apikeys")).text
+
+
+async def test_a_rejected_notify_url_is_not_written_to_the_log(client, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = await make_user(client, "designer")
+    csrf = await login(client, user)
+    secret_url = "tgram://not-a-valid-token-s3cr3t/123"
+    data = {"name": "N", "locale": "", "notify_url": secret_url, "_csrf": csrf}
+    response = await client.post("/settings/profile", data=data)
+    assert response.status_code == 422 and "notify_url" in response.text
+    assert "s3cr3t" not in caplog.text
