@@ -192,6 +192,7 @@ class AuditController(Controller):
             "settings/audit.html",
             {
                 "entries": entries,
+                "labels": await changes.user_labels(db, entries),
                 "actions": await changes.audit_actions(db),
                 "action": action,
                 "next_cursor": next_cursor,

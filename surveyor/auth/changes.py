@@ -294,3 +294,13 @@ async def audit_page(
 async def audit_actions(db: Database) -> list[str]:
     rows = await db.fetch_all("SELECT DISTINCT action FROM audit_log ORDER BY action")
     return [r["action"] for r in rows]
+
+
+async def user_labels(db: Database, entries: list[AuditEntry]) -> dict[str, str]:
+    """Email addresses of the users the entries point at, so the log reads as names."""
+    ids = sorted({e.target_id for e in entries if e.target_type == "user" and e.target_id})
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    rows = await db.fetch_all(f"SELECT id, email FROM users WHERE id IN ({marks})", tuple(ids))
+    return {r["id"]: r["email"] for r in rows}

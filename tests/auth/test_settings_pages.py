@@ -379,6 +379,7 @@ async def test_audit_page_lists_and_filters_by_action(client) -> None:
     filtered = await client.get("/settings/audit", params={"action": "role.changed"}, headers=HX)
     assert "<html" not in filtered.text
     assert "<code>role.changed</code>" in filtered.text
+    assert user.email in filtered.text  # the target reads as the user's address
     assert "<code>login</code>" not in filtered.text
 
 
