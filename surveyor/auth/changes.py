@@ -304,3 +304,43 @@ async def user_labels(db: Database, entries: list[AuditEntry]) -> dict[str, str]
     marks = ", ".join("?" for _ in ids)
     rows = await db.fetch_all(f"SELECT id, email FROM users WHERE id IN ({marks})", tuple(ids))
     return {r["id"]: r["email"] for r in rows}
+
+
+async def create_first_admin(
+    db: Database, *, setup_token: str, email: str, name: str, password_hash: str, ip: str
+) -> User | None:
+    """The first-run admin, once: the setup link is checked and consumed in the same
+    transaction that creates the account, so two submissions cannot both succeed."""
+    now = now_iso()
+    user = User(
+        id=new_id(),
+        email=email.strip().lower(),
+        name=name,
+        role="admin",
+        disabled=False,
+        created_at=now,
+        updated_at=now,
+    )
+
+    async def create(tx: Tx) -> bool:
+        await _lock_admins(tx)
+        stored = await tx.fetch_val("SELECT value FROM meta WHERE key = 'setup_token'")
+        digest, _, expires = (stored or "").partition("|")
+        if not stored or digest != token_hash(setup_token) or expires <= now:
+            return False
+        if await tx.fetch_val("SELECT count(*) FROM users WHERE role = 'admin'"):
+            return False
+        await tx.execute("DELETE FROM meta WHERE key = 'setup_token'")
+        if await tx.fetch_val("SELECT count(*) FROM users WHERE email = ?", (user.email,)):
+            raise EmailTakenError(user.email)
+        await tx.execute(
+            "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'admin', ?, 0, ?, ?)",
+            (user.id, user.email, name, password_hash, now, now),
+        )
+        await _audit(
+            tx, Actor(user=user, ip=ip), "user.created", "user", user.id, role="admin", via="setup"
+        )
+        return True
+
+    return user if await db.write(create) else None

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from surveyor.auth import store
+from surveyor.auth import changes, store
 from surveyor.auth.guards import SESSION_COOKIE, client_ip, current_user, load_session, staff
 from surveyor.auth.models import Email, Name, Password
 from surveyor.auth.passwords import hash_password, verify_password
@@ -223,20 +223,24 @@ async def setup(request: Request[Any, Any, Any], token: FromPath[str]) -> Respon
         return await render(
             request, "auth/setup.html", {**context, "error": form_errors(exc)}, status_code=422
         )
-    password_hash = await hash_password(form.password)
-    user = await store.create_user(
-        svc.db, email=form.email, role="admin", name=form.name, password_hash=password_hash
-    )
-    await svc.db.write(store.consume_setup_token)
-    await store.audit(
-        svc.db,
-        "user.created",
-        actor=user,
-        target_type="user",
-        target_id=user.id,
-        detail={"role": "admin", "via": "setup"},
-        ip=client_ip(request),
-    )
+    try:
+        user = await changes.create_first_admin(
+            svc.db,
+            setup_token=token,
+            email=form.email,
+            name=form.name,
+            password_hash=await hash_password(form.password),
+            ip=client_ip(request),
+        )
+    except changes.EmailTakenError:
+        return await render(
+            request,
+            "auth/setup.html",
+            {**context, "error": "email: a user with this address exists already"},
+            status_code=409,
+        )
+    if user is None:  # another submission of the same link won the race
+        raise NotFoundException(detail="This setup link is not valid (any more).")
     session_token, _ = await store.create_session(svc.db, user.id, days=svc.settings.session_days)
     response = Redirect("/", status_code=303)
     response.cookies.append(session_cookie(request, session_token))
