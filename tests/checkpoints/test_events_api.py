@@ -60,9 +60,7 @@ async def test_an_event_schedules_an_invitation_and_its_job_in_one_go(client) ->
     assert body["reason"] == "scheduled"
     assert [i["channel"] for i in body["invitations"]] == ["email"]
     assert await counts(client) == (1, 1, 1)
-    stored = await app_services(client).db.fetch_one(
-        "SELECT properties, token_hash FROM invitations"
-    )
+    stored = await query(client, "SELECT properties, token_hash FROM invitations")
     assert "A-1" in stored["properties"]
     assert len(stored["token_hash"]) == 64
 
@@ -180,8 +178,8 @@ async def test_contact_attributes_merge_and_null_removes_one(client) -> None:
         },
         headers=key,
     )
-    stored = await app_services(client).db.fetch_one(
-        "SELECT email, attributes FROM contacts WHERE external_id = 'cus_1'"
+    stored = await query(
+        client, "SELECT email, attributes FROM contacts WHERE external_id = 'cus_1'"
     )
     assert stored["email"] == "ana@example.com"
     assert stored["attributes"] == '{"tier":"vip","region":"eu"}'
@@ -264,13 +262,13 @@ async def test_the_worker_delivers_the_invitation_by_email_with_a_working_score_
             assert "<b>Ana</b>" not in html
             links = re.findall(r'href="(http://surveyor\.test/s/[^"?]+)\?score=(\d+)"', html)
             assert [int(score) for _, score in links] == list(range(11))
-            status = await svc.db.fetch_val(
-                "SELECT status FROM invitations WHERE id = ?", (invitation_id,)
+            status = await query(
+                client, "SELECT status FROM invitations WHERE id = ?", invitation_id
             )
             assert status == "sent"
             queued = {
                 row["kind"]
-                for row in await svc.db.fetch_all("SELECT kind FROM jobs WHERE status = 'queued'")
+                for row in await query(client, "SELECT kind, id FROM jobs WHERE status = 'queued'")
             }
             assert queued == {"invitation.send", "invitation.expire"}  # the reminder and the expiry
             link = links[3][0].replace("http://surveyor.test", "")
@@ -280,7 +278,9 @@ async def test_the_worker_delivers_the_invitation_by_email_with_a_working_score_
 
 async def test_an_invitation_shows_its_decision_status_and_attempts(client) -> None:
     key = await setup(client)
-    fired = await client.post("/api/v1/events", json={"checkpoint": "order_delivered", "contact": CONTACT}, headers=key)
+    fired = await client.post(
+        "/api/v1/events", json={"checkpoint": "order_delivered", "contact": CONTACT}, headers=key
+    )
     invitation_id = fired.json()["invitations"][0]["id"]
     # No SMTP server is configured: the attempt fails and says why.
     await in_app(client, Worker(app_services(client)).run_until_idle)
