@@ -1,0 +1,92 @@
+"""Settings in a real browser: htmx row updates, the 409 answer shown in place, and an
+API key whose secret is shown once and works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import PASSWORD, PHONE, Server
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def sign_in(page: Any, server: Server, email: str) -> None:
+    page.goto(server.url("/login"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_users_page_changes_roles_in_place_and_protects_the_last_admin(
+    server: Server, phone: Any, artifacts: Path
+) -> None:
+    admin = server.create_user("e2e-settings-admin@example.com", "admin")
+    sign_in(phone, server, admin)
+    phone.goto(server.url("/settings/users"))
+    assert no_horizontal_scroll(phone)
+
+    # Create a manager through the htmx form: the table updates without a page load.
+    phone.evaluate("window.__marker = 'same page'")
+    phone.locator("#nu-email").fill("e2e-manager@example.com")
+    phone.locator("#nu-name").fill("Mia <Manager>")
+    phone.locator("#nu-role").select_option("manager")
+    phone.locator("#nu-password").fill("initial password 1")
+    phone.get_by_role("button", name="Create user").click()
+    row = phone.locator("tr", has_text="e2e-manager@example.com")
+    row.wait_for()
+    assert row.locator("td").first.inner_text() == "Mia <Manager>"
+
+    # Promote the manager in place: htmx swaps that one row.
+    row.evaluate("tr => tr.dataset.before = 'yes'")
+    row.locator("select").select_option("designer")
+    with phone.expect_response(lambda r: r.url.endswith("/role")) as answer:
+        row.get_by_role("button", name="Change").click()
+    assert answer.value.status == 200
+    phone.wait_for_load_state()
+    assert row.evaluate("tr => tr.dataset.before") is None  # a new row from the server
+    assert row.locator("select").input_value() == "designer"
+
+    # Demoting the only admin is refused, and the reason appears in that row.
+    mine = phone.locator("tr", has_text=admin)
+    mine.locator("select").select_option("manager")
+    mine.get_by_role("button", name="Change").click()
+    phone.get_by_text("last enabled admin").wait_for()
+    assert phone.evaluate("window.__marker") == "same page"  # all of it without a reload
+    assert no_horizontal_scroll(phone)
+    phone.screenshot(path=str(artifacts / "e2e-settings-users-360.png"), full_page=True)
+
+
+def test_api_key_is_shown_once_works_and_is_revoked_in_place(
+    server: Server, phone: Any, artifacts: Path
+) -> None:
+    admin = server.create_user("e2e-keys-admin@example.com", "admin")
+    sign_in(phone, server, admin)
+    phone.goto(server.url("/settings/apikeys"))
+    phone.locator("#k-name").fill("e2e integration")
+    phone.get_by_label("read", exact=False).first.check()
+    phone.get_by_role("button", name="Create key").click()
+    secret = phone.locator("#new-secret")
+    secret.wait_for()
+    value = secret.input_value()
+    assert value.startswith("sv_")
+    assert no_horizontal_scroll(phone)
+    phone.screenshot(path=str(artifacts / "e2e-settings-apikey-360.png"), full_page=True)
+
+    whoami = httpx.get(server.url("/api/v1/whoami"), headers={"Authorization": f"Bearer {value}"})
+    assert whoami.status_code == 200 and whoami.json()["scopes"] == ["read"]
+
+    phone.reload()
+    assert value not in phone.content()  # never shown again
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    row = phone.locator("tr", has_text="e2e integration")
+    row.get_by_role("button", name="Revoke").click()
+    row.get_by_text("revoked").wait_for()
+    whoami = httpx.get(server.url("/api/v1/whoami"), headers={"Authorization": f"Bearer {value}"})
+    assert whoami.status_code == 401
