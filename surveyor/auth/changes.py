@@ -209,7 +209,7 @@ async def create_api_key(
             tx,
             actor,
             "apikey.created",
-            "apikey",
+            "api_key",
             key.id,
             name=name,
             prefix=key.prefix,
@@ -232,7 +232,7 @@ async def revoke_api_key(db: Database, key_id: str, *, actor: Actor) -> ApiKey |
         now = now_iso()
         await tx.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now, key_id))
         await _audit(
-            tx, actor, "apikey.revoked", "apikey", key_id, name=key.name, prefix=key.prefix
+            tx, actor, "apikey.revoked", "api_key", key_id, name=key.name, prefix=key.prefix
         )
         return msgspec.structs.replace(key, revoked_at=now)
 
