@@ -1,9 +1,16 @@
 """The delivery log over HTTP: the JSON API (read, retry a dead job which is then
-delivered) and the staff pages (filters, attempts, the retry button)."""
+delivered) and the staff pages (filters, attempts, the retry button).
+
+The app runs on the test client's own event loop and thread, so the jobs and the
+worker here use a second handle on the same database (as a ``surveyor worker``
+process would), never the app's writer from the test's loop.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from surveyor import DeliveryError, Message, hookimpl
 from surveyor.delivery import store
@@ -11,8 +18,17 @@ from surveyor.delivery.channels import ChannelRegistry
 from surveyor.delivery.models import JobKind
 from surveyor.delivery.worker import Worker, job_kinds
 from surveyor.plugins import make_plugin_manager
-from tests.conftest import api_key, app_services, login, make_user
+from surveyor.app import build_services, start_services
+from tests.conftest import api_key, login, make_user
 from tests.delivery.helpers import RecordingChannel, permanent
+
+
+@pytest.fixture
+async def side(settings):
+    svc = build_services(settings)
+    await start_services(svc)
+    yield svc
+    await svc.db.close()
 
 
 async def dead_message_job(svc, channel: RecordingChannel) -> str:
@@ -33,8 +49,8 @@ async def dead_message_job(svc, channel: RecordingChannel) -> str:
     return job_id
 
 
-async def test_a_dead_delivery_retried_through_the_api_is_delivered(client) -> None:
-    svc = app_services(client)
+async def test_a_dead_delivery_retried_through_the_api_is_delivered(client, side) -> None:
+    svc = side
     channel = RecordingChannel("email")
     job_id = await dead_message_job(svc, channel)
     headers = await api_key(client, "admin")
@@ -59,8 +75,8 @@ async def test_a_dead_delivery_retried_through_the_api_is_delivered(client) -> N
     assert [a["outcome"] for a in final["attempt_log"]] == ["dead", "ok"]
 
 
-async def test_the_api_lists_with_filters_and_checks_scopes(client) -> None:
-    svc = app_services(client)
+async def test_the_api_lists_with_filters_and_checks_scopes(client, side) -> None:
+    svc = side
     await dead_message_job(svc, RecordingChannel("email"))
     reader = await api_key(client, "read")
     listed = await client.get("/api/v1/deliveries?status=dead&channel=email", headers=reader)
@@ -79,8 +95,8 @@ async def test_the_api_lists_with_filters_and_checks_scopes(client) -> None:
     assert (await client.get("/api/v1/deliveries")).status_code == 401
 
 
-async def test_staff_see_the_log_and_retry_a_dead_delivery_from_its_page(client) -> None:
-    svc = app_services(client)
+async def test_staff_see_the_log_and_retry_a_dead_delivery_from_its_page(client, side) -> None:
+    svc = side
     channel = RecordingChannel("email")
     job_id = await dead_message_job(svc, channel)
     await login(client, await make_user(client, "designer"))
@@ -106,8 +122,8 @@ async def test_staff_see_the_log_and_retry_a_dead_delivery_from_its_page(client)
     assert (await store.get_job(svc.db, job_id)).status == "done"
 
 
-async def test_managers_may_read_the_log_but_not_retry(client) -> None:
-    svc = app_services(client)
+async def test_managers_may_read_the_log_but_not_retry(client, side) -> None:
+    svc = side
     job_id = await dead_message_job(svc, RecordingChannel("email"))
     await login(client, await make_user(client, "manager"))
     page = await client.get(f"/deliveries/{job_id}")
