@@ -128,4 +128,45 @@ def response_completed(response: Any, answers: dict[str, Any], version: Any, ser
     """
 
 
+
+@hookspec
+def followup_opened(followup: Any, contact: Any) -> None:
+    """A low score opened a follow-up case. Called by ``surveyor.followups`` after the
+    transaction that completed the response (and created the case) committed, once per
+    case.
+
+    ``followup`` is a :class:`surveyor.followups.models.Followup` (priority, owner in
+    ``assignee_id`` or ``team_queue``, ``due_at``), ``contact`` a
+    :class:`surveyor.contacts.models.Contact` or None (anonymous response). The return
+    value is ignored; a plugin that raises is logged and skipped.
+    """
+
+
+@hookspec
+def followup_closed(followup: Any, contact: Any) -> None:
+    """A follow-up case was resolved or closed (``followup.status`` says which; its
+    ``root_cause`` and ``outcome`` are set). Called by ``surveyor.followups`` after the
+    change committed; a reopened case that is closed again calls it again. The return
+    value is ignored; a plugin that raises is logged and skipped.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Decisions: the first non-None answer wins
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def followup_assignee(case: Any, contact: Any) -> str | None:
+    """Choose the user id who owns a new follow-up case (``firstresult``: the first
+    non-None wins; None lets the built-in choice — the contact's ``account_manager``, then
+    round-robin among managers, then the team queue — decide).
+
+    Called by ``surveyor.followups`` INSIDE the transaction that completes the response,
+    so it must be quick and must not do network I/O. ``case`` is the
+    :class:`surveyor.followups.models.Followup` about to be stored (no owner yet),
+    ``contact`` a :class:`surveyor.contacts.models.Contact` or None. An id that is not an
+    enabled staff user is ignored.
+    """
+
 __all__ = ["Path", "hookspec"]

@@ -30,6 +30,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.core_plugin",
     "surveyor.auth.plugin",
     "surveyor.delivery.plugin",
+    "surveyor.followups.plugin",
     "surveyor.respond.plugin",
     "surveyor.metrics.plugin",
     "surveyor.webhooks.plugin",

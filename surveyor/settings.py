@@ -54,6 +54,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     run_worker: bool = True
     worker_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
     default_locale: str = "en"
+    # Follow-ups: the root causes a closing manager picks from (comma-separated; empty =
+    # the built-in list) and how long before an SLA breach its owner is warned.
+    followup_root_causes: str = ""
+    followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

@@ -170,3 +170,55 @@ class RuleDecision(msgspec.Struct, frozen=True, kw_only=True):
     sla_hours: float | None = None
     reasons: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+
+
+# -- cases (stored) ------------------------------------------------------------------
+
+CaseStatus = Literal["new", "in_progress", "waiting", "resolved", "closed"]
+CASE_STATUSES: tuple[CaseStatus, ...] = ("new", "in_progress", "waiting", "resolved", "closed")
+OPEN_STATUSES: tuple[CaseStatus, ...] = ("new", "in_progress", "waiting")
+EventKind = Literal["open", "status", "note", "assign", "reopen", "recovery", "sla"]
+
+
+class Followup(msgspec.Struct, frozen=True, kw_only=True):
+    """One case: a low-scoring response with an owner (or the team queue) and a deadline."""
+
+    id: str
+    response_id: str
+    contact_id: str | None = None
+    survey_id: str
+    checkpoint_key: str | None = None
+    rule_id: str = ""
+    priority: Priority
+    status: CaseStatus
+    assignee_id: str | None = None
+    team_queue: bool = False
+    reasons: list[str] = []
+    due_at: str
+    warn_at: str
+    first_action_at: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    root_cause: str = ""
+    outcome: str = ""
+    recovery_invitation_id: str | None = None
+    recovery_response_id: str | None = None
+    recovered: bool | None = None
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class FollowupEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of a case's timeline."""
+
+    id: str
+    followup_id: str
+    at: str
+    actor_id: str | None = None
+    kind: EventKind
+    body: str = ""
+    detail: dict[str, object] = {}

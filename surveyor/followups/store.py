@@ -1,0 +1,413 @@
+"""SQL for follow-up rules, cases, their timeline and the round-robin state.
+
+Write helpers take the caller's ``tx`` so that a case is created in the very unit that
+completes its response; readers take a ``Database`` (or a ``Tx``). Who may see which
+case is decided here too (``visible_clause``), so the inbox, the case page, every
+fragment and the API filter through one piece of SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from surveyor.db import Database, Tx
+from surveyor.followups.assign import Manager
+from surveyor.followups.models import (
+    CASE_STATUSES,
+    OPEN_STATUSES,
+    Followup,
+    FollowupEvent,
+    FollowupRule,
+)
+from surveyor.ids import new_id, now_iso
+
+CASE_COLUMNS = (
+    "id, response_id, contact_id, survey_id, checkpoint_key, rule_id, priority, status,"
+    " assignee_id, team_queue, reasons, due_at, warn_at, first_action_at, resolved_at,"
+    " closed_at, root_cause, outcome, recovery_invitation_id, recovery_response_id,"
+    " recovered, created_at, updated_at"
+)
+EVENT_COLUMNS = "id, followup_id, at, actor_id, kind, body, detail"
+RULE_COLUMNS = "id, name, survey_id, checkpoint_key, definition, active, created_at, updated_at"
+ROTATION = "managers"
+
+Reader = Database | Tx
+
+
+class Viewer(msgspec.Struct, frozen=True, kw_only=True):
+    """Whose eyes: admins see every case; a manager their own and the team queue."""
+
+    user_id: str | None
+    admin: bool
+
+
+class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
+    status: str = ""  # one status, "open" (new/in progress/waiting) or "" for all
+    priority: str = ""
+    overdue: bool = False
+    checkpoint: str = ""
+    survey: str = ""
+    scope: str = ""  # "mine", "queue" or "" (everything the viewer may see)
+    assignee: str = ""  # a user id (admins' filter)
+
+
+def case_from_row(row: dict[str, Any]) -> Followup:
+    data = dict(row)
+    data["reasons"] = msgspec.json.decode(row["reasons"] or "[]")
+    data["team_queue"] = bool(row["team_queue"])
+    data["recovered"] = None if row["recovered"] is None else bool(row["recovered"])
+    return msgspec.convert(data, Followup, strict=False)
+
+
+def rule_from_row(row: dict[str, Any]) -> FollowupRule:
+    definition = msgspec.json.decode(row["definition"] or "{}")
+    definition.update(
+        id=row["id"],
+        name=row["name"],
+        active=bool(row["active"]),
+        survey_id=row["survey_id"],
+        # The pure rule calls its checkpoint scope ``checkpoint_id``; cases and responses
+        # carry the checkpoint's key, which is what is stored there.
+        checkpoint_id=row["checkpoint_key"],
+    )
+    return msgspec.convert(definition, FollowupRule, strict=False)
+
+
+# -- rules ---------------------------------------------------------------------------
+
+
+async def list_rules(db: Reader) -> list[FollowupRule]:
+    """Every rule, most specific first: checkpoint rules, then survey rules, then global
+    ones (``rules.decide`` prefers the earlier rule on a priority tie)."""
+    rows = await db.fetch_all(
+        f"SELECT {RULE_COLUMNS} FROM followup_rules"
+        " ORDER BY CASE WHEN checkpoint_key IS NOT NULL THEN 0"
+        " WHEN survey_id IS NOT NULL THEN 1 ELSE 2 END, created_at, id"
+    )
+    return [rule_from_row(row) for row in rows]
+
+
+async def get_rule(db: Reader, rule_id: str) -> FollowupRule | None:
+    row = await db.fetch_one(f"SELECT {RULE_COLUMNS} FROM followup_rules WHERE id = ?", (rule_id,))
+    return None if row is None else rule_from_row(row)
+
+
+async def save_rule(tx: Tx, rule: FollowupRule) -> FollowupRule:
+    """Insert the rule (no id yet) or replace it; returns it with its id."""
+    now = now_iso()
+    rule = rule if rule.id else msgspec.structs.replace(rule, id=new_id())
+    body = msgspec.to_builtins(rule)
+    for key in ("id", "name", "active", "survey_id", "checkpoint_id"):
+        body.pop(key, None)
+    await tx.execute(
+        f"INSERT INTO followup_rules ({RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET name = excluded.name, survey_id = excluded.survey_id,"
+        " checkpoint_key = excluded.checkpoint_key, definition = excluded.definition,"
+        " active = excluded.active, updated_at = excluded.updated_at",
+        (
+            rule.id,
+            rule.name,
+            rule.survey_id,
+            rule.checkpoint_id,
+            msgspec.json.encode(body).decode(),
+            int(rule.active),
+            now,
+            now,
+        ),
+    )
+    return rule
+
+
+async def delete_rule(tx: Tx, rule_id: str) -> bool:
+    return await tx.execute("DELETE FROM followup_rules WHERE id = ?", (rule_id,)) > 0
+
+
+async def count_rules(db: Reader) -> int:
+    return int(await db.fetch_val("SELECT count(*) FROM followup_rules"))
+
+
+# -- cases ---------------------------------------------------------------------------
+
+
+async def insert_case(tx: Tx, case: Followup) -> bool:
+    """Insert a new case; False when its response has one already (a retried unit)."""
+    values = msgspec.to_builtins(case)
+    values["reasons"] = msgspec.json.encode(case.reasons).decode()
+    values["team_queue"] = int(case.team_queue)
+    values["recovered"] = None if case.recovered is None else int(case.recovered)
+    columns = [c.strip() for c in CASE_COLUMNS.split(",")]
+    inserted = await tx.execute(
+        f"INSERT INTO followups ({CASE_COLUMNS}) VALUES ({', '.join('?' * len(columns))})"
+        " ON CONFLICT (response_id) DO NOTHING",
+        tuple(values[c] for c in columns),
+    )
+    return inserted == 1
+
+
+async def get_case(db: Reader, case_id: str) -> Followup | None:
+    row = await db.fetch_one(f"SELECT {CASE_COLUMNS} FROM followups WHERE id = ?", (case_id,))
+    return None if row is None else case_from_row(row)
+
+
+async def case_for_response(db: Reader, response_id: str) -> Followup | None:
+    row = await db.fetch_one(
+        f"SELECT {CASE_COLUMNS} FROM followups WHERE response_id = ?", (response_id,)
+    )
+    return None if row is None else case_from_row(row)
+
+
+async def case_for_recovery_invitation(db: Reader, invitation_id: str) -> Followup | None:
+    row = await db.fetch_one(
+        f"SELECT {CASE_COLUMNS} FROM followups WHERE recovery_invitation_id = ?", (invitation_id,)
+    )
+    return None if row is None else case_from_row(row)
+
+
+async def update_case(tx: Tx, case_id: str, **fields: Any) -> None:
+    """Set columns of one case (names come from our code, never from a request)."""
+    fields["updated_at"] = fields.get("updated_at") or now_iso()
+    for flag in ("team_queue", "recovered"):
+        if flag in fields and fields[flag] is not None:
+            fields[flag] = int(fields[flag])
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    await tx.execute(f"UPDATE followups SET {sets} WHERE id = ?", (*fields.values(), case_id))
+
+
+def visible_clause(viewer: Viewer) -> tuple[str, list[Any]]:
+    """The WHERE part that limits cases to what ``viewer`` may see."""
+    if viewer.admin:
+        return "1 = 1", []
+    return "(assignee_id = ? OR team_queue = 1)", [viewer.user_id or ""]
+
+
+def _filters(viewer: Viewer, f: CaseFilter, now: str) -> tuple[list[str], list[Any]]:
+    where, params = visible_clause(viewer)
+    clauses, values = [where], list(params)
+    if f.status == "open":
+        clauses.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
+        values.extend(OPEN_STATUSES)
+    elif f.status in CASE_STATUSES:
+        clauses.append("status = ?")
+        values.append(f.status)
+    if f.priority:
+        clauses.append("priority = ?")
+        values.append(f.priority)
+    if f.overdue:
+        clauses.append(f"due_at < ? AND status IN ({', '.join('?' * len(OPEN_STATUSES))})")
+        values.extend([now, *OPEN_STATUSES])
+    if f.checkpoint:
+        clauses.append("checkpoint_key = ?")
+        values.append(f.checkpoint)
+    if f.survey:
+        clauses.append("survey_id = ?")
+        values.append(f.survey)
+    if f.scope == "mine":
+        clauses.append("assignee_id = ?")
+        values.append(viewer.user_id or "")
+    elif f.scope == "queue":
+        clauses.append("team_queue = 1")
+    if f.assignee:
+        clauses.append("assignee_id = ?")
+        values.append(f.assignee)
+    return clauses, values
+
+
+def encode_cursor(case: Followup) -> str:
+    return base64.urlsafe_b64encode(f"{case.due_at}|{case.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str] | None:
+    try:
+        due, _, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (due, case_id) if case_id else None
+
+
+async def list_cases(
+    db: Reader,
+    viewer: Viewer,
+    f: CaseFilter,
+    *,
+    now: str,
+    cursor: str = "",
+    limit: int = 50,
+) -> tuple[list[Followup], str | None]:
+    """Cases sorted by due time (most urgent first), ``limit`` per page, with the next cursor."""
+    clauses, values = _filters(viewer, f, now)
+    if cursor:
+        after = decode_cursor(cursor)
+        if after is not None:
+            clauses.append("(due_at > ? OR (due_at = ? AND id > ?))")
+            values.extend([after[0], after[0], after[1]])
+    rows = await db.fetch_all(
+        f"SELECT {CASE_COLUMNS} FROM followups WHERE {' AND '.join(clauses)}"
+        " ORDER BY due_at, id LIMIT ?",
+        (*values, limit + 1),
+    )
+    cases = [case_from_row(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return cases, (encode_cursor(cases[-1]) if more and cases else None)
+
+
+async def inbox_counts(db: Reader, viewer: Viewer, *, now: str) -> dict[str, int]:
+    """Open cases that are mine, in the queue, overdue among what I see, and all I see."""
+    where, params = visible_clause(viewer)
+    marks = ", ".join("?" * len(OPEN_STATUSES))
+    row = await db.fetch_one(
+        "SELECT"
+        " sum(CASE WHEN assignee_id = ? THEN 1 ELSE 0 END) AS mine,"
+        " sum(CASE WHEN team_queue = 1 THEN 1 ELSE 0 END) AS queue,"
+        " sum(CASE WHEN due_at < ? THEN 1 ELSE 0 END) AS overdue,"
+        " count(*) AS open"
+        f" FROM followups WHERE {where} AND status IN ({marks})",
+        (viewer.user_id or "", now, *params, *OPEN_STATUSES),
+    )
+    return {k: int((row or {}).get(k) or 0) for k in ("mine", "queue", "overdue", "open")}
+
+
+async def filter_values(db: Reader) -> dict[str, list[str]]:
+    checkpoints = await db.fetch_all(
+        "SELECT DISTINCT checkpoint_key FROM followups WHERE checkpoint_key IS NOT NULL"
+        " ORDER BY checkpoint_key"
+    )
+    surveys = await db.fetch_all(
+        "SELECT DISTINCT f.survey_id, s.name FROM followups f"
+        " LEFT JOIN surveys s ON s.id = f.survey_id ORDER BY s.name"
+    )
+    return {
+        "checkpoints": [r["checkpoint_key"] for r in checkpoints],
+        "surveys": [r["survey_id"] for r in surveys],
+        "survey_names": {r["survey_id"]: r["name"] or r["survey_id"] for r in surveys},  # type: ignore[dict-item]
+    }
+
+
+async def cases_for_contact(db: Reader, contact_id: str, *, exclude: str = "") -> list[Followup]:
+    rows = await db.fetch_all(
+        f"SELECT {CASE_COLUMNS} FROM followups WHERE contact_id = ? AND id <> ?"
+        " ORDER BY created_at DESC LIMIT 50",
+        (contact_id, exclude),
+    )
+    return [case_from_row(row) for row in rows]
+
+
+async def open_cases_due_before(db: Reader, when: str) -> list[Followup]:
+    marks = ", ".join("?" * len(OPEN_STATUSES))
+    rows = await db.fetch_all(
+        f"SELECT {CASE_COLUMNS} FROM followups WHERE status IN ({marks}) AND due_at < ?"
+        " ORDER BY due_at",
+        (*OPEN_STATUSES, when),
+    )
+    return [case_from_row(row) for row in rows]
+
+
+async def cases_between(db: Reader, start: str, end: str) -> list[Followup]:
+    """Cases opened in [start, end), for the outer-loop report."""
+    rows = await db.fetch_all(
+        f"SELECT {CASE_COLUMNS} FROM followups WHERE created_at >= ? AND created_at < ?"
+        " ORDER BY created_at",
+        (start, end),
+    )
+    return [case_from_row(row) for row in rows]
+
+
+# -- timeline ------------------------------------------------------------------------
+
+
+async def add_event(
+    tx: Tx,
+    case_id: str,
+    kind: str,
+    *,
+    actor_id: str | None,
+    body: str = "",
+    detail: dict[str, Any] | None = None,
+    at: str | None = None,
+) -> FollowupEvent:
+    event = FollowupEvent(
+        id=new_id(),
+        followup_id=case_id,
+        at=at or now_iso(),
+        actor_id=actor_id,
+        kind=kind,  # type: ignore[arg-type]
+        body=body,
+        detail=detail or {},
+    )
+    await tx.execute(
+        f"INSERT INTO followup_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            event.id,
+            case_id,
+            event.at,
+            actor_id,
+            kind,
+            body,
+            msgspec.json.encode(event.detail).decode(),
+        ),
+    )
+    return event
+
+
+async def timeline(db: Reader, case_id: str) -> list[FollowupEvent]:
+    rows = await db.fetch_all(
+        f"SELECT {EVENT_COLUMNS} FROM followup_events WHERE followup_id = ? ORDER BY at, id",
+        (case_id,),
+    )
+    return [
+        msgspec.convert({**r, "detail": msgspec.json.decode(r["detail"] or "{}")}, FollowupEvent)
+        for r in rows
+    ]
+
+
+# -- people --------------------------------------------------------------------------
+
+
+async def managers(db: Reader) -> list[Manager]:
+    """Every manager account (disabled ones inactive): the round-robin's candidates."""
+    rows = await db.fetch_all(
+        "SELECT id, email, disabled FROM users WHERE role = 'manager' ORDER BY id"
+    )
+    return [Manager(id=r["id"], email=r["email"], active=not r["disabled"]) for r in rows]
+
+
+async def staff_by_ids(db: Reader, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = await db.fetch_all(
+        f"SELECT id, email, name, role, disabled, notify_url FROM users"
+        f" WHERE id IN ({', '.join('?' * len(wanted))})",
+        tuple(wanted),
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def assignable_users(db: Reader) -> list[dict[str, Any]]:
+    return await db.fetch_all(
+        "SELECT id, email, name, role FROM users WHERE role IN ('manager', 'admin')"
+        " AND disabled = 0 ORDER BY name, email"
+    )
+
+
+async def admins(db: Reader) -> list[dict[str, Any]]:
+    return await db.fetch_all(
+        "SELECT id, email, name, notify_url FROM users WHERE role = 'admin' AND disabled = 0"
+    )
+
+
+async def last_rotation(tx: Tx) -> str | None:
+    return await tx.fetch_val(
+        "SELECT last_user_id FROM followup_rotation WHERE name = ?", (ROTATION,)
+    )
+
+
+async def set_rotation(tx: Tx, user_id: str | None) -> None:
+    await tx.execute(
+        "INSERT INTO followup_rotation (name, last_user_id) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET last_user_id = excluded.last_user_id",
+        (ROTATION, user_id),
+    )

@@ -1,0 +1,337 @@
+"""The follow-up inbox and the case page (HTML + htmx), for managers and admins.
+
+Every handler that takes a case id loads the case and checks ``can_see`` before it reads
+anything else or changes anything, so a page, a fragment URL or a form post for another
+manager's case gets the same 404 (no hint that the case exists).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+
+from surveyor.auth.guards import current_user, staff
+from surveyor.contacts.store import get_contact
+from surveyor.followups import service, store
+from surveyor.followups.models import CASE_STATUSES, PRIORITIES, Followup
+from surveyor.followups.service import Actor, CaseError, can_see, viewer_for
+from surveyor.followups.sla import sla_state
+from surveyor.followups.store import CaseFilter
+from surveyor.ids import now_iso, parse_iso, utcnow
+from surveyor.services import services
+from surveyor.surveys.logic import text_for
+from surveyor.web.forms import read_form
+from surveyor.web.templating import render
+
+Req = Request[Any, Any, Any]
+STATUS_LABELS = {
+    "new": "New",
+    "in_progress": "In progress",
+    "waiting": "Waiting on customer",
+    "resolved": "Resolved",
+    "closed": "Closed (not resolved)",
+}
+
+
+def badge(case: Followup) -> str:
+    now = utcnow()
+    closed = case.resolved_at or case.closed_at
+    return sla_state(
+        parse_iso(case.due_at),
+        now,
+        warn_from=parse_iso(case.warn_at),
+        closed_at=parse_iso(closed) if closed else None,
+    )
+
+
+async def visible_case(request: Req, case_id: str) -> Followup:
+    """The case, if the signed-in user may see it; 404 otherwise (also for fragments)."""
+    case = await store.get_case(services(request).db, case_id)
+    if case is None or not can_see(case, viewer_for(current_user(request))):
+        raise NotFoundException(detail="no such follow-up, or it is not yours to see")
+    return case
+
+
+def answer_rows(
+    definition: dict[str, Any], answers: dict[str, Any], locale: str
+) -> list[dict[str, Any]]:
+    """Each answered question with its label, in survey order; option ids become labels."""
+    default = definition.get("default_locale", "en")
+    rows = []
+    for q in definition.get("questions", []):
+        if q["id"] not in answers:
+            continue
+        value = answers[q["id"]]
+        options = {
+            o["id"]: text_for(o.get("label", {}), locale, default) for o in q.get("options", [])
+        }
+        if isinstance(value, list):
+            shown = ", ".join(options.get(v, str(v)) for v in value)
+        else:
+            shown = options.get(value, str(value)) if isinstance(value, str) else str(value)
+        rows.append(
+            {
+                "label": text_for(q.get("text", {}), locale, default) or q["id"],
+                "kind": q["kind"],
+                "value": shown,
+            }
+        )
+    return rows
+
+
+async def case_context(request: Req, case: Followup) -> dict[str, Any]:
+    import msgspec
+
+    svc = services(request)
+    db = svc.db
+    contact = await get_contact(db, case.contact_id) if case.contact_id else None
+    response = await db.fetch_one(
+        "SELECT r.id, r.invitation_id, r.survey_version_id, r.locale, r.channel, r.completed_at,"
+        " r.nps, r.ces, r.csat, r.emotion, s.name AS survey_name FROM responses r"
+        " LEFT JOIN surveys s ON s.id = r.survey_id WHERE r.id = ?",
+        (case.response_id,),
+    )
+    answers: list[dict[str, Any]] = []
+    if response is not None:
+        version = await db.fetch_one(
+            "SELECT definition FROM survey_versions WHERE id = ?", (response["survey_version_id"],)
+        )
+        raw = await db.fetch_all(
+            "SELECT question_id, value FROM answers WHERE response_id = ?", (case.response_id,)
+        )
+        values = {r["question_id"]: msgspec.json.decode(r["value"]) for r in raw}
+        if version is not None:
+            answers = answer_rows(
+                msgspec.json.decode(version["definition"]), values, response["locale"] or "en"
+            )
+    earlier: list[dict[str, Any]] = []
+    if contact is not None:
+        earlier = await db.fetch_all(
+            "SELECT r.id, r.completed_at, r.checkpoint_key, r.nps, r.ces, r.csat, r.emotion,"
+            " s.name AS survey_name FROM responses r LEFT JOIN surveys s ON s.id = r.survey_id"
+            " WHERE r.contact_id = ? AND r.id <> ? AND r.status = 'complete'"
+            " ORDER BY r.completed_at DESC LIMIT 20",
+            (contact.id, case.response_id),
+        )
+    deliveries = await delivery_history(db, response["invitation_id"] if response else None)
+    events = await store.timeline(db, case.id)
+    people = await store.staff_by_ids(
+        db, [case.assignee_id or "", *(e.actor_id or "" for e in events)]
+    )
+    return {
+        "case": case,
+        "sla": badge(case),
+        "contact": contact,
+        "response": response,
+        "answers": answers,
+        "comment": "\n\n".join(a["value"] for a in answers if a["kind"] == "text"),
+        "earlier_responses": earlier,
+        "earlier_cases": await store.cases_for_contact(db, contact.id, exclude=case.id)
+        if contact
+        else [],
+        "deliveries": deliveries,
+        "events": events,
+        "people": people,
+        "assignable": await store.assignable_users(db),
+        "root_causes": service.root_causes(svc.settings),
+        "status_labels": STATUS_LABELS,
+        "next_statuses": sorted(service.TRANSITIONS[case.status], key=CASE_STATUSES.index),
+        "error": "",
+    }
+
+
+async def delivery_history(db: Any, invitation_id: str | None) -> list[dict[str, Any]]:
+    """The invitation's outbox jobs (send, reminders) with every attempt."""
+    if not invitation_id:
+        return []
+    jobs = await db.fetch_all(
+        "SELECT id, kind, status, channel, run_at, attempts, last_error, finished_at FROM jobs"
+        " WHERE (subject_type = 'invitation' AND subject_id = ?) OR dedupe_key LIKE ?"
+        " ORDER BY created_at, id",
+        (invitation_id, f"%:{invitation_id}"),
+    )
+    for job in jobs:
+        job["attempt_log"] = await db.fetch_all(
+            "SELECT attempt, started_at, outcome, error FROM job_attempts WHERE job_id = ?"
+            " ORDER BY started_at",
+            (job["id"],),
+        )
+    return jobs
+
+
+class FollowupViews(Controller):
+    path = "/followups"
+    guards = [staff("manager")]
+    include_in_schema = False
+
+    @get("/")
+    async def inbox(
+        self,
+        request: Req,
+        view: Annotated[str, QueryParameter(name="scope")] = "mine",
+        status: Annotated[str, QueryParameter(name="status")] = "open",
+        priority: Annotated[str, QueryParameter(name="priority")] = "",
+        overdue: Annotated[str, QueryParameter(name="overdue")] = "",
+        checkpoint: Annotated[str, QueryParameter(name="checkpoint", max_length=100)] = "",
+        survey: Annotated[str, QueryParameter(name="survey", max_length=100)] = "",
+        cursor: Annotated[str, QueryParameter(name="cursor", max_length=200)] = "",
+    ) -> Response[str]:
+        user = current_user(request)
+        viewer = viewer_for(user)
+        db = services(request).db
+        scope = view if view in ("mine", "queue", "all") else "mine"
+        filters = CaseFilter(
+            status=status if status in ("open", *CASE_STATUSES) else "",
+            priority=priority if priority in PRIORITIES else "",
+            overdue=overdue in ("1", "on", "true"),
+            checkpoint=checkpoint,
+            survey=survey,
+            scope="" if scope == "all" else scope,
+        )
+        now = now_iso()
+        cases, next_cursor = await store.list_cases(db, viewer, filters, now=now, cursor=cursor)
+        people = await store.staff_by_ids(db, [c.assignee_id or "" for c in cases])
+        names = (
+            await db.fetch_all(
+                "SELECT c.id, c.name, c.external_id FROM contacts c WHERE c.id IN"
+                " (SELECT contact_id FROM followups WHERE id IN ("
+                + ", ".join("?" * len(cases))
+                + "))",
+                tuple(c.id for c in cases),
+            )
+            if cases
+            else []
+        )
+        return await render(
+            request,
+            "followups/inbox.html",
+            {
+                "cases": cases,
+                "badges": {c.id: badge(c) for c in cases},
+                "people": people,
+                "contacts": {r["id"]: r for r in names},
+                "counts": await store.inbox_counts(db, viewer, now=now),
+                "choices": await store.filter_values(db),
+                "f": {
+                    "scope": scope,
+                    "status": status,
+                    "priority": priority,
+                    "overdue": filters.overdue,
+                    "checkpoint": checkpoint,
+                    "survey": survey,
+                },
+                "next_cursor": next_cursor,
+                "now": now,
+                "statuses": CASE_STATUSES,
+                "priorities": PRIORITIES,
+                "status_labels": STATUS_LABELS,
+            },
+            fragment="followups/_list.html",
+        )
+
+    @get("/{case_id:str}")
+    async def case_page(self, request: Req, case_id: FromPath[str]) -> Response[str]:
+        case = await visible_case(request, case_id)
+        return await render(
+            request,
+            "followups/case.html",
+            await case_context(request, case),
+            fragment="followups/_case.html",
+        )
+
+    async def _after(self, request: Req, case_id: str, error: str = "") -> Response[Any]:
+        """Show the case again: the fragment for htmx, a redirect (or the page with the
+        error) for a plain form."""
+        case = await store.get_case(services(request).db, case_id)
+        assert case is not None
+        visible = can_see(case, viewer_for(current_user(request)))
+        if not error and not getattr(request, "htmx", None):
+            return Redirect(f"/followups/{case_id}" if visible else "/followups", status_code=303)
+        if not visible:  # handed to someone else: back to the inbox
+            return Response("", status_code=200, headers={"HX-Redirect": "/followups"})
+        context = await case_context(request, case)
+        context["error"] = error
+        return await render(
+            request,
+            "followups/case.html",
+            context,
+            fragment="followups/_case.html",
+            status_code=422 if error else 200,
+        )
+
+    async def _act(self, request: Req, case_id: str, action: Any) -> Response[Any]:
+        await visible_case(request, case_id)
+        try:
+            await action()
+        except CaseError as exc:
+            return await self._after(request, case_id, error=str(exc))
+        return await self._after(request, case_id)
+
+    def _actor(self, request: Req) -> Actor:
+        user = current_user(request)
+        return Actor(user_id=user.id, label=user.email)
+
+    @post("/{case_id:str}/take")
+    async def take(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
+        actor = self._actor(request)
+        return await self._act(
+            request,
+            case_id,
+            lambda: service.assign(services(request), case_id, actor.user_id, actor),
+        )
+
+    @post("/{case_id:str}/assign")
+    async def reassign(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
+        form = await read_form(request)
+        target = str(form.get("assignee_id", "")).strip() or None
+        actor = self._actor(request)
+        return await self._act(
+            request, case_id, lambda: service.assign(services(request), case_id, target, actor)
+        )
+
+    @post("/{case_id:str}/status")
+    async def status(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
+        form = await read_form(request)
+        actor = self._actor(request)
+        return await self._act(
+            request,
+            case_id,
+            lambda: service.change_status(
+                services(request),
+                case_id,
+                str(form.get("status", "")),
+                actor,
+                root_cause=str(form.get("root_cause", "")),
+                outcome=str(form.get("outcome", "")),
+                note=str(form.get("note", "")),
+            ),
+        )
+
+    @post("/{case_id:str}/notes")
+    async def note(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
+        form = await read_form(request)
+        actor = self._actor(request)
+        return await self._act(
+            request,
+            case_id,
+            lambda: service.add_note(services(request), case_id, str(form.get("body", "")), actor),
+        )
+
+    @post("/{case_id:str}/reopen")
+    async def reopen(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
+        form = await read_form(request)
+        actor = self._actor(request)
+        return await self._act(
+            request,
+            case_id,
+            lambda: service.reopen(
+                services(request), case_id, actor, note=str(form.get("note", ""))
+            ),
+        )
+
+
+ROUTES = [FollowupViews]
