@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from surveyor import DeliveryError, Message, hookimpl
+from surveyor.app import build_services, start_services
 from surveyor.delivery import store
 from surveyor.delivery.channels import ChannelRegistry
 from surveyor.delivery.models import JobKind
 from surveyor.delivery.worker import Worker, job_kinds
 from surveyor.plugins import make_plugin_manager
-from surveyor.app import build_services, start_services
 from tests.conftest import api_key, login, make_user
 from tests.delivery.helpers import RecordingChannel, permanent
 
