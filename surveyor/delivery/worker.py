@@ -112,6 +112,10 @@ class Worker:
     def wake(self) -> None:
         self._wakeup.set()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Stop claiming, let in-flight jobs finish for ``grace_seconds``, then hand the
         rest back to the queue (released, their attempt not counted)."""

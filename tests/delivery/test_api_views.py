@@ -172,3 +172,32 @@ async def test_hook_register_job_kinds(settings, services) -> None:
     failed = await store.get_job(services.db, bad)
     # The kind's max_attempts applies to jobs enqueued without their own.
     assert failed.status == "queued" and failed.max_attempts == 2
+
+
+async def test_serve_runs_a_worker_in_process_and_stops_it_on_shutdown(make_settings) -> None:
+    import asyncio
+
+    from litestar.testing import AsyncTestClient
+
+    from surveyor.app import create_app
+
+    settings = make_settings(run_worker=True, worker_poll_seconds=0.05)
+    app = create_app(settings)
+    side = build_services(settings)
+    await start_services(side)
+    try:
+        async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
+            worker = client.app.state["services"].registries["worker"]
+            assert worker.running
+            job_id = await side.db.write(
+                lambda tx: store.enqueue_job(tx, "message.send", {"channel": "nope"})
+            )
+            for _ in range(200):  # the in-process worker picks it up within a few polls
+                job = await store.get_job(side.db, job_id)
+                if job.attempts:
+                    break
+                await asyncio.sleep(0.05)
+            assert job.attempts == 1 and "malformed" in job.last_error
+        assert not worker.running  # shutdown stopped it
+    finally:
+        await side.db.close()
