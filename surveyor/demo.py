@@ -13,6 +13,7 @@ from typing import Any
 from surveyor.auth import store
 from surveyor.auth.passwords import hash_password
 from surveyor.checkpoints.demo import seed_journey
+from surveyor.followups.demo import seed_followups
 from surveyor.metrics.demo import seed_metrics
 from surveyor.respond.demo import seed_respond
 
@@ -48,6 +49,7 @@ SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [
     seed_journey,
     seed_metrics,
     seed_respond,
+    seed_followups,
 ]
 
 
