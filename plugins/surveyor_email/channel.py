@@ -147,6 +147,8 @@ class EmailChannel:
                 raise DeliveryError(f"header {name!r} is not allowed", permanent=True)
             if "\r" in value or "\n" in value:
                 raise DeliveryError(f"header {name}: line breaks are not allowed", permanent=True)
+            # One of each: a header the channel already set (List-Unsubscribe) is replaced.
+            del msg[name]
             msg[name] = value
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
