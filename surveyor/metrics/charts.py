@@ -14,6 +14,7 @@ bound filled in the plot's background colour over it — then the score line on 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,11 @@ from pygal.style import Style
 
 from surveyor.metrics.models import Interval
 from surveyor.metrics.queries import Funnel
+
+# pygal appends a legacy import hook (for its map plugins, which we do not use) to
+# sys.meta_path; it has no find_spec, so every later failed import (an optional
+# dependency probing for another) raises an ImportWarning. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 WIDTH, HEIGHT = 480, 300
 BACKGROUND = "#ffffff"

@@ -19,9 +19,7 @@ def brute_force(rows, metric):
 
 
 def expected_scores(rows):
-    return queries.scores_from_distributions(
-        {m: brute_force(rows, m) for m in queries.KEY_METRICS}
-    )
+    return queries.scores_from_distributions({m: brute_force(rows, m) for m in queries.KEY_METRICS})
 
 
 def within(rows, scope: Scope):
@@ -50,9 +48,7 @@ async def test_sql_key_scores_equal_the_pure_module_on_random_data(db, filters):
     rng = random.Random(42)
     rows = random_rows(rng, 600)
     await insert_rows(db, rows)
-    scope = Scope(
-        start=START + timedelta(days=10), end=START + timedelta(days=100), **filters
-    )
+    scope = Scope(start=START + timedelta(days=10), end=START + timedelta(days=100), **filters)
     found = await queries.key_scores(db, scope)
     expected = expected_scores(within(rows, scope))
     assert found == expected
@@ -70,11 +66,7 @@ async def test_sql_series_equal_the_pure_module_per_bucket(db, bucket):
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
     for point in points:
         lo, hi = date.fromisoformat(point.start), date.fromisoformat(point.end)
-        mine = [
-            r
-            for r in within(rows, scope)
-            if lo <= r["completed_at"].date() < hi
-        ]
+        mine = [r for r in within(rows, scope) if lo <= r["completed_at"].date() < hi]
         expected = expected_scores(mine)
         assert point.nps == expected.nps
         assert point.ces == expected.ces
