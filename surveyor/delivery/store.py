@@ -8,6 +8,7 @@ the unit runs inside the single writer's ``BEGIN IMMEDIATE`` transaction, which
 already excludes every other writer (in this process or another), so the select and
 the update cannot interleave. A claim holds a lease; when it expires (the worker
 crashed or hung) ``recover_expired_leases`` puts the job back in the queue.
+The staff log's listing queries are in ``surveyor.delivery.log``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from surveyor import Message
 from surveyor.db import Database, Tx
 from surveyor.delivery.models import (
     DEFAULT_MAX_ATTEMPTS,
-    JOB_STATUSES,
     MESSAGE_KIND,
     Attempt,
     Job,
-    JobPage,
 )
 from surveyor.ids import iso, new_id, utcnow
 
@@ -450,51 +449,6 @@ async def jobs_for_subject(db: Database | Tx, subject_type: str, subject_id: str
         (subject_type, subject_id),
     )
     return [_job(row) for row in rows]
-
-
-async def list_jobs(
-    db: Database,
-    *,
-    status: str = "",
-    channel: str = "",
-    kind: str = "",
-    cursor: str = "",
-    limit: int = 50,
-) -> JobPage:
-    """Newest first. Ids are UUIDv7, so the id itself is the cursor (it sorts by creation)."""
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (("status", status), ("channel", channel), ("kind", kind)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if cursor:
-        where.append("id < ?")
-        params.append(cursor)
-    sql = f"SELECT {JOB_COLUMNS} FROM jobs"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY id DESC LIMIT ?"
-    rows = await db.fetch_all(sql, (*params, int(limit) + 1))
-    jobs = [_job(row) for row in rows[:limit]]
-    return JobPage(items=jobs, next_cursor=jobs[-1].id if len(rows) > limit else None)
-
-
-async def status_counts(db: Database) -> dict[str, int]:
-    rows = await db.fetch_all("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
-    counts = dict.fromkeys(JOB_STATUSES, 0)
-    counts.update({row["status"]: int(row["n"]) for row in rows})
-    return counts
-
-
-async def filter_values(db: Database) -> dict[str, list[str]]:
-    """The channels and kinds present, for the log's filter menus."""
-    channels = await db.fetch_all("SELECT DISTINCT channel FROM jobs WHERE channel <> ''")
-    kinds = await db.fetch_all("SELECT DISTINCT kind FROM jobs")
-    return {
-        "channels": sorted(row["channel"] for row in channels),
-        "kinds": sorted(row["kind"] for row in kinds),
-    }
 
 
 async def prune_finished_jobs(db: Database, *, before: datetime) -> int:
