@@ -86,54 +86,58 @@ class Condition(Part):
     """Rules joined by AND (``all``) or OR (``any``). No rules means always true."""
 
     match: Literal["all", "any"] = "all"
-    rules: list[Rule] = []
+    rules: list[Rule] = msgspec.field(default_factory=list)
 
 
 class Option(Part):
     """A choice: ``id`` is what the answer stores; ``label`` what people read."""
 
     id: Ident
-    label: Text = {}
+    label: Text = msgspec.field(default_factory=dict)
 
 
 class Question(Part):
     id: Ident
     kind: str
-    text: Text = {}
-    help: Text = {}
+    text: Text = msgspec.field(default_factory=dict)
+    help: Text = msgspec.field(default_factory=dict)
     required: bool = False
-    options: list[Option] = []  # single_choice / multi_choice
-    low_label: Text = {}  # scale kinds: label under the lowest score
-    high_label: Text = {}  # … and under the highest
+    options: list[Option] = msgspec.field(default_factory=list)  # single_choice / multi_choice
+    low_label: Text = msgspec.field(
+        default_factory=dict
+    )  # scale kinds: label under the lowest score
+    high_label: Text = msgspec.field(default_factory=dict)  # … and under the highest
     scale_max: int | None = None  # rating: number of stars/points (default 5)
     multiline: bool = False  # text: long answer
     condition: Condition | None = None
-    config: dict[str, Any] = {}  # settings of plugin kinds (e.g. a slider's step)
+    config: dict[str, Any] = msgspec.field(
+        default_factory=dict
+    )  # settings of plugin kinds (e.g. a slider's step)
 
 
 class Ending(Part):
     """A thank-you screen. The first ending whose condition holds is shown."""
 
     id: Ident
-    text: Text = {}
+    text: Text = msgspec.field(default_factory=dict)
     condition: Condition | None = None
 
 
 class SurveySettings(Part):
     one_page: bool = False  # all visible questions on one page instead of one at a time
     # Event properties / public-link query parameters that may be kept with a response.
-    hidden_fields: list[Ident] = []
-    brand: Text = {}  # replaces ``{brand}`` in survey text
+    hidden_fields: list[Ident] = msgspec.field(default_factory=list)
+    brand: Text = msgspec.field(default_factory=dict)  # replaces ``{brand}`` in survey text
 
 
 class SurveyDefinition(Part):
     default_locale: Locale = "en"
     locales: list[Locale] = msgspec.field(default_factory=lambda: ["en"])
-    title: Text = {}
-    intro: Text = {}
-    questions: list[Question] = []
-    endings: list[Ending] = []
-    settings: SurveySettings = SurveySettings()
+    title: Text = msgspec.field(default_factory=dict)
+    intro: Text = msgspec.field(default_factory=dict)
+    questions: list[Question] = msgspec.field(default_factory=list)
+    endings: list[Ending] = msgspec.field(default_factory=list)
+    settings: SurveySettings = msgspec.field(default_factory=SurveySettings)
 
 
 SurveyStatus = Literal["draft", "published", "archived"]
