@@ -8,6 +8,7 @@ page templates live in ``templates/respond/``; ``_survey.html`` is the part htmx
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,9 +76,15 @@ def choose_locale(request: Request[Any, Any, Any], version: SurveyVersion, *firs
     return logic.resolve_locale(version.definition, wanted)
 
 
+@functools.lru_cache(maxsize=256)
+def interface_locale(locale: str, default: str) -> str:
+    # Babel's Locale.parse looks at the file system; the answer never changes.
+    return best_locale([locale, default])
+
+
 def use_locale(request: Request[Any, Any, Any], locale: str) -> str:
     """Interface strings follow the survey locale when we have a catalog for it."""
-    chosen = best_locale([locale, services(request).settings.default_locale])
+    chosen = interface_locale(locale, services(request).settings.default_locale)
     request.state.locale = chosen
     return chosen
 

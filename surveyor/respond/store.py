@@ -265,7 +265,9 @@ async def save_answers(
                 " updated_at = excluded.updated_at",
                 [(response.id, qid, _json(value).decode(), now) for qid, value in given.items()],
             )
-        stored = await get_answers(tx, response.id)
+        # A response created just now has exactly the answers of this step.
+        fresh = response.started_at == now and response.current_step == step
+        stored = dict(given) if fresh else await get_answers(tx, response.id)
         if not complete:
             await tx.execute(
                 "UPDATE responses SET current_step = ?, updated_at = ? WHERE id = ?",

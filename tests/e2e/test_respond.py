@@ -1,0 +1,165 @@
+"""A customer answers on a 360 × 740 phone: with htmx, without JavaScript, after closing
+the tab, and twice. Every step is screenshotted to test-artifacts/ and checked by axe-core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from surveyor.app import build_services, start_services
+from surveyor.settings import load_settings
+from tests.e2e.conftest import PHONE, Server
+from tests.respond.helpers import invite, published
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def new_link(server: Server) -> Iterator[Callable[[], str]]:
+    """Mint personal links to a published NPS survey in the running server's database."""
+    settings = load_settings(environ=server.env)
+    state: dict[str, Any] = {}
+    counter = iter(range(1_000_000))
+
+    async def make() -> str:
+        svc = build_services(settings)
+        await start_services(svc)
+        try:
+            if "version" not in state:
+                state["version"] = await published(svc.db)
+            token, _ = await invite(svc.db, state["version"], external_id=f"e2e-{next(counter)}")
+            return token
+        finally:
+            await svc.db.close()
+
+    def link() -> str:
+        # Playwright's sync API keeps an event loop running in this thread: use another.
+        with ThreadPoolExecutor(1) as pool:
+            return server.url("/s/" + pool.submit(asyncio.run, make()).result())
+
+    yield link
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def check(page: Any, artifacts: Path, name: str, *, axe: bool = True) -> None:
+    page.screenshot(path=str(artifacts / f"respond-{name}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    if axe:  # axe needs page scripts; without JavaScript the markup is the same as with it
+        assert axe_violations(page) == [], name
+
+
+def choose(page: Any, score: int) -> None:
+    page.get_by_role("group").get_by_text(str(score), exact=True).click()
+
+
+def answer_detractor(page: Any, artifacts: Path, prefix: str, *, axe: bool = True) -> None:
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_text("Question 1 of 2").is_visible()
+    check(page, artifacts, axe=axe, name=f"{prefix}-1-score")
+    choose(page, 3)
+    page.get_by_role("button", name="Next").click()
+    reason = page.get_by_label("What could we do better?")
+    reason.wait_for()
+    check(page, artifacts, axe=axe, name=f"{prefix}-2-reason")
+    reason.fill("The parcel came <b>late</b>")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("Which of these mattered most?").wait_for()
+    check(page, artifacts, axe=axe, name=f"{prefix}-3-topics")
+    page.get_by_text("Customer support").click()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you!").wait_for()
+    assert page.get_by_text("sorry we fell short").is_visible()
+    check(page, artifacts, axe=axe, name=f"{prefix}-4-thanks")
+
+
+def test_a_detractor_answers_with_htmx(
+    new_link: Callable[[], str], phone: Any, artifacts: Path
+) -> None:
+    link = new_link()
+    phone.goto(link)
+    answer_detractor(phone, artifacts, "htmx")
+    assert phone.url == link  # htmx swapped the steps in place
+
+
+def test_the_same_flow_without_javascript(
+    new_link: Callable[[], str], browser: Any, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(new_link())
+        answer_detractor(page, artifacts, "nojs", axe=False)
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_can_pick_a_score(new_link: Callable[[], str], phone: Any) -> None:
+    phone.goto(new_link())
+    phone.locator("#q_score-0").focus()
+    phone.keyboard.press("ArrowRight")  # radios move with the arrow keys
+    phone.keyboard.press("ArrowRight")
+    assert phone.locator("#q_score-2").is_checked()
+    outline = phone.evaluate(
+        "getComputedStyle(document.querySelector('label[for=\"q_score-2\"]')).outlineStyle"
+    )
+    assert outline != "none"  # visible focus on the label of the focused radio
+
+
+def test_resume_after_closing_the_tab(
+    new_link: Callable[[], str], browser: Any, artifacts: Path
+) -> None:
+    link = new_link()
+    first = browser.new_context(viewport=PHONE)
+    page = first.new_page()
+    page.goto(link)
+    choose(page, 10)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("What did we get right?").wait_for()
+    first.close()  # the customer closes the tab
+
+    later = browser.new_context(viewport=PHONE)
+    try:
+        page = later.new_page()
+        page.goto(link)
+        assert page.get_by_label("What did we get right?").is_visible()
+        assert page.get_by_text("Question 2 of 3").is_visible()
+        page.screenshot(path=str(artifacts / "respond-resumed.png"), full_page=True)
+    finally:
+        later.close()
+
+
+def test_a_second_completion_is_refused_politely(
+    new_link: Callable[[], str], browser: Any, artifacts: Path
+) -> None:
+    link = new_link()
+    context = browser.new_context(viewport=PHONE)
+    try:
+        one, two = context.new_page(), context.new_page()
+        one.goto(link + "?score=9")
+        two.goto(link + "?score=9")
+        one.get_by_role("button", name="Confirm").click()
+        one.get_by_label("What did we get right?").wait_for()
+        one.get_by_role("button", name="Next").click()
+        one.get_by_role("button", name="Send").click()
+        one.get_by_role("heading", name="Thank you!").wait_for()
+        # The second tab still shows the first question; sending it changes nothing.
+        two.get_by_role("button", name="Confirm").click()
+        two.get_by_text("You have already answered this survey").wait_for()
+        check(two, artifacts, "already-answered")
+    finally:
+        context.close()
