@@ -230,6 +230,29 @@ async def claim_due_jobs(
     return await db.write(unit)
 
 
+async def extend_leases(
+    db: Database,
+    worker: str,
+    job_ids: list[str],
+    *,
+    lease_seconds: float,
+    now: datetime | None = None,
+) -> int:
+    """Renew ``worker``'s leases on jobs it is still running; returns how many it holds."""
+    if not job_ids:
+        return 0
+    until = iso((now or utcnow()) + timedelta(seconds=lease_seconds))
+
+    async def unit(tx: Tx) -> int:
+        return await tx.execute(
+            f"UPDATE jobs SET lease_until = ? WHERE id IN ({_marks(job_ids)})"
+            " AND status = 'running' AND lease_owner = ?",
+            (until, *job_ids, worker),
+        )
+
+    return await db.write(unit)
+
+
 async def has_expired_leases(db: Database, now: datetime | None = None) -> bool:
     """A cheap read (partial index) so a worker only writes when there is something to recover."""
     stamp = iso(now or utcnow())

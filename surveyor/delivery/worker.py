@@ -34,9 +34,10 @@ from surveyor.plugins import PluginError, collect
 log = logging.getLogger("surveyor.delivery")
 KINDS_REGISTRY = "job_kinds"
 WORKER_REGISTRY = "worker"
-LEASE_SECONDS = 300.0
-# A run must report well before its lease ends, or another worker would run it too.
-LEASE_MARGIN_SECONDS = 30.0
+# Short leases, renewed while a job runs: a crashed worker's jobs come back within a
+# minute, and a slow job is never taken over while its worker is alive.
+LEASE_SECONDS = 60.0
+JOB_TIMEOUT_SECONDS = 240.0
 KEEP_FINISHED = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 
@@ -89,12 +90,14 @@ class Worker:
         self.name = name or worker_name()
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
-        self.job_timeout = max(1.0, lease_seconds - LEASE_MARGIN_SECONDS)
+        self.job_timeout = JOB_TIMEOUT_SECONDS
         self.poll_seconds = poll_seconds or svc.settings.worker_poll_seconds
         self.clock = clock
         self.rng = rng or random.Random()
         self.kinds = job_kinds(svc)
         self._inflight: dict[asyncio.Task[None], Job] = {}
+        self._running_jobs: dict[str, Job] = {}  # claimed and not yet reported
+        self._heartbeat: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._backlog = False
@@ -125,6 +128,7 @@ class Worker:
             await self._task
             self._task = None
         await self._drain(grace_seconds)
+        await self._stop_heartbeat()
 
     async def _drain(self, grace_seconds: float) -> None:
         if not self._inflight:
@@ -138,6 +142,7 @@ class Worker:
     async def run(self) -> None:
         """The loop: recover expired leases, claim up to the free slots, wait."""
         log.info("delivery worker %s started (kinds: %s)", self.name, ", ".join(self.kinds))
+        self._start_heartbeat()
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
@@ -158,10 +163,44 @@ class Worker:
         For tests and ``surveyor worker --once``: no waiting for future jobs.
         """
         before = self.processed
-        await self._housekeeping(force=True)
-        while jobs := await self._claim(self.concurrency):
-            await asyncio.gather(*(self._execute(job) for job in jobs))
+        self._start_heartbeat()
+        try:
+            await self._housekeeping(force=True)
+            while jobs := await self._claim(self.concurrency):
+                await asyncio.gather(*(self._execute(job) for job in jobs))
+        finally:
+            await self._stop_heartbeat()
         return self.processed - before
+
+    # -- leases ------------------------------------------------------------------
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None:
+            self._heartbeat = asyncio.create_task(self._renew_leases(), name="lease heartbeat")
+
+    async def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+
+    async def _renew_leases(self) -> None:
+        """Every third of a lease, extend the leases of the jobs still running here."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not self._running_jobs:
+                continue
+            try:
+                await store.extend_leases(
+                    self.svc.db,
+                    self.name,
+                    list(self._running_jobs),
+                    lease_seconds=self.lease_seconds,
+                    now=self.clock(),
+                )
+            except Exception:  # the next beat tries again; the lease has slack for it
+                log.exception("delivery worker %s: lease renewal failed", self.name)
 
     # -- claiming --------------------------------------------------------------
 
@@ -221,6 +260,7 @@ class Worker:
         kind = self.kinds[job.kind]
         started = self.clock()
         db = self.svc.db
+        self._running_jobs[job.id] = job
         try:
             async with asyncio.timeout(self.job_timeout):
                 await kind.run(job, self.svc)
@@ -243,6 +283,7 @@ class Worker:
             else:
                 log.warning("job %s finished after its lease was lost", job.id)
         finally:
+            self._running_jobs.pop(job.id, None)
             self.processed += 1
 
     async def _failed(

@@ -231,3 +231,13 @@ async def test_a_job_without_its_own_limit_gets_its_kinds_on_first_claim(db) -> 
         db, "w", kinds=KINDS, limit=5, lease_seconds=60, default_attempts={"test.count": 3}, now=T0
     )
     assert {j.id: j.max_attempts for j in jobs} == {job_id: 3, own: 2}
+
+
+async def test_a_renewed_lease_keeps_a_slow_job_with_its_worker(db) -> None:
+    [job_id] = await _enqueue(db)
+    await store.claim_due_jobs(db, "slow", kinds=KINDS, limit=1, lease_seconds=60, now=T0)
+    renewed_at = T0 + timedelta(seconds=50)
+    assert await store.extend_leases(db, "slow", [job_id], lease_seconds=60, now=renewed_at) == 1
+    assert await store.extend_leases(db, "other", [job_id], lease_seconds=60, now=renewed_at) == 0
+    assert not await store.has_expired_leases(db, T0 + timedelta(seconds=100))
+    assert await store.has_expired_leases(db, T0 + timedelta(seconds=111))
