@@ -333,6 +333,7 @@ async def change_status(
     if len(note) > MAX_NOTE or len(outcome) > MAX_NOTE:
         raise CaseError("note", f"at most {MAX_NOTE} characters")
     stamp = iso(now or utcnow())
+    companion = await _recovery_survey(svc, case_id) if status == "resolved" else None
 
     async def unit(tx: Tx) -> Followup:
         case = await _load_open(tx, case_id)
@@ -363,7 +364,7 @@ async def change_status(
             at=stamp,
         )
         if status == "resolved":
-            await _send_recovery(tx, svc, case, stamp)
+            await _send_recovery(tx, svc, case, stamp, companion)
         return await _load_open(tx, case.id)
 
     case = await svc.db.write(unit)
@@ -372,8 +373,25 @@ async def change_status(
     return case
 
 
-async def _send_recovery(tx: Tx, svc: Any, case: Followup, stamp: str) -> None:
-    """Invite the customer to the checkpoint's survey again, if the rule asks for it."""
+async def _recovery_survey(svc: Any, case_id: str) -> tuple[str, str] | None:
+    """The recovery survey to send if this case's rule asks for one (made before the
+    resolving unit, which may only do database work)."""
+    from surveyor.followups.recovery import recovery_version
+
+    case = await store.get_case(svc.db, case_id)
+    if case is None or not case.checkpoint_key:
+        return None
+    if not (await _rule(svc.db, case.rule_id)).recovery_survey:
+        return None
+    return await recovery_version(svc, case.survey_id)
+
+
+async def _send_recovery(
+    tx: Tx, svc: Any, case: Followup, stamp: str, companion: tuple[str, str] | None
+) -> None:
+    """Invite the customer to the recovery survey ("Did we resolve this for you?" and
+    the score question again; the checkpoint's own survey if none could be made)
+    through the checkpoint's channels, if the rule asks for it."""
     from surveyor.checkpoints.events import schedule_invitation
     from surveyor.checkpoints.store import get_checkpoint
     from surveyor.delivery.channels import channels
@@ -389,6 +407,8 @@ async def _send_recovery(tx: Tx, svc: Any, case: Followup, stamp: str) -> None:
             tx, case.id, "recovery", actor_id=None, body=f"recovery survey not sent: {reason}"
         )
         return
+    if companion is not None:
+        checkpoint = msgspec.structs.replace(checkpoint, survey_id=companion[0])
     version_id = await tx.fetch_val(
         "SELECT id FROM survey_versions WHERE survey_id = ? ORDER BY number DESC LIMIT 1",
         (checkpoint.survey_id,),
