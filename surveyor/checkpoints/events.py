@@ -104,13 +104,15 @@ def reachable_channels(svc: Services, contact: Contact, names: list[str]) -> dic
 
 
 async def _policy_contact(tx: Tx, contact: Contact, checkpoint_key: str) -> PolicyContact:
-    last_any = await tx.fetch_val(
-        "SELECT max(created_at) FROM invitations WHERE contact_id = ?", (contact.id,)
+    # One index range scan answers both questions (any checkpoint, and this one).
+    last = await tx.fetch_one(
+        "SELECT max(created_at) AS any_at,"
+        " max(CASE WHEN checkpoint_key = ? THEN created_at END) AS here_at"
+        " FROM invitations WHERE contact_id = ?",
+        (checkpoint_key, contact.id),
     )
-    last_here = await tx.fetch_val(
-        "SELECT max(created_at) FROM invitations WHERE contact_id = ? AND checkpoint_key = ?",
-        (contact.id, checkpoint_key),
-    )
+    last_any = last["any_at"] if last else None
+    last_here = last["here_at"] if last else None
     return PolicyContact(
         id=contact.id,
         timezone=contact.timezone,
