@@ -98,7 +98,7 @@ def check_step(
     errors: dict[str, str] = {}
     for question in step.questions:
         raw = form.get(field_name(question.id))
-        if _too_long(raw):
+        if too_long(raw):
             errors[question.id] = "This answer is too long."
             continue
         kind = kinds.get(question.kind)
@@ -113,9 +113,9 @@ def check_step(
     return answers, errors
 
 
-def _too_long(raw: Any) -> bool:
+def too_long(raw: Any) -> bool:
     if isinstance(raw, list):
-        return len(raw) > 200 or any(_too_long(v) for v in raw)
+        return len(raw) > 200 or any(too_long(v) for v in raw)
     return isinstance(raw, str) and len(raw) > MAX_FIELD_CHARS
 
 

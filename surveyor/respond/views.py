@@ -180,7 +180,7 @@ async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[A
         posted = {
             q.id: form.get(flow.field_name(q.id))
             for q in step.questions
-            if not flow._too_long(form.get(flow.field_name(q.id)))
+            if not flow.too_long(form.get(flow.field_name(q.id)))
         }
         return await render_sheet(
             request,

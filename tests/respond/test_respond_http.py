@@ -14,7 +14,7 @@ from surveyor import hookimpl
 from surveyor.app import create_app
 from surveyor.plugins import make_plugin_manager
 from surveyor.respond import store
-from surveyor.respond.ratelimit import TOKEN_MISSES
+from surveyor.respond.ratelimit import PUBLIC_STARTS, TOKEN_MISSES
 from tests.conftest import app_services, in_app
 from tests.respond.helpers import count, invite, nps_definition, published, step_of
 
@@ -330,3 +330,51 @@ async def test_public_links_keep_whitelisted_hidden_fields_and_resume(client) ->
     row = await in_app(client, db.fetch_one, "SELECT hidden, channel, invitation_id FROM responses")
     assert row["hidden"] == '{"plan":"pro"}' and row["channel"] == "public"
     assert (await client.get("/p/nope")).status_code == 404
+
+
+async def test_public_links_limit_new_responses_per_client(client) -> None:
+    db = app_services(client).db
+    version = await in_app(client, published, db)
+    link = await in_app(client, lambda: store.create_public_link(db, version.survey_id))
+    limit, _ = PUBLIC_STARTS
+    for _ in range(limit):
+        started = await client.post(
+            f"/p/{link.slug}", data={"step": "score", "q_score": "9"}, follow_redirects=False
+        )
+        assert started.status_code == 303
+    refused = await client.post(
+        f"/p/{link.slug}",
+        data={"step": "score", "q_score": "9"},
+        headers={"X-Forwarded-For": "192.0.2.1"},
+    )
+    assert refused.status_code == 429
+    # A respondent who already started continues: only starting a response is limited.
+    resume = started.headers["location"].split("r=")[1]
+    going_on = await client.post(
+        f"/p/{link.slug}",
+        data={"r": resume, "step": "right", "q_right": "ok"},
+        follow_redirects=False,
+    )
+    assert going_on.status_code == 303
+    assert await db_count(client, "SELECT COUNT(*) FROM responses") == limit
+
+
+async def test_a_one_page_survey_completes_in_one_post_when_nothing_new_appears(client) -> None:
+    db = app_services(client).db
+    version = await in_app(client, published, db, nps_definition(settings={"one_page": True}))
+    token, _ = await in_app(client, lambda: invite(db, version))
+    page = await client.get(f"/s/{token}")
+    assert step_of(page.text) == "score,topics"
+    again = await client.post(
+        f"/s/{token}",
+        data={"step": "score,topics", "q_score": "10", "q_topics": "ease"},
+        headers=HX,
+    )
+    assert step_of(again.text) == "score,right,topics"  # the promoter question appeared
+    done = await client.post(
+        f"/s/{token}",
+        data={"step": "score,right,topics", "q_score": "10", "q_right": "all", "q_topics": "ease"},
+        headers=HX,
+    )
+    assert "Thank you for your feedback!" in done.text
+    assert await db_count(client, "SELECT COUNT(*) FROM responses WHERE status = 'complete'") == 1
