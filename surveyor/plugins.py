@@ -29,6 +29,7 @@ T = TypeVar("T")
 CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.core_plugin",
     "surveyor.auth.plugin",
+    "surveyor.surveys.plugin",
     "surveyor.delivery.plugin",
     "surveyor.followups.plugin",
     "surveyor.respond.plugin",

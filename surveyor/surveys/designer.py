@@ -1,0 +1,185 @@
+"""Pure helpers of the designer pages: forms in, definitions out, conditions in words.
+
+The condition editor posts rows ``rule_question_N``, ``rule_op_N``, ``rule_value_N``
+plus ``match`` (``always`` | ``all`` | ``any``); :func:`condition_from_form` turns them
+into a :class:`Condition`, typing values by the question they compare with.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from surveyor.surveys.edit import EditError, replace_question
+from surveyor.surveys.kinds import KindRegistry
+from surveyor.surveys.logic import text_for
+from surveyor.surveys.models import Condition, Question, SurveyDefinition
+
+# Operator labels for people, in the order the editor offers them.
+OPERATOR_LABELS: dict[str, str] = {
+    "eq": "is",
+    "ne": "is not",
+    "lt": "is less than",
+    "lte": "is at most",
+    "gt": "is more than",
+    "gte": "is at least",
+    "between": "is between (low, high)",
+    "in": "is one of (a, b, …)",
+    "not_in": "is none of (a, b, …)",
+    "contains": "contains",
+    "answered": "was answered",
+    "not_answered": "was skipped",
+}
+LIST_OPS = {"between", "in", "not_in"}
+NO_VALUE_OPS = {"answered", "not_answered"}
+MAX_RULES = 10
+
+
+def _scalar(raw: str, numeric: bool) -> Any:
+    raw = raw.strip()
+    if numeric:
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw  # kept as typed; publishing explains what is wrong
+        return int(number) if number.is_integer() else number
+    return raw
+
+
+def _numeric(question: Question | None, kinds: KindRegistry) -> bool:
+    if question is None:
+        return False
+    kind = kinds.get(question.kind)
+    return kind is not None and (kind.scale is not None or question.kind == "rating")
+
+
+def condition_from_form(
+    form: dict[str, Any], questions: list[Question], kinds: KindRegistry
+) -> Condition | None:
+    match = str(form.get("match", "always"))
+    if match not in ("all", "any"):
+        return None
+    by_id = {q.id: q for q in questions}
+    rules = []
+    for index in range(MAX_RULES):
+        question_id = str(form.get(f"rule_question_{index}", "")).strip()
+        if not question_id:
+            continue
+        op = str(form.get(f"rule_op_{index}", "eq"))
+        if op not in OPERATOR_LABELS:
+            raise EditError(f"rule {index + 1}: unknown comparison {op!r}")
+        raw = str(form.get(f"rule_value_{index}", ""))
+        numeric = _numeric(by_id.get(question_id), kinds)
+        rule: dict[str, Any] = {"question": question_id, "op": op}
+        if op in LIST_OPS:
+            rule["value"] = [
+                _scalar(part, numeric) for part in re.split(r"[,;]", raw) if part.strip()
+            ]
+        elif op not in NO_VALUE_OPS:
+            rule["value"] = _scalar(raw, numeric)
+        rules.append(rule)
+    if not rules:
+        return None
+    import msgspec
+
+    return msgspec.convert({"match": match, "rules": rules}, Condition)
+
+
+def value_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def describe_condition(
+    condition: Condition | None, definition: SurveyDefinition, locale: str
+) -> str:
+    """``Shown when "How likely…" is at most 6 or "Resolved?" is no``, for people."""
+    if condition is None or not condition.rules:
+        return ""
+    by_id = {q.id: q for q in definition.questions}
+    parts = []
+    for rule in condition.rules:
+        question = by_id.get(rule.question)
+        label = (
+            text_for(question.text, locale, definition.default_locale)
+            if question
+            else rule.question
+        )
+        if len(label) > 40:
+            label = label[:39] + "…"
+        words = OPERATOR_LABELS.get(rule.op, rule.op).split(" (")[0]
+        value = "" if rule.op in NO_VALUE_OPS else " " + value_text(rule.value)
+        parts.append(f"“{label}” {words}{value}")
+    joiner = " and " if condition.match == "all" else " or "
+    return joiner.join(parts)
+
+
+def options_from_lines(
+    text: str, existing: list[dict[str, Any]], locale: str
+) -> list[dict[str, Any]]:
+    """One option label per line; the Nth line keeps the Nth option's id, so conditions that
+    name an option survive a relabel. New lines get an id made from their label."""
+    options = []
+    taken: set[str] = set()
+    for index, line in enumerate(line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        if index < len(existing):
+            option = dict(existing[index])
+            option["label"] = {**option.get("label", {}), locale: line}
+        else:
+            base = re.sub(r"[^a-z0-9]+", "_", line.lower()).strip("_")[:40] or "option"
+            candidate, number = base, 2
+            while candidate in taken or any(o.get("id") == candidate for o in existing):
+                candidate, number = f"{base}_{number}", number + 1
+            option = {"id": candidate, "label": {locale: line}}
+        taken.add(option["id"])
+        options.append(option)
+    return options
+
+
+def _text(current: dict[str, str], locale: str, value: str) -> dict[str, str] | None:
+    updated = dict(current)
+    if value.strip():
+        updated[locale] = value.strip()
+    else:
+        updated.pop(locale, None)
+    return updated or None
+
+
+def apply_question_form(
+    definition: SurveyDefinition, question_id: str, form: dict[str, Any], kinds: KindRegistry
+) -> SurveyDefinition:
+    """The question editor's form, applied to the draft (texts in the default locale)."""
+    import msgspec
+
+    question = next((q for q in definition.questions if q.id == question_id), None)
+    if question is None:
+        raise EditError(f"no question {question_id!r}")
+    locale = definition.default_locale
+    kind = kinds.get(question.kind)
+    earlier = definition.questions[: definition.questions.index(question)]
+    fields: dict[str, Any] = {
+        "text": _text(question.text, locale, str(form.get("text", ""))),
+        "help": _text(question.help, locale, str(form.get("help", ""))),
+        "required": True if form.get("required") else None,
+        "condition": None,
+    }
+    condition = condition_from_form(form, earlier, kinds)
+    if condition is not None:
+        fields["condition"] = msgspec.to_builtins(condition)
+    if (kind is not None and kind.scale is not None) or question.kind == "rating":
+        fields["low_label"] = _text(question.low_label, locale, str(form.get("low_label", "")))
+        fields["high_label"] = _text(question.high_label, locale, str(form.get("high_label", "")))
+    if question.kind == "rating":
+        raw = str(form.get("scale_max", "")).strip()
+        fields["scale_max"] = int(raw) if raw.isdigit() else None
+    if question.kind == "text":
+        fields["multiline"] = True if form.get("multiline") else None
+    if kind is not None and kind.has_options:
+        existing = [msgspec.to_builtins(o) for o in question.options]
+        fields["options"] = options_from_lines(str(form.get("options", "")), existing, locale)
+    return replace_question(definition, question_id, fields)

@@ -1,0 +1,24 @@
+"""The surveys domain, registered as a plugin of the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveyor import hookimpl
+from surveyor.surveys.api import SurveysApi
+from surveyor.surveys.kinds import question_kinds
+from surveyor.surveys.views import ROUTES
+
+
+@hookimpl
+def register_routes(register: Any) -> None:
+    register(SurveysApi)
+    for handler in ROUTES:
+        register(handler)
+
+
+@hookimpl
+def startup(services: Any) -> None:
+    # Build the kind registry before the first request, so a broken plugin kind stops
+    # the start instead of the first survey page.
+    question_kinds(services)
