@@ -22,6 +22,11 @@ def register_routes(register: Any) -> None:
 
 
 @hookimpl
+def menu_links(user: Any) -> list[dict[str, str]]:
+    return [{"href": "/deliveries", "label": "Deliveries"}]
+
+
+@hookimpl
 def register_job_kinds(register: Any) -> None:
     register(MESSAGE_JOB)
 

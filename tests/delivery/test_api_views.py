@@ -103,6 +103,7 @@ async def test_staff_see_the_log_and_retry_a_dead_delivery_from_its_page(client,
 
     log = await client.get("/deliveries?status=dead")
     assert log.status_code == 200 and f"/deliveries/{job_id}" in log.text
+    assert '<a href="/deliveries">Deliveries</a>' in log.text  # in the main navigation
     assert "550 5.1.1 no such user" in log.text
     fragment = await client.get("/deliveries?status=done", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and job_id not in fragment.text
@@ -194,10 +195,10 @@ async def test_serve_runs_a_worker_in_process_and_stops_it_on_shutdown(make_sett
             )
             for _ in range(200):  # the in-process worker picks it up within a few polls
                 job = await store.get_job(side.db, job_id)
-                if job.attempts:
+                if job.status == "dead":
                     break
                 await asyncio.sleep(0.05)
-            assert job.attempts == 1 and "malformed" in job.last_error
+            assert job.status == "dead" and "malformed" in job.last_error
         assert not worker.running  # shutdown stopped it
     finally:
         await side.db.close()
