@@ -219,3 +219,14 @@ def test_the_signature_matches_the_standard_webhooks_reference_vector() -> None:
 def test_http_status_outcomes(status: int, result: bool | None) -> None:
     error = outcome(status, "")
     assert (error is None) if result is None else (error is not None and error.permanent is result)
+
+
+async def test_the_connection_goes_to_the_checked_address_with_the_name_as_host() -> None:
+    with http_server() as (receiver, port):
+        sender = channel(allow_private=True)
+        try:
+            await sender.send(webhook(f"http://localhost:{port}/in"))
+        finally:
+            await sender.close()
+    [(path, headers, _)] = receiver.requests
+    assert path == "/in" and headers["Host"] == f"localhost:{port}"
