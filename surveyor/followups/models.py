@@ -151,6 +151,11 @@ class FollowupRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             raise ValueError("keywords: must not contain empty words")
 
 
+# When no rule is configured at all, the issue's defaults apply (NPS 0–6, CES 1–3,
+# CSAT 1–2, emotion 1–3, VIPs raised a level); an operator who adds any rule takes over.
+DEFAULT_RULE = FollowupRule(id="default", name="Default: low scores")
+
+
 class Scores(msgspec.Struct, frozen=True, kw_only=True):
     """The key scores of one response (None = not asked or skipped)."""
 

@@ -14,6 +14,11 @@ from typing import Any
 
 import msgspec
 
+from surveyor.contacts.store import get_contact
+from surveyor.db import Tx
+from surveyor.followups import store
+from surveyor.followups.models import Followup
+from surveyor.ids import utcnow
 from surveyor.surveys import store as surveys
 from surveyor.surveys.models import SurveyDefinition, definition_from_json
 
@@ -92,3 +97,117 @@ async def recovery_version(svc: Any, survey_id: str) -> tuple[str, str] | None:
 
     await db.write(remember)
     return version.survey_id, version.id
+
+
+# -- sending and linking -------------------------------------------------------------
+
+
+def _category(nps: int | None) -> str | None:
+    if nps is None:
+        return None
+    return "promoter" if nps >= 9 else "passive" if nps >= 7 else "detractor"
+
+
+async def record_recovery_in_tx(tx: Tx, response: Any) -> bool:
+    """If ``response`` answers a case's recovery survey, link it and say whether the
+    customer was won back (NPS detractor → passive/promoter; other metrics: out of the
+    low band). True when it was a recovery answer."""
+    if not response.invitation_id:
+        return False
+    case = await store.case_for_recovery_invitation(tx, response.invitation_id)
+    if case is None:
+        return False
+    before = await tx.fetch_one(
+        "SELECT nps, ces, csat, emotion FROM responses WHERE id = ?", (case.response_id,)
+    )
+    won = won_back(before or {}, response)
+    await store.update_case(tx, case.id, recovery_response_id=response.id, recovered=won)
+    await store.add_event(
+        tx,
+        case.id,
+        "recovery",
+        actor_id=None,
+        body="the customer answered the recovery survey: "
+        + ("won back" if won else "not won back"),
+        detail={"response_id": response.id, "nps": response.nps},
+    )
+    return True
+
+
+def won_back(before: dict[str, Any], after: Any) -> bool:
+    if before.get("nps") is not None and after.nps is not None:
+        return _category(before["nps"]) == "detractor" and _category(after.nps) != "detractor"
+    for metric, good in (("ces", 5), ("csat", 4), ("emotion", 8)):
+        if before.get(metric) is not None and getattr(after, metric) is not None:
+            return getattr(after, metric) >= good
+    return False
+
+
+async def recovery_survey_for(svc: Any, case_id: str) -> tuple[str, str] | None:
+    """The recovery survey to send if this case's rule asks for one (made before the
+    resolving unit, which may only do database work)."""
+    case = await store.get_case(svc.db, case_id)
+    if case is None or not case.checkpoint_key:
+        return None
+    if not (await store.rule_or_default(svc.db, case.rule_id)).recovery_survey:
+        return None
+    return await recovery_version(svc, case.survey_id)
+
+
+async def send_recovery_in_tx(
+    tx: Tx, svc: Any, case: Followup, stamp: str, companion: tuple[str, str] | None
+) -> None:
+    """Invite the customer to the recovery survey ("Did we resolve this for you?" and
+    the score question again; the checkpoint's own survey if none could be made)
+    through the checkpoint's channels, if the rule asks for it."""
+    from surveyor.checkpoints.events import schedule_invitation
+    from surveyor.checkpoints.store import get_checkpoint
+    from surveyor.delivery.channels import channels
+
+    rule = await store.rule_or_default(tx, case.rule_id)
+    if not rule.recovery_survey or not case.contact_id or not case.checkpoint_key:
+        return
+    contact = await get_contact(tx, case.contact_id)
+    checkpoint = await get_checkpoint(tx, case.checkpoint_key)
+    if contact is None or not contact.reachable or checkpoint is None or not checkpoint.survey_id:
+        reason = "no reachable contact or checkpoint survey"
+        await store.add_event(
+            tx, case.id, "recovery", actor_id=None, body=f"recovery survey not sent: {reason}"
+        )
+        return
+    if companion is not None:
+        checkpoint = msgspec.structs.replace(checkpoint, survey_id=companion[0])
+    version_id = await tx.fetch_val(
+        "SELECT id FROM survey_versions WHERE survey_id = ? ORDER BY number DESC LIMIT 1",
+        (checkpoint.survey_id,),
+    )
+    picked = channels(svc).pick(contact, checkpoint.channels)
+    if version_id is None or picked is None:
+        await store.add_event(
+            tx,
+            case.id,
+            "recovery",
+            actor_id=None,
+            body="recovery survey not sent: no published survey or channel",
+        )
+        return
+    invitation = await schedule_invitation(
+        tx,
+        svc,
+        checkpoint=checkpoint,
+        version_id=version_id,
+        contact=contact,
+        event_id=None,
+        channel=picked[0].name,
+        send_at=utcnow(),
+        properties={"followup_id": case.id, "recovery": True},
+    )
+    await store.update_case(tx, case.id, recovery_invitation_id=invitation.id, updated_at=stamp)
+    await store.add_event(
+        tx,
+        case.id,
+        "recovery",
+        actor_id=None,
+        body=f"recovery survey sent by {invitation.channel}",
+        detail={"invitation_id": invitation.id},
+    )

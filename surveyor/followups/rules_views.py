@@ -16,8 +16,7 @@ from litestar.response import Redirect
 
 from surveyor.auth.guards import staff
 from surveyor.followups import store
-from surveyor.followups.models import PRIORITIES, FollowupRule
-from surveyor.followups.service import DEFAULT_RULE
+from surveyor.followups.models import DEFAULT_RULE, PRIORITIES, FollowupRule
 from surveyor.services import services
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render

@@ -18,7 +18,7 @@ import msgspec
 from surveyor.contacts.models import Contact
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
-from surveyor.followups import notify, store
+from surveyor.followups import notify, recovery, store
 from surveyor.followups.assign import choose_assignee
 from surveyor.followups.models import (
     CASE_STATUSES,
@@ -43,9 +43,6 @@ DEFAULT_ROOT_CAUSES = (
     "customer expectation",
     "other",
 )
-# When no rule is configured at all, the issue's defaults apply (NPS 0–6, CES 1–3,
-# CSAT 1–2, emotion 1–3, VIP raised); an operator who adds any rule takes over.
-DEFAULT_RULE = FollowupRule(id="default", name="Default: low scores")
 # Status moves a person may make; resolved/closed only come back through ``reopen``.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"in_progress", "waiting", "resolved", "closed"}),
@@ -131,17 +128,6 @@ class _ResponseRef(msgspec.Struct, frozen=True):
     survey_version_id: str
 
 
-async def _rules(tx: Tx) -> list[FollowupRule]:
-    rules = await store.list_rules(tx)
-    return rules if rules else [DEFAULT_RULE]
-
-
-async def _rule(tx: Any, rule_id: str) -> FollowupRule:
-    if rule_id == DEFAULT_RULE.id:
-        return DEFAULT_RULE
-    return await store.get_rule(tx, rule_id) or DEFAULT_RULE
-
-
 def _due(rule: FollowupRule, hours: float, opened: datetime, settings: Any) -> tuple[str, str]:
     lead = timedelta(hours=settings.followup_warn_hours)
     return (
@@ -158,7 +144,7 @@ async def open_case_in_tx(
     Returns the new case, or None when no rule matches, the response already has one, or
     it answers a recovery survey (then the original case records the answer instead).
     """
-    if await _record_recovery(tx, response):
+    if await recovery.record_recovery_in_tx(tx, response):
         return None
     opened = now or utcnow()
     contact = await get_contact(tx, response.contact_id) if response.contact_id else None
@@ -167,7 +153,7 @@ async def open_case_in_tx(
     )
     comment = await comment_of(tx, response)
     decision = decide(
-        await _rules(tx),
+        await store.rules_or_default(tx),
         survey_id=response.survey_id,
         checkpoint_id=response.checkpoint_key,
         scores=scores,
@@ -176,7 +162,7 @@ async def open_case_in_tx(
     )
     if decision is None or decision.priority is None or decision.sla_hours is None:
         return None
-    rule = await _rule(tx, decision.rule_id)
+    rule = await store.rule_or_default(tx, decision.rule_id)
     due, warn = _due(rule, decision.sla_hours, opened, svc.settings)
     stamp = iso(opened)
     case = Followup(
@@ -242,47 +228,6 @@ async def _choose_owner(
     return assignment.user_id, assignment.reason
 
 
-def _category(nps: int | None) -> str | None:
-    if nps is None:
-        return None
-    return "promoter" if nps >= 9 else "passive" if nps >= 7 else "detractor"
-
-
-async def _record_recovery(tx: Tx, response: Any) -> bool:
-    """If ``response`` answers a case's recovery survey, link it and say whether the
-    customer was won back (NPS detractor → passive/promoter; other metrics: out of the
-    low band). True when it was a recovery answer."""
-    if not response.invitation_id:
-        return False
-    case = await store.case_for_recovery_invitation(tx, response.invitation_id)
-    if case is None:
-        return False
-    before = await tx.fetch_one(
-        "SELECT nps, ces, csat, emotion FROM responses WHERE id = ?", (case.response_id,)
-    )
-    won = _won_back(before or {}, response)
-    await store.update_case(tx, case.id, recovery_response_id=response.id, recovered=won)
-    await store.add_event(
-        tx,
-        case.id,
-        "recovery",
-        actor_id=None,
-        body="the customer answered the recovery survey: "
-        + ("won back" if won else "not won back"),
-        detail={"response_id": response.id, "nps": response.nps},
-    )
-    return True
-
-
-def _won_back(before: dict[str, Any], after: Any) -> bool:
-    if before.get("nps") is not None and after.nps is not None:
-        return _category(before["nps"]) == "detractor" and _category(after.nps) != "detractor"
-    for metric, good in (("ces", 5), ("csat", 4), ("emotion", 8)):
-        if before.get(metric) is not None and getattr(after, metric) is not None:
-            return getattr(after, metric) >= good
-    return False
-
-
 def completion_callback(svc: Any) -> Any:
     """The callback the respondent domain runs inside its completing transaction."""
 
@@ -333,7 +278,7 @@ async def change_status(
     if len(note) > MAX_NOTE or len(outcome) > MAX_NOTE:
         raise CaseError("note", f"at most {MAX_NOTE} characters")
     stamp = iso(now or utcnow())
-    companion = await _recovery_survey(svc, case_id) if status == "resolved" else None
+    companion = await recovery.recovery_survey_for(svc, case_id) if status == "resolved" else None
 
     async def unit(tx: Tx) -> Followup:
         case = await _load_open(tx, case_id)
@@ -364,85 +309,13 @@ async def change_status(
             at=stamp,
         )
         if status == "resolved":
-            await _send_recovery(tx, svc, case, stamp, companion)
+            await recovery.send_recovery_in_tx(tx, svc, case, stamp, companion)
         return await _load_open(tx, case.id)
 
     case = await svc.db.write(unit)
     if finishing:
         await _after_close(svc, case)
     return case
-
-
-async def _recovery_survey(svc: Any, case_id: str) -> tuple[str, str] | None:
-    """The recovery survey to send if this case's rule asks for one (made before the
-    resolving unit, which may only do database work)."""
-    from surveyor.followups.recovery import recovery_version
-
-    case = await store.get_case(svc.db, case_id)
-    if case is None or not case.checkpoint_key:
-        return None
-    if not (await _rule(svc.db, case.rule_id)).recovery_survey:
-        return None
-    return await recovery_version(svc, case.survey_id)
-
-
-async def _send_recovery(
-    tx: Tx, svc: Any, case: Followup, stamp: str, companion: tuple[str, str] | None
-) -> None:
-    """Invite the customer to the recovery survey ("Did we resolve this for you?" and
-    the score question again; the checkpoint's own survey if none could be made)
-    through the checkpoint's channels, if the rule asks for it."""
-    from surveyor.checkpoints.events import schedule_invitation
-    from surveyor.checkpoints.store import get_checkpoint
-    from surveyor.delivery.channels import channels
-
-    rule = await _rule(tx, case.rule_id)
-    if not rule.recovery_survey or not case.contact_id or not case.checkpoint_key:
-        return
-    contact = await get_contact(tx, case.contact_id)
-    checkpoint = await get_checkpoint(tx, case.checkpoint_key)
-    if contact is None or not contact.reachable or checkpoint is None or not checkpoint.survey_id:
-        reason = "no reachable contact or checkpoint survey"
-        await store.add_event(
-            tx, case.id, "recovery", actor_id=None, body=f"recovery survey not sent: {reason}"
-        )
-        return
-    if companion is not None:
-        checkpoint = msgspec.structs.replace(checkpoint, survey_id=companion[0])
-    version_id = await tx.fetch_val(
-        "SELECT id FROM survey_versions WHERE survey_id = ? ORDER BY number DESC LIMIT 1",
-        (checkpoint.survey_id,),
-    )
-    picked = channels(svc).pick(contact, checkpoint.channels)
-    if version_id is None or picked is None:
-        await store.add_event(
-            tx,
-            case.id,
-            "recovery",
-            actor_id=None,
-            body="recovery survey not sent: no published survey or channel",
-        )
-        return
-    invitation = await schedule_invitation(
-        tx,
-        svc,
-        checkpoint=checkpoint,
-        version_id=version_id,
-        contact=contact,
-        event_id=None,
-        channel=picked[0].name,
-        send_at=utcnow(),
-        properties={"followup_id": case.id, "recovery": True},
-    )
-    await store.update_case(tx, case.id, recovery_invitation_id=invitation.id, updated_at=stamp)
-    await store.add_event(
-        tx,
-        case.id,
-        "recovery",
-        actor_id=None,
-        body=f"recovery survey sent by {invitation.channel}",
-        detail={"invitation_id": invitation.id},
-    )
 
 
 async def _after_close(svc: Any, case: Followup) -> None:
@@ -526,7 +399,7 @@ async def reopen(
             raise CaseError(
                 "status", f"the case is {case.status}, not resolved or closed", conflict=True
             )
-        rule = await _rule(tx, case.rule_id)
+        rule = await store.rule_or_default(tx, case.rule_id)
         due, warn = _due(rule, rule.sla_hours.for_priority(case.priority), opened, svc.settings)
         await store.update_case(
             tx,

@@ -18,6 +18,7 @@ from surveyor.db import Database, Tx
 from surveyor.followups.assign import Manager
 from surveyor.followups.models import (
     CASE_STATUSES,
+    DEFAULT_RULE,
     OPEN_STATUSES,
     Followup,
     FollowupEvent,
@@ -94,6 +95,18 @@ async def list_rules(db: Reader) -> list[FollowupRule]:
 async def get_rule(db: Reader, rule_id: str) -> FollowupRule | None:
     row = await db.fetch_one(f"SELECT {RULE_COLUMNS} FROM followup_rules WHERE id = ?", (rule_id,))
     return None if row is None else rule_from_row(row)
+
+
+async def rules_or_default(db: Reader) -> list[FollowupRule]:
+    """The configured rules, or the built-in default when there are none at all."""
+    return await list_rules(db) or [DEFAULT_RULE]
+
+
+async def rule_or_default(db: Reader, rule_id: str) -> FollowupRule:
+    """A case's rule (a deleted rule reads as the default)."""
+    if rule_id == DEFAULT_RULE.id:
+        return DEFAULT_RULE
+    return await get_rule(db, rule_id) or DEFAULT_RULE
 
 
 async def save_rule(tx: Tx, rule: FollowupRule) -> FollowupRule:
