@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import Request, Response, get, post, route
+from litestar import Request, Response, post, route
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -114,7 +114,12 @@ async def personal_sheet(request: Req, token: str) -> Sheet | str:
             checkpoint_key=invitation.checkpoint_key,
             channel=invitation.channel,
             locale=locale,
-            hidden=invitation.properties,
+            # Only the event properties the survey whitelists are kept with the response.
+            hidden={
+                name: invitation.properties[name]
+                for name in version.definition.settings.hidden_fields
+                if name in invitation.properties
+            },
         ),
         locale=locale,
         contact=contact,
@@ -283,14 +288,23 @@ async def public_sheet(
     )
 
 
-@get("/p/{slug:str}", opt={"public": True}, include_in_schema=False)
+@route(
+    "/p/{slug:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    opt={"public": True},
+    include_in_schema=False,
+)
 async def open_public(request: Req, slug: FromPath[str]) -> Response[Any]:
     """A public link's page; a ``?r=`` resume key continues an anonymous response."""
     query = {k: v for k, v in request.query_params.items() if k != "r"}
     sheet = await public_sheet(request, slug, request.query_params.get("r"), query)
     if sheet is None:
-        return await render_notice(request, "unavailable", status_code=404)
-    return await render_sheet(request, sheet)
+        page = await render_notice(request, "unavailable", status_code=404)
+    else:
+        page = await render_sheet(request, sheet)
+    if request.method == "HEAD":
+        return Response(b"", status_code=page.status_code, headers=PRIVATE_HEADERS)
+    return page
 
 
 @post("/p/{slug:str}", opt={"public": True}, include_in_schema=False, status_code=200)

@@ -315,6 +315,7 @@ async def test_public_links_keep_whitelisted_hidden_fields_and_resume(client) ->
     link = await in_app(
         client, lambda: store.create_public_link(db, version.survey_id, slug="feedback")
     )
+    assert (await client.head(f"/p/{link.slug}")).status_code == 200
     page = await client.get(f"/p/{link.slug}?plan=pro&secret=x")
     assert 'name="h_plan" value="pro"' in page.text and "secret" not in page.text
     first = await client.post(
