@@ -16,6 +16,7 @@ from surveyor.checkpoints.demo import seed_journey
 from surveyor.followups.demo import seed_followups
 from surveyor.metrics.demo import seed_metrics
 from surveyor.respond.demo import seed_respond
+from surveyor.surveys.demo import seed_surveys
 
 Out = Callable[[str], None]
 
@@ -46,6 +47,7 @@ async def seed_users(svc: Any, out: Out) -> None:
 
 SEEDERS: list[Callable[[Any, Out], Awaitable[None]]] = [
     seed_users,
+    seed_surveys,
     seed_journey,
     seed_metrics,
     seed_respond,
