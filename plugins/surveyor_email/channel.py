@@ -10,6 +10,7 @@ rendered in Jinja's sandbox, HTML autoescaped, so a contact named
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from email.headerregistry import Address
@@ -45,6 +46,7 @@ RESERVED = frozenset(
     }
 )
 THREADS = 8
+log = logging.getLogger("surveyor.email")
 
 
 def make_environment(loader: jinja2.BaseLoader) -> ImmutableSandboxedEnvironment:
@@ -79,6 +81,7 @@ class EmailChannel:
                 self.pool = SmtpPool(parse_email_url(settings.email_url, settings.email_from))
             except ValueError as exc:
                 self.problem = str(exc)
+                log.warning("email channel: %s", exc)
 
     def address_for(self, contact: Any) -> str | None:
         email = (
