@@ -128,7 +128,6 @@ def response_completed(response: Any, answers: dict[str, Any], version: Any, ser
     """
 
 
-
 @hookspec
 def followup_opened(followup: Any, contact: Any) -> None:
     """A low score opened a follow-up case. Called by ``surveyor.followups`` after the
@@ -168,5 +167,6 @@ def followup_assignee(case: Any, contact: Any) -> str | None:
     ``contact`` a :class:`surveyor.contacts.models.Contact` or None. An id that is not an
     enabled staff user is ignored.
     """
+
 
 __all__ = ["Path", "hookspec"]
