@@ -1,0 +1,79 @@
+"""The survey designer in a real browser: from the NPS template to a published version 1,
+with a conditional question and one translated string, all without full page loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import PASSWORD, Server
+
+
+def sign_in(page: Any, server: Server, email: str) -> None:
+    page.goto(server.url("/login"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_designer_builds_translates_and_publishes_an_nps_survey(
+    server: Server, browser: Any, artifacts: Path
+) -> None:
+    designer = server.create_user("e2e-designer@example.com", "designer")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, server, designer)
+        page.goto(server.url("/surveys"))
+        page.get_by_label("Name", exact=True).fill("E2E relationship NPS")
+        page.get_by_label("Start from").select_option("nps")
+        page.get_by_role("button", name="Create").click()
+        page.wait_for_url("**/surveys/*")
+        assert "How likely is it" in page.locator("#questions").inner_text()
+
+        # Add a text question and make it conditional on the NPS score, all through htmx.
+        page.evaluate("window.__marker = 'same page'")
+        page.get_by_label("Add a question").select_option("text")
+        page.get_by_role("button", name="Add", exact=True).click()
+        editor = page.locator("form.question-editor")
+        editor.wait_for()
+        editor.get_by_label("Question text (en)").fill("What should we fix first?")
+        editor.get_by_label("Show", exact=True).select_option("all")
+        editor.get_by_label("Rule 1: question").select_option("score")
+        editor.get_by_label("Rule 1: comparison").select_option("lte")
+        editor.get_by_label("Rule 1: value").fill("6")
+        editor.get_by_role("button", name="Save question").click()
+        card = page.locator(".question-card", has_text="What should we fix first?")
+        card.wait_for()
+        assert "is at most 6" in card.inner_text()
+
+        # Keyboard reorder: the new question moves up one place.
+        card.get_by_role("button", name="Move up question 6").press("Enter")
+        page.locator(".question-card").nth(4).filter(
+            has_text="What should we fix first?"
+        ).wait_for()
+        assert page.evaluate("window.__marker") == "same page"  # no full page load so far
+
+        # Translate one string into Simplified Chinese.
+        page.get_by_role("link", name="Translations").click()
+        page.get_by_label("Add a language (e.g. zh_Hans, fr, de)").fill("zh_Hans")
+        page.get_by_role("button", name="Add language").click()
+        page.get_by_label("$.questions[0].text (zh_Hans)").fill("您有多大可能向朋友推荐{brand}？")
+        page.get_by_role("button", name="Save $.questions[0].text").click()
+        page.get_by_text("saved", exact=True).wait_for()
+        assert "strings missing" in page.locator("#zh_Hans h2").inner_text()
+
+        # Publish and see version 1 in the history, inline.
+        page.get_by_role("link", name="Editor").click()
+        page.get_by_role("button", name="Publish", exact=True).click()
+        page.get_by_text("Published as version 1.").wait_for()
+        history = page.locator("#history")
+        assert "Version 1" in history.inner_text()
+        page.screenshot(path=str(artifacts / "designer-published.png"), full_page=True)
+
+        # The live preview beside the editor uses the respondent templates.
+        frame = page.frame_locator("iframe[title='Survey preview']")
+        frame.locator("input[name='q_score']").first.wait_for()
+    finally:
+        context.close()
