@@ -122,6 +122,8 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
     people = await store.staff_by_ids(
         db, [case.assignee_id or "", *(e.actor_id or "" for e in events)]
     )
+    viewer = viewer_for(current_user(request))
+    others = await store.cases_for_contact(db, contact.id, exclude=case.id) if contact else []
     return {
         "case": case,
         "sla": badge(case),
@@ -130,9 +132,9 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
         "answers": answers,
         "comment": "\n\n".join(a["value"] for a in answers if a["kind"] == "text"),
         "earlier_responses": earlier,
-        "earlier_cases": await store.cases_for_contact(db, contact.id, exclude=case.id)
-        if contact
-        else [],
+        # Only cases this user may open are listed; colleagues' cases are only counted.
+        "earlier_cases": [c for c in others if can_see(c, viewer)],
+        "hidden_cases": sum(1 for c in others if not can_see(c, viewer)),
         "deliveries": deliveries,
         "events": events,
         "people": people,

@@ -129,8 +129,12 @@ def test_a_manager_closes_the_loop_and_the_customer_gets_the_recovery_survey(
     page.get_by_role("heading", name=re.compile("Zoe")).wait_for()
     assert page.get_by_text("Parcel arrived <b>broken</b>").is_visible()  # text, not markup
 
-    page.get_by_label("Add a note").fill("Called Zoe, sending a replacement.")
-    page.get_by_role("button", name="Add note").click()
+    # Keyboard only: type the note, Tab to its button, Enter.
+    page.get_by_label("Add a note").focus()
+    page.keyboard.type("Called Zoe, sending a replacement.")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Add note"
+    page.keyboard.press("Enter")
     page.locator(".timeline").get_by_text("Called Zoe, sending a replacement.").wait_for()
 
     page.get_by_label("Change status").select_option("resolved")

@@ -191,3 +191,25 @@ async def test_the_notify_job_posts_to_apprise_urls() -> None:
         await notify.run_notify_job(job, None)
         (path, _, body) = receiver.requests[0]
         assert path == "/hook" and b"Follow-up overdue" in body
+
+
+async def test_the_case_page_lists_only_earlier_cases_the_manager_may_open(client: Any) -> None:
+    from surveyor.followups import service
+
+    mia = await make_user(client, "manager", "mia@example.com")
+    first = await low_score(client, 2, name="Twice Co", account_manager="mia@example.com")
+    second = await low_score(client, 3, name="Twice Co", account_manager="mia@example.com")
+    # Both belong to one contact only if the helper reused it: make them share one.
+    await on_app(
+        client,
+        client.app.state["services"].db.write,
+        lambda tx: tx.execute(
+            "UPDATE followups SET contact_id = ? WHERE id = ?", (first.contact_id, second.id)
+        ),
+    )
+    max_ = await make_user(client, "manager", "max@example.com")
+    svc = client.app.state["services"]
+    await on_app(client, service.assign, svc, second.id, max_.id, service.Actor(user_id=None))
+    await login(client, mia)
+    page = (await client.get(f"/followups/{first.id}")).text
+    assert second.id not in page and "1 more case handled by a colleague" in page
