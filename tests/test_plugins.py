@@ -448,3 +448,32 @@ def test_pluggy_is_the_plugin_manager() -> None:
     # The public API re-exports pluggy's marker under the "surveyor" project name.
     assert isinstance(hookimpl, pluggy.HookimplMarker)
     assert hookimpl.project_name == "surveyor"
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        (
+            "from surveyor import hookimpl\n\n@hookimpl\ndef menu_linkz(user):\n    return []\n",
+            "menu_linkz",
+        ),
+        (
+            "from surveyor import hookimpl\n\n@hookimpl\ndef menu_links(person):\n    return []\n",
+            "person",
+        ),
+        ("raise RuntimeError('cannot start')\n", "typo_plugin"),
+    ],
+)
+def test_a_broken_plugin_stops_the_command_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    named: str,
+) -> None:
+    monkeypatch.delenv("SURVEYOR_PLUGINS_DIR", raising=False)
+    (tmp_path / "typo_plugin.py").write_text(source)
+    assert main(["--plugins-dir", str(tmp_path), "plugins"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert named in err
