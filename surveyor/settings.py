@@ -58,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # the built-in list) and how long before an SLA breach its owner is warned.
     followup_root_causes: str = ""
     followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
+    # Cases nobody owns by relationship: "round_robin" among active managers, or "queue".
+    followup_assignment: Literal["round_robin", "queue"] = "round_robin"
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

@@ -223,6 +223,8 @@ async def _choose_owner(
         account_manager=account_manager if isinstance(account_manager, str) else None,
         last_round_robin_id=await store.last_rotation(tx),
     )
+    if assignment.reason == "round_robin" and svc.settings.followup_assignment == "queue":
+        return None, "queue"
     if assignment.reason == "round_robin":
         await store.set_rotation(tx, assignment.last_round_robin_id)
     return assignment.user_id, assignment.reason

@@ -183,3 +183,22 @@ async def test_business_hours_sla_skips_the_weekend(services: Any) -> None:
     # 1 h on Friday, 7 h on Monday 09:00–16:00; warned 4 business hours before.
     assert case.due_at.startswith("2026-11-23T16:00")
     assert case.warn_at.startswith("2026-11-23T12:00")
+
+
+async def test_the_team_queue_setting_skips_the_rotation_but_not_the_account_manager(
+    make_settings: Any,
+) -> None:
+    from surveyor.app import build_services, start_services
+
+    svc = build_services(make_settings(followup_assignment="queue"))
+    await start_services(svc)
+    try:
+        ann = await manager(svc.db, "ann@example.com")
+        version = await nps_version(svc.db)
+        nobody = await answer(svc, version, await contact(svc.db), 3)
+        owned = await answer(svc, version, await contact(svc.db, account_manager=ann.email), 3)
+        queued = await store.case_for_response(svc.db, nobody.id)
+        assert queued.team_queue and queued.assignee_id is None
+        assert (await store.case_for_response(svc.db, owned.id)).assignee_id == ann.id
+    finally:
+        await svc.db.close()
