@@ -252,10 +252,17 @@ class ReturnsNone:
         return None
 
 
+def _only(*plugins: object) -> pluggy.PluginManager:
+    """A manager with these plugins alone: the core's own hookimpls stay out of the count."""
+    pm = pluggy.PluginManager("surveyor")
+    pm.add_hookspecs(hookspecs)
+    for plugin in plugins:
+        pm.register(plugin)
+    return pm
+
+
 async def test_gather_awaits_a_value_a_callable_and_an_awaitable() -> None:
-    pm = make_plugin_manager(
-        _settings(), extra=(ReturnsValue(), ReturnsCallable(), ReturnsAwaitable(), ReturnsNone())
-    )
+    pm = _only(ReturnsValue(), ReturnsCallable(), ReturnsAwaitable(), ReturnsNone())
     results = await gather(pm.hook.menu_links, user=None)
     hrefs = sorted(links[0]["href"] for links in results)
     assert hrefs == ["/awaitable", "/callable", "/value"]
@@ -274,9 +281,7 @@ async def test_await_me_maybe_unwraps_a_callable_returning_an_awaitable() -> Non
 async def test_a_plugin_that_raises_is_logged_and_the_others_still_run(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    pm = make_plugin_manager(
-        _settings(), extra=(ReturnsValue(), FailingPlugin(), ReturnsAwaitable())
-    )
+    pm = _only(ReturnsValue(), FailingPlugin(), ReturnsAwaitable())
     with caplog.at_level(logging.ERROR, logger="surveyor.plugins"):
         results = await gather(pm.hook.menu_links, user=None)
     assert sorted(links[0]["href"] for links in results) == ["/awaitable", "/value"]
@@ -287,7 +292,7 @@ async def test_a_plugin_that_raises_is_logged_and_the_others_still_run(
 
 
 async def test_first_result_skips_failures_and_nones() -> None:
-    pm = make_plugin_manager(_settings(), extra=(ReturnsValue(), ReturnsNone(), FailingPlugin()))
+    pm = _only(ReturnsValue(), ReturnsNone(), FailingPlugin())
     assert await first_result(pm.hook.menu_links, user=None) == [
         {"href": "/value", "label": "value"}
     ]
