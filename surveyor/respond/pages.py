@@ -56,12 +56,14 @@ class Sheet:
         return self.response is not None and self.response.status == "complete"
 
 
-async def cached_version(svc: Services, version_id: str) -> SurveyVersion | None:
+async def cached_version(
+    svc: Services, version_id: str, source: Any = None
+) -> SurveyVersion | None:
     """Published versions never change, so they are kept in memory once read."""
     cache: dict[str, SurveyVersion] = svc.registries.setdefault(VERSION_CACHE, {})
     found = cache.get(version_id)
     if found is None:
-        found = await surveys.get_version(svc.db, version_id)
+        found = await surveys.get_version(source or svc.db, version_id)
         if found is not None:
             if len(cache) >= 512:
                 cache.clear()

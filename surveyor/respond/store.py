@@ -191,6 +191,129 @@ def new_resume_key() -> str:
     return new_token()
 
 
+async def save_answers_tx(
+    tx: Tx,
+    new: NewResponse,
+    answers: dict[str, Any],
+    *,
+    step: str,
+    complete: bool = False,
+    scores: dict[str, int | None] | None = None,
+    on_complete: Sequence[CompleteTx] = (),
+) -> SaveResult:
+    """Save one step's answers inside ``tx``; complete the response when ``complete``.
+
+    A response that is already complete is never changed: the result says so and the
+    caller shows the thank-you page. ``on_complete`` callbacks run inside the unit that
+    completes the response; if one raises, nothing of this step is stored.
+    """
+
+    now = now_iso()
+    key_column, key = (
+        ("invitation_id", new.invitation_id)
+        if new.invitation_id is not None
+        else ("resume_hash", new.resume_hash)
+    )
+    if key is None:
+        raise ValueError("a response needs an invitation or a resume key")
+    values = {m: (scores or {}).get(m) for m in METRICS}
+    # Insert-or-nothing (a first answer that also completes is inserted complete), then,
+    # when the row existed, lock it: a concurrent submit for the same invitation waits
+    # there (PostgreSQL) or runs after us (the SQLite writer).
+    inserted = await tx.fetch_one(
+        "INSERT INTO responses (id, invitation_id, resume_hash, public_slug, survey_id,"
+        " survey_version_id, contact_id, checkpoint_key, channel, locale, hidden, status,"
+        " current_step, started_at, updated_at, completed_at, nps, ces, csat, emotion)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        f" ON CONFLICT ({key_column}) DO NOTHING RETURNING {RESPONSE_COLUMNS}",
+        (
+            new_id(),
+            new.invitation_id,
+            new.resume_hash,
+            new.public_slug,
+            new.survey_id,
+            new.survey_version_id,
+            new.contact_id,
+            new.checkpoint_key,
+            new.channel,
+            new.locale,
+            _json(new.hidden).decode(),
+            "complete" if complete else "partial",
+            step,
+            now,
+            now,
+            now if complete else None,
+            *((values[m] for m in METRICS) if complete else (None,) * len(METRICS)),
+        ),
+    )
+    fresh = inserted is not None
+    if inserted is None:
+        lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
+        row = await tx.fetch_one(
+            f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE {key_column} = ?{lock}", (key,)
+        )
+        assert row is not None
+        response = response_from_row(row)
+        if response.status == "complete":
+            return SaveResult(
+                response=response,
+                answers=await get_answers(tx, response.id),
+                already_complete=True,
+            )
+    else:
+        response = response_from_row(inserted)
+    given = {qid: value for qid, value in answers.items() if value is not None}
+    skipped = [(response.id, qid) for qid, value in answers.items() if value is None]
+    if skipped:  # an optional question left empty clears an earlier answer
+        await tx.execute_many(
+            "DELETE FROM answers WHERE response_id = ? AND question_id = ?", skipped
+        )
+    if given:
+        await tx.execute_many(
+            "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            [(response.id, qid, _json(value).decode(), now) for qid, value in given.items()],
+        )
+    # A response created just now has exactly the answers of this step.
+    stored = dict(given) if fresh else await get_answers(tx, response.id)
+    if not complete:
+        if not fresh:
+            await tx.execute(
+                "UPDATE responses SET current_step = ?, updated_at = ? WHERE id = ?",
+                (step, now, response.id),
+            )
+        if new.invitation_id is not None:
+            await _mark_invitation(tx, new.invitation_id, "opened", now)
+        return SaveResult(
+            response=msgspec.structs.replace(response, current_step=step, updated_at=now),
+            answers=stored,
+        )
+    changed = 1
+    if not fresh:
+        changed = await tx.execute(
+            "UPDATE responses SET status = 'complete', current_step = ?, updated_at = ?,"
+            " completed_at = ?, nps = ?, ces = ?, csat = ?, emotion = ?"
+            " WHERE id = ? AND status = 'partial'",
+            (step, now, now, *(values[m] for m in METRICS), response.id),
+        )
+    if changed != 1:  # someone else completed it between our read and write
+        return SaveResult(response=response, answers=stored, already_complete=True)
+    if new.invitation_id is not None:
+        await _mark_invitation(tx, new.invitation_id, "answered", now)
+    done = msgspec.structs.replace(
+        response,
+        status="complete",
+        current_step=step,
+        updated_at=now,
+        completed_at=now,
+        **values,
+    )
+    for callback in on_complete:
+        await callback(tx, done)
+    return SaveResult(response=done, answers=stored, completed_now=True)
+
+
 async def save_answers(
     db: Database,
     new: NewResponse,
@@ -201,108 +324,18 @@ async def save_answers(
     scores: dict[str, int | None] | None = None,
     on_complete: Sequence[CompleteTx] = (),
 ) -> SaveResult:
-    """Save one step's answers in one unit; complete the response when ``complete``.
-
-    A response that is already complete is never changed: the result says so and the
-    caller shows the thank-you page. ``on_complete`` callbacks run inside the unit that
-    completes the response; if one raises, nothing of this step is stored.
-    """
-
-    async def unit(tx: Tx) -> SaveResult:
-        now = now_iso()
-        key_column, key = (
-            ("invitation_id", new.invitation_id)
-            if new.invitation_id is not None
-            else ("resume_hash", new.resume_hash)
+    """``save_answers_tx`` in a unit of its own."""
+    return await db.write(
+        lambda tx: save_answers_tx(
+            tx,
+            new,
+            answers,
+            step=step,
+            complete=complete,
+            scores=scores,
+            on_complete=on_complete,
         )
-        if key is None:
-            raise ValueError("a response needs an invitation or a resume key")
-        # Insert-or-nothing, then lock the row: a concurrent submit for the same
-        # invitation waits here (PostgreSQL) or runs after us (the SQLite writer).
-        await tx.execute(
-            "INSERT INTO responses (id, invitation_id, resume_hash, public_slug, survey_id,"
-            " survey_version_id, contact_id, checkpoint_key, channel, locale, hidden, status,"
-            " current_step, started_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'partial', ?, ?, ?)"
-            f" ON CONFLICT ({key_column}) DO NOTHING",
-            (
-                new_id(),
-                new.invitation_id,
-                new.resume_hash,
-                new.public_slug,
-                new.survey_id,
-                new.survey_version_id,
-                new.contact_id,
-                new.checkpoint_key,
-                new.channel,
-                new.locale,
-                _json(new.hidden).decode(),
-                step,
-                now,
-                now,
-            ),
-        )
-        lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
-        row = await tx.fetch_one(
-            f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE {key_column} = ?{lock}", (key,)
-        )
-        assert row is not None
-        response = response_from_row(row)
-        if response.status == "complete":
-            return SaveResult(
-                response=response, answers=await get_answers(tx, response.id), already_complete=True
-            )
-        given = {qid: value for qid, value in answers.items() if value is not None}
-        skipped = [(response.id, qid) for qid, value in answers.items() if value is None]
-        if skipped:  # an optional question left empty clears an earlier answer
-            await tx.execute_many(
-                "DELETE FROM answers WHERE response_id = ? AND question_id = ?", skipped
-            )
-        if given:
-            await tx.execute_many(
-                "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value,"
-                " updated_at = excluded.updated_at",
-                [(response.id, qid, _json(value).decode(), now) for qid, value in given.items()],
-            )
-        # A response created just now has exactly the answers of this step.
-        fresh = response.started_at == now and response.current_step == step
-        stored = dict(given) if fresh else await get_answers(tx, response.id)
-        if not complete:
-            await tx.execute(
-                "UPDATE responses SET current_step = ?, updated_at = ? WHERE id = ?",
-                (step, now, response.id),
-            )
-            if new.invitation_id is not None:
-                await _mark_invitation(tx, new.invitation_id, "opened", now)
-            return SaveResult(
-                response=msgspec.structs.replace(response, current_step=step, updated_at=now),
-                answers=stored,
-            )
-        values = {m: (scores or {}).get(m) for m in METRICS}
-        changed = await tx.execute(
-            "UPDATE responses SET status = 'complete', current_step = ?, updated_at = ?,"
-            " completed_at = ?, nps = ?, ces = ?, csat = ?, emotion = ?"
-            " WHERE id = ? AND status = 'partial'",
-            (step, now, now, *(values[m] for m in METRICS), response.id),
-        )
-        if changed != 1:  # someone else completed it between our read and write
-            return SaveResult(response=response, answers=stored, already_complete=True)
-        if new.invitation_id is not None:
-            await _mark_invitation(tx, new.invitation_id, "answered", now)
-        done = msgspec.structs.replace(
-            response,
-            status="complete",
-            current_step=step,
-            updated_at=now,
-            completed_at=now,
-            **values,
-        )
-        for callback in on_complete:
-            await callback(tx, done)
-        return SaveResult(response=done, answers=stored, completed_now=True)
-
-    return await db.write(unit)
+    )
 
 
 async def _mark_invitation(tx: Tx, invitation_id: str, status: str, now: str) -> None:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, post, route
@@ -24,10 +25,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from surveyor.auth.guards import client_ip
+from surveyor.db import Tx
 from surveyor.ids import now_iso, token_hash
 from surveyor.plugins import gather
 from surveyor.respond import flow, store
-from surveyor.respond.models import NewResponse
+from surveyor.respond.models import NewResponse, SaveResult
 from surveyor.respond.pages import (
     PRIVATE_HEADERS,
     Sheet,
@@ -40,6 +42,7 @@ from surveyor.respond.pages import (
 from surveyor.respond.ratelimit import Limits
 from surveyor.services import services
 from surveyor.surveys import store as surveys
+from surveyor.surveys.kinds import KindRegistry
 from surveyor.web.forms import read_form
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
@@ -75,12 +78,17 @@ async def _unavailable(request: Req, *, miss: bool) -> Response[str]:
 # -- personal links -------------------------------------------------------------
 
 
-async def personal_sheet(request: Req, token: str) -> Sheet | str:
-    """The sheet a personal link opens, or why not: ``"miss"`` or ``"gone"``."""
+async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet | str:
+    """The sheet a personal link opens, or why not: ``"miss"`` or ``"gone"``.
+
+    ``source`` is where to read: the readers by default, or the ``tx`` of the answer
+    POST's unit of work (one writer round trip instead of a reader hop and a write).
+    """
     svc = services(request)
+    source = source or svc.db
     if not TOKEN.match(token):
         return "miss"
-    state = await store.invitation_for_token(svc.db, token)
+    state = await store.invitation_for_token(source, token)
     if state is None:
         return "miss"
     invitation, response = state.invitation, state.response
@@ -91,10 +99,10 @@ async def personal_sheet(request: Req, token: str) -> Sheet | str:
     if expired and not finished:
         return "gone"
     version_id = response.survey_version_id if response else state.latest_version_id
-    version = await cached_version(svc, version_id) if version_id else None
+    version = await cached_version(svc, version_id, source) if version_id else None
     if version is None:
         return "gone"
-    answers = await store.get_answers(svc.db, response.id) if response else {}
+    answers = await store.get_answers(source, response.id) if response else {}
     contact = state.contact
     locale = (
         response.locale
@@ -162,24 +170,50 @@ async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
     retry = _blocked(request)
     if retry:
         return await _refuse(request, retry)
-    sheet = await personal_sheet(request, token)
-    if isinstance(sheet, str):
-        return await _unavailable(request, miss=sheet == "miss")
-    return await answer(request, sheet, await read_form(request))
-
-
-async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[Any]:
-    """Save the posted step; the common core of personal and public links."""
+    if not TOKEN.match(token):
+        return await _unavailable(request, miss=True)
     svc = services(request)
+    form = await read_form(request)
+    kinds = kinds_of(request)
+    callbacks = list(svc.registries.get(store.ON_COMPLETE_TX, ()))
+
+    async def unit(tx: Tx) -> tuple[Sheet | str, Plan | None, SaveResult | None]:
+        # Read, check and write in one unit: the answer POST is the hot path.
+        sheet = await personal_sheet(request, token, tx)
+        if isinstance(sheet, str):
+            return sheet, None, None
+        plan = plan_answer(sheet, form, kinds)
+        if plan.kind != "save":
+            return sheet, plan, None
+        return sheet, plan, await save_plan(tx, sheet, plan, callbacks)
+
+    sheet, plan, result = await svc.db.write(unit)
+    if isinstance(sheet, str) or plan is None:
+        return await _unavailable(request, miss=sheet == "miss")
+    return await answered(request, sheet, plan, result)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an answer POST will do, decided before anything is written."""
+
+    kind: str  # "already" (complete), "stale" (step not shown now), "errors", "save"
+    step: flow.Step | None = None
+    outcome: flow.Outcome | None = None
+    values: dict[str, Any] | None = None  # answers to show again with the errors
+    scores: dict[str, int | None] | None = None
+
+
+def plan_answer(sheet: Sheet, form: dict[str, Any], kinds: KindRegistry) -> Plan:
+    """Check the posted step against the sheet: pure, so it may run inside a unit."""
     if sheet.complete:
-        return await render_sheet(request, sheet, view="already", status_code=409)
+        return Plan("already")
     step_field = form.get("step")
     ids = step_field.split(",")[:100] if isinstance(step_field, str) else []
     definition = sheet.definition
     step = flow.step_for_ids(definition, sheet.answers, ids)
     if step is None:  # a stale page (back button, second tab): show where we are now
-        return await render_sheet(request, sheet, status_code=409)
-    kinds = kinds_of(request)
+        return Plan("stale")
     outcome = flow.advance(definition, sheet.answers, step, form, kinds)
     if outcome.errors:
         posted = {
@@ -187,24 +221,57 @@ async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[A
             for q in step.questions
             if not flow.too_long(form.get(flow.field_name(q.id)))
         }
+        return Plan("errors", step=step, outcome=outcome, values={**sheet.answers, **posted})
+    scores = None
+    if outcome.complete:
+        scores = flow.scores(definition, flow.merge(sheet.answers, outcome.answers), kinds)
+    return Plan("save", step=step, outcome=outcome, scores=scores)
+
+
+async def save_plan(tx: Tx, sheet: Sheet, plan: Plan, callbacks: list[Any]) -> SaveResult:
+    assert plan.outcome is not None and plan.step is not None
+    return await store.save_answers_tx(
+        tx,
+        sheet.new,
+        plan.outcome.answers,
+        step=plan.outcome.next_step or plan.step.ids[-1],
+        complete=plan.outcome.complete,
+        scores=plan.scores,
+        on_complete=callbacks,
+    )
+
+
+async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[Any]:
+    """Save the posted step of a sheet read beforehand (public links)."""
+    svc = services(request)
+    plan = plan_answer(sheet, form, kinds_of(request))
+    result = None
+    if plan.kind == "save":
+        callbacks = list(svc.registries.get(store.ON_COMPLETE_TX, ()))
+        result = await svc.db.write(lambda tx: save_plan(tx, sheet, plan, callbacks))
+    return await answered(request, sheet, plan, result)
+
+
+async def answered(
+    request: Req, sheet: Sheet, plan: Plan, result: SaveResult | None
+) -> Response[Any]:
+    """The answer to an answer POST, once its unit committed."""
+    svc = services(request)
+    if plan.kind == "already":
+        return await render_sheet(request, sheet, view="already", status_code=409)
+    if plan.kind == "stale":
+        return await render_sheet(request, sheet, status_code=409)
+    if plan.kind == "errors":
+        assert plan.outcome is not None
         return await render_sheet(
             request,
             sheet,
-            step=step,
-            values={**sheet.answers, **posted},
-            errors=outcome.errors,
+            step=plan.step,
+            values=plan.values,
+            errors=plan.outcome.errors,
             status_code=422,
         )
-    merged = flow.merge(sheet.answers, outcome.answers)
-    result = await store.save_answers(
-        svc.db,
-        sheet.new,
-        outcome.answers,
-        step=outcome.next_step or step.ids[-1],
-        complete=outcome.complete,
-        scores=flow.scores(definition, merged, kinds) if outcome.complete else None,
-        on_complete=list(svc.registries.get(store.ON_COMPLETE_TX, ())),
-    )
+    assert result is not None
     if result.completed_now:
         # Committed already: a failing plugin is logged by gather and loses nothing.
         await gather(
