@@ -187,3 +187,45 @@ def apply_translations(
     for path, text in strings.items():
         definition = set_text(definition, path, locale, text)
     return definition
+
+
+def _ending_index(tree: dict[str, Any], ending_id: str) -> int:
+    for index, ending in enumerate(tree.setdefault("endings", [])):
+        if ending["id"] == ending_id:
+            return index
+    raise EditError(f"no ending {ending_id!r}")
+
+
+def add_ending(definition: SurveyDefinition) -> tuple[SurveyDefinition, str]:
+    """A new ending, placed before the catch-all ending (if any) so it can be reached."""
+    tree = _tree(definition)
+    endings = tree.setdefault("endings", [])
+    taken = {e["id"] for e in endings}
+    number = len(endings) + 1
+    while f"end{number}" in taken:
+        number += 1
+    ending = {"id": f"end{number}", "text": {definition.default_locale: "Thank you!"}}
+    position = len(endings)
+    if endings and not (endings[-1].get("condition") or {}).get("rules"):
+        position -= 1
+    endings.insert(position, ending)
+    return _back(tree), ending["id"]
+
+
+def replace_ending(
+    definition: SurveyDefinition, ending_id: str, fields: dict[str, Any]
+) -> SurveyDefinition:
+    tree = _tree(definition)
+    ending = tree["endings"][_ending_index(tree, ending_id)]
+    for key, value in fields.items():
+        if value is None:
+            ending.pop(key, None)
+        else:
+            ending[key] = value
+    return _back(tree)
+
+
+def delete_ending(definition: SurveyDefinition, ending_id: str) -> SurveyDefinition:
+    tree = _tree(definition)
+    del tree["endings"][_ending_index(tree, ending_id)]
+    return _back(tree)

@@ -6,6 +6,7 @@ from typing import Any
 
 from surveyor import hookimpl
 from surveyor.surveys.api import SurveysApi
+from surveyor.surveys.endings import EndingsDesigner
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.views import ROUTES
 
@@ -13,6 +14,7 @@ from surveyor.surveys.views import ROUTES
 @hookimpl
 def register_routes(register: Any) -> None:
     register(SurveysApi)
+    register(EndingsDesigner)
     for handler in ROUTES:
         register(handler)
 

@@ -219,3 +219,41 @@ async def test_survey_strings_stay_inert_and_template_syntax_literal(client: Cli
         assert "<img src=x" not in page.text, url
         assert "{{7*7}}" in page.text, url
         assert "&lt;script&gt;" in page.text, url
+
+
+async def test_endings_are_added_edited_with_a_condition_and_deleted(client: Client) -> None:
+    headers = await designer(client)
+    sid = await new_survey(client, headers, "ces")
+    added = await client.post(f"/surveys/{sid}/endings", headers=headers | HTMX)
+    assert added.status_code == 200 and 'id="endings"' in added.text
+    endings = (await draft(client, sid)).endings
+    new_id = endings[0].id  # placed before the catch-all ending, so it can be reached
+    assert [e.id for e in endings] == [new_id, "thanks"]
+    saved = await client.post(
+        f"/surveys/{sid}/endings/{new_id}",
+        data={
+            "text": "Sorry it was hard, {contact.name}.",
+            "match": "any",
+            "rule_question_0": "effort",
+            "rule_op_0": "lte",
+            "rule_value_0": "3",
+            "rule_question_1": "resolved",
+            "rule_op_1": "eq",
+            "rule_value_1": "no",
+        },
+        headers=headers | HTMX,
+    )
+    assert saved.status_code == 200, saved.text
+    ending = (await draft(client, sid)).endings[0]
+    assert ending.text == {"en": "Sorry it was hard, {contact.name}."}
+    assert msgspec.to_builtins(ending.condition) == {
+        "match": "any",
+        "rules": [
+            {"question": "effort", "op": "lte", "value": 3},
+            {"question": "resolved", "op": "eq", "value": "no"},
+        ],
+    }
+    preview = await client.get(f"/surveys/{sid}/preview", params={"q_effort": "2"})
+    assert "Sorry it was hard, Alex Sample." in preview.text
+    await client.post(f"/surveys/{sid}/endings/{new_id}/delete", headers=headers | HTMX)
+    assert [e.id for e in (await draft(client, sid)).endings] == ["thanks"]
