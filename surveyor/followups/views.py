@@ -23,7 +23,7 @@ from surveyor.followups.sla import sla_state
 from surveyor.followups.store import CaseFilter
 from surveyor.ids import now_iso, parse_iso, utcnow
 from surveyor.services import services
-from surveyor.surveys.logic import text_for
+from surveyor.surveys.logic import recall_plain, text_for
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render
 
@@ -61,6 +61,7 @@ def answer_rows(
 ) -> list[dict[str, Any]]:
     """Each answered question with its label, in survey order; option ids become labels."""
     default = definition.get("default_locale", "en")
+    brand = text_for(definition.get("settings", {}).get("brand", {}), locale, default)
     rows = []
     for q in definition.get("questions", []):
         if q["id"] not in answers:
@@ -75,7 +76,8 @@ def answer_rows(
             shown = options.get(value, str(value)) if isinstance(value, str) else str(value)
         rows.append(
             {
-                "label": text_for(q.get("text", {}), locale, default) or q["id"],
+                "label": recall_plain(text_for(q.get("text", {}), locale, default), brand=brand)
+                or q["id"],
                 "kind": q["kind"],
                 "value": shown,
             }
