@@ -23,7 +23,7 @@ from surveyor.contacts.models import Contact
 from surveyor.db import Tx
 from surveyor.i18n import best_locale, parse_accept_language
 from surveyor.respond.pages import PRIVATE_HEADERS, render_notice
-from surveyor.respond.views import TOKEN, _blocked, _refuse, _unavailable
+from surveyor.respond.views import TOKEN, blocked_for, refuse, unavailable
 from surveyor.services import services
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render
@@ -65,12 +65,12 @@ async def _page(request: Req, token: str, contact: Contact, done: str = "") -> R
     include_in_schema=False,
 )
 async def unsubscribe_page(request: Req, token: FromPath[str]) -> Response[Any]:
-    retry = _blocked(request)
+    retry = blocked_for(request)
     if retry:
-        return await _refuse(request, retry)
+        return await refuse(request, retry)
     contact = await _contact(request, token)
     page = (
-        await _unavailable(request, miss=True)
+        await unavailable(request, miss=True)
         if contact is None
         else await _page(request, token, contact)
     )
@@ -81,12 +81,12 @@ async def unsubscribe_page(request: Req, token: FromPath[str]) -> Response[Any]:
 
 @post("/u/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
 async def unsubscribe(request: Req, token: FromPath[str]) -> Response[Any]:
-    retry = _blocked(request)
+    retry = blocked_for(request)
     if retry:
-        return await _refuse(request, retry)
+        return await refuse(request, retry)
     contact = await _contact(request, token)
     if contact is None:
-        return await _unavailable(request, miss=True)
+        return await unavailable(request, miss=True)
     form = await read_form(request)
     one_click = form.get("List-Unsubscribe") == "One-Click"
     wanted = form.get("action", "unsubscribe")

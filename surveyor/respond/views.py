@@ -56,20 +56,20 @@ def limits(request: Req) -> Limits:
     return services(request).registries.setdefault(LIMITS, Limits())
 
 
-def _blocked(request: Req) -> int:
+def blocked_for(request: Req) -> int:
     """Seconds until a client that guessed too many tokens may try again (0: not blocked)."""
     window = limits(request).token_misses
     address = client_ip(request)
     return window.retry_after(address) if window.blocked(address) else 0
 
 
-async def _refuse(request: Req, retry: int) -> Response[str]:
+async def refuse(request: Req, retry: int) -> Response[str]:
     return await render_notice(
         request, "limited", status_code=429, headers={"Retry-After": str(retry)}
     )
 
 
-async def _unavailable(request: Req, *, miss: bool) -> Response[str]:
+async def unavailable(request: Req, *, miss: bool) -> Response[str]:
     if miss:
         limits(request).token_misses.hit(client_ip(request))
     return await render_notice(request, "unavailable", status_code=404)
@@ -143,12 +143,12 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
 )
 async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
     """Show the current step; never records anything (mail scanners prefetch links)."""
-    retry = _blocked(request)
+    retry = blocked_for(request)
     if retry:
-        return await _refuse(request, retry)
+        return await refuse(request, retry)
     sheet = await personal_sheet(request, token)
     if isinstance(sheet, str):
-        page = await _unavailable(request, miss=sheet == "miss")
+        page = await unavailable(request, miss=sheet == "miss")
     else:
         preselected = {}
         if sheet.response is None:
@@ -167,11 +167,11 @@ async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
 
 @post("/s/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
 async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
-    retry = _blocked(request)
+    retry = blocked_for(request)
     if retry:
-        return await _refuse(request, retry)
+        return await refuse(request, retry)
     if not TOKEN.match(token):
-        return await _unavailable(request, miss=True)
+        return await unavailable(request, miss=True)
     svc = services(request)
     form = await read_form(request)
     kinds = kinds_of(request)
@@ -189,7 +189,7 @@ async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
 
     sheet, plan, result = await svc.db.write(unit)
     if isinstance(sheet, str) or plan is None:
-        return await _unavailable(request, miss=sheet == "miss")
+        return await unavailable(request, miss=sheet == "miss")
     return await answered(request, sheet, plan, result)
 
 
@@ -387,7 +387,7 @@ async def answer_public(request: Req, slug: FromPath[str]) -> Response[Any]:
         window = limits(request).public_starts
         address = client_ip(request)
         if window.blocked(address):
-            return await _refuse(request, window.retry_after(address))
+            return await refuse(request, window.retry_after(address))
         window.hit(address)
     sheet.hidden_inputs = {"r": sheet.resume_key}
     return await answer(request, sheet, form)
