@@ -56,6 +56,9 @@ def _style(*colours: str) -> Style:
         tooltip_font_size=14,
         opacity="1",
         opacity_hover="1",
+        guide_stroke_color="#e6e9ed",
+        major_guide_stroke_color="#c9ced6",
+        guide_stroke_dasharray="2,3",
     )
 
 
@@ -108,7 +111,10 @@ def band_chart(
             uppers.append(hi)
             lowers.append(lo)
     every = max(1, len(labels) // 6)
-    colours = [BAND, BACKGROUND, LINE]
+    kinds_present = [k for k in ("accelerator", "blocker") if any(m[1] == k for m in markers)]
+    colours = [BAND, BACKGROUND, LINE] + [
+        MARKER_ACCELERATOR if k == "accelerator" else MARKER_BLOCKER for k in kinds_present
+    ]
     chart = pygal.Line(
         **_config(
             title=title,
@@ -118,11 +124,13 @@ def band_chart(
             x_labels=_sparse_labels(labels, every),
             allow_interruptions=True,
             dots_size=2,
-            style=_style(*colours, MARKER_ACCELERATOR, MARKER_BLOCKER),
+            style=_style(*colours),
         )
     )
-    chart.add("95 % interval", uppers, fill=True, show_dots=False, stroke=False)
-    chart.add(None, lowers, fill=True, show_dots=False, stroke=False)
+    # pygal only fills under a stroked line: a zero-width stroke keeps the fill alone.
+    invisible = {"width": 0}
+    chart.add("95 % interval", uppers, fill=True, show_dots=False, stroke_style=invisible)
+    chart.add(None, lowers, fill=True, show_dots=False, stroke_style=invisible)
     chart.add("score", list(values), stroke_style={"width": 3})
     for kind in ("accelerator", "blocker"):
         points: list[Any] = [None] * len(values)
@@ -133,8 +141,6 @@ def band_chart(
                 points[index] = {"value": y, "label": marker_title}
         if any(p is not None for p in points):
             chart.add(f"change: {kind}", points, stroke=False, dots_size=9)
-        else:
-            chart.add(None, [None] * len(values), stroke=False)
     return _svg(chart)
 
 

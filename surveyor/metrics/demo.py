@@ -144,7 +144,7 @@ async def seed_metrics(svc: Any, out: Any) -> None:
     responses: list[tuple[Any, ...]] = []
     answers: list[tuple[Any, ...]] = []
     for position, checkpoint in enumerate(checkpoints):
-        base = 0.62 - 0.04 * (position % 4) + (0.08 if position == len(checkpoints) - 1 else 0)
+        base = 0.8 - 0.05 * (position % 4) + (0.05 if position == len(checkpoints) - 1 else 0)
         for day in range(DAYS):
             count = int(rng.expovariate(1 / PER_CHECKPOINT_DAY) + 0.5)
             for _ in range(count):

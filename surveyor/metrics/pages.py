@@ -11,7 +11,7 @@ from litestar.params import FromPath
 from surveyor.auth.guards import staff
 from surveyor.checkpoints.store import list_checkpoints
 from surveyor.contacts.store import get_contact
-from surveyor.metrics import charts, present, queries
+from surveyor.metrics import charts, present, queries, store
 from surveyor.metrics.labels import labelled_answers, nps_class, version_labels
 from surveyor.metrics.views import PERIODS, read_filters
 from surveyor.respond.store import get_answers, get_response
@@ -69,6 +69,7 @@ async def response_page(
         response.survey_version_id
     )
     contact = await get_contact(db, response.contact_id) if response.contact_id else None
+    case = await store.followup_for_response(db, response_id)
     return await render(
         request,
         "metrics/response.html",
@@ -78,6 +79,7 @@ async def response_page(
             "labels": labels,
             "contact": contact,
             "nps_class": nps_class(response.nps),
+            "case": case,
         },
     )
 

@@ -141,7 +141,7 @@ def trend_rows(points: list[SeriesPoint], metric: str) -> list[dict[str, Any]]:
 
 def _bucket_label(start: str, bucket: Bucket) -> str:
     day = date.fromisoformat(start)
-    return day.strftime("%b %Y") if bucket == "month" else day.strftime("%d %b")
+    return day.strftime("%b %y") if bucket == "month" else day.strftime("%d %b")
 
 
 def before_after_window(happened_on: str, now: datetime, days: int = 90) -> tuple[datetime, ...]:

@@ -365,12 +365,14 @@ class Comment(msgspec.Struct, frozen=True, kw_only=True):
     csat: int | None
     emotion: int | None
     survey_version_id: str
+    followup_id: str | None = None
 
 
 async def latest_comments(
     db: Database, scope: Scope, text_questions: Mapping[str, set[str]], limit: int = 8
 ) -> list[Comment]:
-    """The newest free-text answers in the scope, with their response's scores.
+    """The newest free-text answers in the scope, with their response's scores and the
+    follow-up case opened for it, if any.
 
     ``text_questions`` maps a survey version id to its text question ids; answers are
     JSON, so a text answer is a JSON string (it starts with a quote).
@@ -378,8 +380,10 @@ async def latest_comments(
     where, params = scope_where(scope, db.backend, alias="r")
     rows = await db.fetch_all(
         "SELECT r.id AS response_id, r.completed_at, r.survey_version_id, r.nps, r.ces,"
-        " r.csat, r.emotion, a.question_id, a.value FROM responses r"
-        f" JOIN answers a ON a.response_id = r.id WHERE {where} AND a.value LIKE '\"%'"
+        " r.csat, r.emotion, a.question_id, a.value, f.id AS followup_id FROM responses r"
+        " JOIN answers a ON a.response_id = r.id"
+        " LEFT JOIN followups f ON f.response_id = r.id"
+        f" WHERE {where} AND a.value LIKE '\"%'"
         " ORDER BY r.completed_at DESC LIMIT ?",
         [*params, limit * 4],
     )

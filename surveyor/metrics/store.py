@@ -108,3 +108,19 @@ async def delete_annotation(db: Database, annotation_id: str, *, user: Any) -> b
         return changed > 0
 
     return await db.write(remove)
+
+
+async def published_surveys(db: Database) -> list[dict[str, str]]:
+    """``{id, name}`` of every survey with a published version, by name (the overview)."""
+    rows = await db.fetch_all(
+        "SELECT id, name FROM surveys WHERE latest_version IS NOT NULL ORDER BY name, id"
+    )
+    return [{"id": row["id"], "name": row["name"]} for row in rows]
+
+
+async def followup_for_response(db: Database, response_id: str) -> dict[str, str] | None:
+    """The follow-up case opened for a response (``{id, status}``), for its page."""
+    row = await db.fetch_one(
+        "SELECT id, status FROM followups WHERE response_id = ?", (response_id,)
+    )
+    return None if row is None else {"id": row["id"], "status": row["status"]}

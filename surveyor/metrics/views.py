@@ -24,6 +24,7 @@ from surveyor.metrics.labels import version_labels
 from surveyor.metrics.queries import Scope
 from surveyor.metrics.stats import SCALES
 from surveyor.services import services
+from surveyor.surveys.store import get_survey
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render
 
@@ -203,9 +204,7 @@ class Dashboards(Controller):
             rows.append(
                 {"kind": "checkpoint", "key": checkpoint.key, "name": checkpoint.name, **head}
             )
-        surveys = await db.fetch_all(
-            "SELECT id, name FROM surveys WHERE latest_version IS NOT NULL ORDER BY name"
-        )
+        surveys = await store.published_surveys(db)
         survey_rows = []
         for survey in surveys:
             head = await _headlines(db, scope.with_survey(survey["id"]))
@@ -246,8 +245,8 @@ class Dashboards(Controller):
         self, request: Request[Any, Any, Any], survey_id: FromPath[str]
     ) -> Response[str]:
         db = services(request).db
-        row = await db.fetch_one("SELECT id, name FROM surveys WHERE id = ?", (survey_id,))
-        if row is None:
+        found = await get_survey(db, survey_id)
+        if found is None:
             raise NotFoundException(detail="no such survey")
         filters, scope = read_filters(request, survey=survey_id)
         context = await dashboard_context(request, filters, scope)
@@ -256,7 +255,7 @@ class Dashboards(Controller):
             "metrics/dashboard.html",
             {
                 **context,
-                "subject": {"kind": "survey", "key": survey_id, "name": row["name"]},
+                "subject": {"kind": "survey", "key": survey_id, "name": found.name},
                 "periods": PERIODS,
                 "today": utcnow().date().isoformat(),
             },
