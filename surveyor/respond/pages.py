@@ -32,6 +32,18 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 VERSION_CACHE = "respond.versions"
+# The survey template's variables for a page without a survey (StrictUndefined).
+EMPTY_SHEET: dict[str, Any] = {
+    "action": "",
+    "step": None,
+    "questions": [],
+    "errors": {},
+    "preselected": False,
+    "hidden_inputs": {},
+    "title": "",
+    "intro": "",
+    "ending": "",
+}
 
 
 @dataclass
@@ -188,19 +200,7 @@ async def render_notice(
         parse_accept_language(request.headers.get("accept-language", ""))
         or [services(request).settings.default_locale]
     )
-    context = {
-        "view": view,
-        "action": "",
-        "step": None,
-        "questions": [],
-        "errors": {},
-        "preselected": False,
-        "hidden_inputs": {},
-        "title": "",
-        "intro": "",
-        "ending": "",
-        "swapped": bool(getattr(request, "htmx", None)),
-    }
+    context = {**EMPTY_SHEET, "view": view, "swapped": bool(getattr(request, "htmx", None))}
     return await render(
         request,
         "respond/survey.html",
