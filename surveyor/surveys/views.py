@@ -39,13 +39,25 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 
 async def response_counts(request: Request[Any, Any, Any], ids: list[str]) -> dict[str, int]:
-    """Responses per survey, from the function the responses domain registers under
-    ``registries["survey_response_counts"]`` (``async (db, ids) -> {id: n}``); 0 without."""
+    """Completed responses per survey. Another domain may own the answer by registering
+    ``registries["survey_response_counts"]`` (``async (db, ids) -> {id: n}``); otherwise
+    the ``responses`` table is counted if it exists, and 0 is shown if it does not."""
     svc = services(request)
     counter = svc.registries.get("survey_response_counts")
-    if counter is None:
+    if counter is not None:
+        return await counter(svc.db, ids)
+    if not ids:
         return {}
-    return await counter(svc.db, ids)
+    marks = ", ".join("?" for _ in ids)
+    try:
+        rows = await svc.db.fetch_all(
+            "SELECT survey_id, COUNT(*) AS n FROM responses"
+            f" WHERE status = 'complete' AND survey_id IN ({marks}) GROUP BY survey_id",
+            tuple(ids),
+        )
+    except Exception:  # no responses table in this installation: nothing to count
+        return {}
+    return {row["survey_id"]: int(row["n"]) for row in rows}
 
 
 async def load(request: Request[Any, Any, Any], survey_id: str) -> Survey:
