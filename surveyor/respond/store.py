@@ -408,3 +408,16 @@ async def public_links_for_survey(db: Database, survey_id: str) -> list[PublicLi
         )
         for row in rows
     ]
+
+
+async def completed_counts(db: Database, survey_ids: list[str]) -> dict[str, int]:
+    """Completed responses per survey, from the (survey_id, completed_at, …) index alone."""
+    if not survey_ids:
+        return {}
+    marks = ", ".join("?" for _ in survey_ids)
+    rows = await db.fetch_all(
+        "SELECT survey_id, COUNT(*) AS n FROM responses"
+        f" WHERE survey_id IN ({marks}) AND completed_at IS NOT NULL GROUP BY survey_id",
+        tuple(survey_ids),
+    )
+    return {row["survey_id"]: int(row["n"]) for row in rows}
