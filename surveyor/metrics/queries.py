@@ -4,8 +4,10 @@ No response is ever loaded into Python to compute a score. Each query walks one 
 the covering indexes of migration 0003 (``checkpoint_key|survey_id, completed_at,
 nps, ces, csat, emotion``), so a checkpoint's 90 days is an index range scan:
 
-* the key scores are ``GROUP BY score`` per metric (one round trip, ``UNION ALL``),
-  handed to ``stats.*_from_distribution``;
+* the key scores are one pass of conditional sums (``count(x)``, ``sum(x)``,
+  ``sum(x*x)``, ``sum(CASE WHEN x >= 9 …)``) handed to ``stats.*_from_moments`` —
+  measured twice as fast as a ``GROUP BY score`` per metric on 1M rows; a score's
+  distribution (for its chart) is a ``GROUP BY score`` of that one column;
 * a trend groups by day (``substr(completed_at, 1, 10)`` of the ISO-8601 text, which
   both engines support) with conditional sums, and the days are folded into ISO weeks
   or calendar months here, in Python: at most 366 rows a year, and no engine-specific
@@ -61,7 +63,6 @@ class KeyScores(msgspec.Struct, frozen=True, kw_only=True):
     ces: CesResult
     csat: CsatResult
     emotion: EmotionResult
-    distributions: dict[str, dict[int, int]]
 
     def payload(self) -> dict[str, Any]:
         return stats.metrics_payload(
@@ -114,33 +115,52 @@ def scope_where(scope: Scope, backend: str, alias: str = "") -> tuple[str, list[
 # -- the key scores --------------------------------------------------------------------
 
 
-async def score_distributions(db: Database, scope: Scope) -> dict[str, dict[int, int]]:
-    """``{metric: {score: count}}`` for the four key scores; skipped answers (NULL) excluded."""
+async def key_scores(db: Database, scope: Scope) -> KeyScores:
+    """The four key scores in one pass over the index range (conditional sums)."""
     where, params = scope_where(scope, db.backend)
-    parts = [
-        f"SELECT '{m}' AS metric, {m} AS score, count(*) AS n FROM responses"
-        f" WHERE {where} AND {m} IS NOT NULL GROUP BY {m}"
-        for m in KEY_METRICS
-    ]
-    rows = await db.fetch_all(" UNION ALL ".join(parts), params * len(KEY_METRICS))
-    found: dict[str, dict[int, int]] = {m: {} for m in KEY_METRICS}
-    for row in rows:
-        found[row["metric"]][int(row["score"])] = int(row["n"])
-    return found
+    row = await db.fetch_one(_TOTALS.format(where=where), params)
+    assert row is not None
+    return scores_from_sums({name: int(row[name] or 0) for name in _SUMS})
+
+
+async def distribution(db: Database, scope: Scope, metric: str) -> dict[int, int]:
+    """``{score: count}`` of one key score (``GROUP BY score``); skipped answers excluded."""
+    if metric not in KEY_METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    where, params = scope_where(scope, db.backend)
+    rows = await db.fetch_all(
+        f"SELECT {metric} AS score, count(*) AS n FROM responses"
+        f" WHERE {where} AND {metric} IS NOT NULL GROUP BY {metric}",
+        params,
+    )
+    return {int(row["score"]): int(row["n"]) for row in rows}
 
 
 def scores_from_distributions(distributions: Mapping[str, Mapping[int, int]]) -> KeyScores:
+    """The pure computation from ``{metric: {score: count}}`` (what the SQL must equal)."""
     return KeyScores(
         nps=stats.nps_from_distribution(distributions.get("nps", {})),
         ces=stats.ces_from_distribution(distributions.get("ces", {})),
         csat=stats.csat_from_distribution(distributions.get("csat", {})),
         emotion=stats.emotion_from_distribution(distributions.get("emotion", {})),
-        distributions={m: dict(distributions.get(m, {})) for m in KEY_METRICS},
     )
 
 
-async def key_scores(db: Database, scope: Scope) -> KeyScores:
-    return scores_from_distributions(await score_distributions(db, scope))
+def scores_from_sums(sums: Mapping[str, int]) -> KeyScores:
+    nps_n = sums["nps_n"]
+    promoters, detractors = sums["promoters"], sums["detractors"]
+    return KeyScores(
+        nps=stats.nps_from_counts(promoters, nps_n - promoters - detractors, detractors),
+        ces=stats.ces_from_moments(
+            sums["ces_n"], sums["ces_sum"], sums["ces_sq"], sums["ces_easy"]
+        ),
+        csat=stats.csat_from_moments(
+            sums["csat_n"], sums["csat_sum"], sums["csat_sq"], sums["csat_ok"]
+        ),
+        emotion=stats.emotion_from_moments(
+            sums["emo_n"], sums["emo_sum"], sums["emo_sq"], sums["emo_pos"], sums["emo_neg"]
+        ),
+    )
 
 
 class Changes(msgspec.Struct, frozen=True, kw_only=True):
@@ -169,8 +189,7 @@ def changes(current: KeyScores, previous: KeyScores) -> Changes:
 
 # -- trends ------------------------------------------------------------------------------
 
-_DAILY = (
-    "SELECT substr(completed_at, 1, 10) AS day,"
+_AGGREGATES = (
     " count(nps) AS nps_n,"
     f" sum(CASE WHEN nps >= {stats.PROMOTER_MIN} THEN 1 ELSE 0 END) AS promoters,"
     f" sum(CASE WHEN nps <= {stats.DETRACTOR_MAX} THEN 1 ELSE 0 END) AS detractors,"
@@ -181,7 +200,13 @@ _DAILY = (
     " count(emotion) AS emo_n, sum(emotion) AS emo_sum, sum(emotion * emotion) AS emo_sq,"
     f" sum(CASE WHEN emotion >= {stats.EMOTION_POSITIVE_MIN} THEN 1 ELSE 0 END) AS emo_pos,"
     f" sum(CASE WHEN emotion <= {stats.EMOTION_NEGATIVE_MAX} THEN 1 ELSE 0 END) AS emo_neg"
-    " FROM responses WHERE {where} GROUP BY substr(completed_at, 1, 10)"
+)
+# One pass over the index range: cheaper than a GROUP BY per metric (measured ~2x at 1M).
+_TOTALS = "SELECT" + _AGGREGATES + " FROM responses WHERE {where}"
+_DAILY = (
+    "SELECT substr(completed_at, 1, 10) AS day,"
+    + _AGGREGATES
+    + " FROM responses WHERE {where} GROUP BY substr(completed_at, 1, 10)"
 )
 _SUMS = (
     "nps_n",
@@ -228,22 +253,15 @@ def buckets_between(start: datetime, end: datetime, bucket: Bucket) -> list[date
 
 
 def point_from_sums(bucket: date, end: date, sums: Mapping[str, int]) -> SeriesPoint:
-    nps_n = sums["nps_n"]
-    promoters, detractors = sums["promoters"], sums["detractors"]
+    scores = scores_from_sums(sums)
     return SeriesPoint(
         bucket=bucket.isoformat(),
         start=bucket.isoformat(),
         end=end.isoformat(),
-        nps=stats.nps_from_counts(promoters, nps_n - promoters - detractors, detractors),
-        ces=stats.ces_from_moments(
-            sums["ces_n"], sums["ces_sum"], sums["ces_sq"], sums["ces_easy"]
-        ),
-        csat=stats.csat_from_moments(
-            sums["csat_n"], sums["csat_sum"], sums["csat_sq"], sums["csat_ok"]
-        ),
-        emotion=stats.emotion_from_moments(
-            sums["emo_n"], sums["emo_sum"], sums["emo_sq"], sums["emo_pos"], sums["emo_neg"]
-        ),
+        nps=scores.nps,
+        ces=scores.ces,
+        csat=scores.csat,
+        emotion=scores.emotion,
     )
 
 

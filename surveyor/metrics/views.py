@@ -133,7 +133,7 @@ async def dashboard_context(
         "trend_svg": present.trend(points, metric, filters.bucket, annotations),  # type: ignore[arg-type]
         "trend_rows": present.trend_rows(points, metric),
         "distribution_svg": charts.distribution_chart(
-            head["scores"].distributions[metric],
+            await queries.distribution(db, scope, metric),
             low,
             high,
             title=f"{present.HEADLINE[metric][3]}: answers per score",

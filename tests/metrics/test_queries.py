@@ -53,6 +53,10 @@ async def test_sql_key_scores_equal_the_pure_module_on_random_data(db, filters):
     expected = expected_scores(within(rows, scope))
     assert found == expected
     assert found.nps.n == sum(1 for r in within(rows, scope) if r["nps"] is not None)
+    for metric in queries.KEY_METRICS:
+        assert await queries.distribution(db, scope, metric) == brute_force(
+            within(rows, scope), metric
+        )
 
 
 @pytest.mark.parametrize("bucket", ["week", "month"])
