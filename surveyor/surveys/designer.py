@@ -183,3 +183,51 @@ def apply_question_form(
         existing = [msgspec.to_builtins(o) for o in question.options]
         fields["options"] = options_from_lines(str(form.get("options", "")), existing, locale)
     return replace_question(definition, question_id, fields)
+
+
+_PART = re.compile(r"\.(questions|endings|options)\[(\d+)\]")
+_FIELD_NAMES = {
+    "text": "text",
+    "help": "help text",
+    "low_label": "lowest-score label",
+    "high_label": "highest-score label",
+    "label": "label",
+    "condition": "display logic",
+    "options": "options",
+    "id": "id",
+    "kind": "kind",
+    "scale_max": "number of points",
+    "title": "title",
+    "intro": "introduction",
+    "brand": "brand",
+    "default_locale": "default language",
+    "locales": "languages",
+}
+
+
+def path_label(path: str) -> str:
+    """``$.questions[2].options[0].label.en`` → ``Question 3 › option 1 › label › en``,
+    for people reading a publish error or a translation row."""
+    words: list[str] = []
+    rest = path.removeprefix("$")
+    position = 0
+    for match in _PART.finditer(rest):
+        words.extend(_words(rest[position : match.start()]))
+        number = int(match.group(2)) + 1
+        noun = {"questions": "Question", "endings": "Ending", "options": "option"}[match.group(1)]
+        words.append(f"{noun} {number}")
+        position = match.end()
+    words.extend(_words(rest[position:]))
+    return " › ".join(words) or path
+
+
+def _words(fragment: str) -> list[str]:
+    out = []
+    for part in fragment.split("."):
+        if not part or part == "settings":
+            continue
+        if part.startswith("rules["):
+            out.append(f"rule {int(part[6:-1]) + 1}")
+        else:
+            out.append(_FIELD_NAMES.get(part, part))
+    return out

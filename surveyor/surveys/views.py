@@ -8,6 +8,7 @@ the live preview; without JavaScript the same forms post and redirect back.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -19,7 +20,12 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.services import services
 from surveyor.surveys import edit, store
-from surveyor.surveys.designer import OPERATOR_LABELS, apply_question_form, describe_condition
+from surveyor.surveys.designer import (
+    OPERATOR_LABELS,
+    apply_question_form,
+    describe_condition,
+    path_label,
+)
 from surveyor.surveys.edit import EditError
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import text_for
@@ -83,6 +89,7 @@ def designer_context(
         "t": t,
         "describe": lambda condition: describe_condition(condition, definition, locale),
         "operators": OPERATOR_LABELS,
+        "path_label": path_label,
         "editing": "",
         "error": "",
         **extra,
@@ -192,6 +199,15 @@ class SurveyDesigner(Controller):
         tree = msgspec.to_builtins(definition)
         settings = tree.setdefault("settings", {})
         settings["one_page"] = bool(form.get("one_page"))
+        # Names that are not identifiers are dropped rather than refused: this is a hint
+        # list, and the form stays usable without JavaScript validation.
+        settings["hidden_fields"] = [
+            name
+            for name in dict.fromkeys(
+                (part.strip() for part in str(form.get("hidden_fields", "")).split(","))
+            )
+            if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name)
+        ]
         brand = str(form.get("brand", "")).strip()
         settings["brand"] = {**settings.get("brand", {}), locale: brand}
         if not brand:

@@ -257,3 +257,42 @@ async def test_endings_are_added_edited_with_a_condition_and_deleted(client: Cli
     assert "Sorry it was hard, Alex Sample." in preview.text
     await client.post(f"/surveys/{sid}/endings/{new_id}/delete", headers=headers | HTMX)
     assert [e.id for e in (await draft(client, sid)).endings] == ["thanks"]
+
+
+async def test_settings_form_sets_title_brand_and_hidden_fields(client: Client) -> None:
+    headers = await designer(client)
+    sid = await new_survey(client, headers, "emotion")
+    response = await client.post(
+        f"/surveys/{sid}/settings",
+        data={
+            "name": "Delivery feelings",
+            "title": "Your parcel",
+            "brand": "Acme",
+            "hidden_fields": "plan, region, not valid!, plan",
+            "one_page": "1",
+        },
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    definition = await draft(client, sid)
+    assert definition.title == {"en": "Your parcel"}
+    assert definition.settings.brand == {"en": "Acme"}
+    assert definition.settings.hidden_fields == ["plan", "region"]
+    assert definition.settings.one_page is True
+
+
+async def test_publish_errors_name_the_place_in_words(client: Client) -> None:
+    headers = await designer(client)
+    sid = await new_survey(client, headers)
+    await client.post(
+        f"/surveys/{sid}/questions", data={"kind": "single_choice"}, headers=headers | HTMX
+    )
+    new_id = (await draft(client, sid)).questions[-1].id
+    await client.post(
+        f"/surveys/{sid}/questions/{new_id}",
+        data={"text": "Pick", "options": ""},
+        headers=headers | HTMX,
+    )
+    refused = await client.post(f"/surveys/{sid}/publish", headers=headers | HTMX)
+    assert "Question 6 › options" in refused.text
