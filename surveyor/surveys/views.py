@@ -204,7 +204,7 @@ class SurveyDesigner(Controller):
         settings["hidden_fields"] = [
             name
             for name in dict.fromkeys(
-                (part.strip() for part in str(form.get("hidden_fields", "")).split(","))
+                part.strip() for part in str(form.get("hidden_fields", "")).split(",")
             )
             if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name)
         ]
