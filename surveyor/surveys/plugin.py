@@ -8,6 +8,7 @@ from surveyor import hookimpl
 from surveyor.surveys.api import SurveysApi
 from surveyor.surveys.endings import EndingsDesigner
 from surveyor.surveys.kinds import question_kinds
+from surveyor.surveys.translations import TranslationsDesigner
 from surveyor.surveys.views import ROUTES
 
 
@@ -15,6 +16,7 @@ from surveyor.surveys.views import ROUTES
 def register_routes(register: Any) -> None:
     register(SurveysApi)
     register(EndingsDesigner)
+    register(TranslationsDesigner)
     for handler in ROUTES:
         register(handler)
 

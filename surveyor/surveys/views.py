@@ -299,56 +299,6 @@ class SurveyDesigner(Controller):
         survey = await save(request, survey, definition)
         return await questions_fragment(request, survey, moved=question_id)
 
-    # -- translations -----------------------------------------------------------------
-
-    @get("/{survey_id:str}/translations")
-    async def translations(
-        self, request: Request[Any, Any, Any], survey_id: FromPath[str]
-    ) -> Response[str]:
-        survey = await load(request, survey_id)
-        return await render(
-            request, "surveys/translations.html", translations_context(request, survey)
-        )
-
-    @post("/{survey_id:str}/translations")
-    async def save_translation(
-        self, request: Request[Any, Any, Any], survey_id: FromPath[str]
-    ) -> Response[Any]:
-        survey = await load(request, survey_id)
-        form = await read_form(request)
-        path, locale = str(form.get("path", "")), str(form.get("locale", ""))
-        try:
-            definition = edit.set_text(survey.draft, path, locale, str(form.get("value", "")))
-        except EditError as exc:
-            context = translations_context(request, survey, error=str(exc))
-            return await render(request, "surveys/translations.html", context, status_code=422)
-        survey = await save(request, survey, definition)
-        if not is_htmx(request):
-            return Redirect(f"/surveys/{survey_id}/translations#{locale}", status_code=303)
-        context = translations_context(request, survey, saved=(path, locale))
-        return await render(request, "surveys/_translations.html", context, headers=CHANGED)
-
-    @post("/{survey_id:str}/locales")
-    async def update_locales(
-        self, request: Request[Any, Any, Any], survey_id: FromPath[str]
-    ) -> Response[Any]:
-        survey = await load(request, survey_id)
-        form = await read_form(request)
-        locales = list(survey.draft.locales)
-        added = str(form.get("add", "")).strip().replace("-", "_")
-        removed = str(form.get("remove", "")).strip()
-        if added:
-            locales.append(added)
-        if removed:
-            locales = [loc for loc in locales if loc != removed]
-        try:
-            definition = edit.set_locales(survey.draft, locales)
-        except EditError as exc:
-            context = translations_context(request, survey, error=str(exc))
-            return await render(request, "surveys/translations.html", context, status_code=422)
-        await save(request, survey, definition)
-        return Redirect(f"/surveys/{survey_id}/translations", status_code=303)
-
     # -- preview, publish, history ----------------------------------------------------
 
     @get("/{survey_id:str}/preview")
@@ -430,26 +380,6 @@ class SurveyDesigner(Controller):
             media_type="application/json",
             headers={"Content-Disposition": f'attachment; filename="survey-{survey.id}.json"'},
         )
-
-
-def translations_context(
-    request: Request[Any, Any, Any], survey: Survey, **extra: Any
-) -> dict[str, Any]:
-    from surveyor.surveys.logic import text_fields
-
-    definition = survey.draft
-    rows = [
-        (path, text)
-        for path, text, _ in text_fields(definition)
-        if text.get(definition.default_locale)
-    ]
-    return designer_context(
-        request,
-        survey,
-        rows=rows,
-        missing=edit.missing_translations(definition),
-        **{"saved": None, **extra},
-    )
 
 
 ROUTES = [SurveyDesigner]
