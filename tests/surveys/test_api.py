@@ -159,3 +159,14 @@ async def test_list_pages_with_a_cursor(client: Client) -> None:
     ).json()
     assert [s["name"] for s in first["items"] + rest["items"]] == ["S2", "S1", "S0"]
     assert rest["next_cursor"] is None
+
+
+async def test_survey_routes_are_in_the_openapi_schema(client: Client) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    assert {
+        "/api/v1/surveys",
+        "/api/v1/surveys/{survey_id}",
+        "/api/v1/surveys/{survey_id}/publish",
+        "/api/v1/surveys/{survey_id}/versions",
+        "/api/v1/surveys/{survey_id}/versions/{number}",
+    } <= set(paths)
