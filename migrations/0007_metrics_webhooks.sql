@@ -32,5 +32,6 @@ CREATE INDEX ix_webhook_subscriptions_active ON webhook_subscriptions (active, c
 -- The dashboard's funnel counts invitations of one checkpoint over a period, and the
 -- responses started from them: without these it would scan every invitation.
 CREATE INDEX ix_invitations_checkpoint_send ON invitations (checkpoint_key, send_at, status);
+CREATE INDEX ix_invitations_survey_send ON invitations (survey_id, send_at, status);
 CREATE INDEX ix_responses_checkpoint_channel
     ON responses (checkpoint_key, completed_at, channel, nps);

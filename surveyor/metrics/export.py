@@ -239,17 +239,16 @@ async def export_api(
 
 @get("/dashboard/export", guards=[staff()], include_in_schema=False, cache=False)
 async def export_download(request: Request[Any, Any, Any]) -> Stream:
-    """The dashboards' download button: the same export for a signed-in staff member."""
+    """The dashboards' download button: the responses of the dashboard as it is filtered
+    (period, segment, checkpoint or survey), for a signed-in staff member."""
+    from surveyor.metrics.views import read_filters  # the dashboards' own filter parser
+
     q = request.query_params
-    return _export(
-        request,
-        q.get("format"),
-        survey=q.get("survey"),
-        checkpoint=q.get("checkpoint"),
-        start=q.get("from"),
-        end=q.get("to"),
-        segment=q.get("segment"),
-    )
+    fmt = q.get("format")
+    if fmt not in (None, "", "csv", "json"):
+        raise invalid("format", "expected 'csv' or 'json'")
+    _, scope = read_filters(request, survey=q.get("survey"), checkpoint=q.get("checkpoint"))
+    return export_stream(services(request).db, scope, fmt or "csv")  # type: ignore[arg-type]
 
 
 ROUTES = (export_api, export_download)
