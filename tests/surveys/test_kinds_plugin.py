@@ -17,7 +17,7 @@ from surveyor.surveys.kinds import AnswerError, KindRegistry, QuestionKind, as_i
 from surveyor.surveys.logic import check_answer
 from surveyor.surveys.models import Question, SurveyDefinition
 from surveyor.surveys.validation import validate_definition
-from tests.conftest import api_key, login, make_user
+from tests.conftest import api_key, in_app, login, make_user
 
 
 def check_slider(question: Question, raw: Any) -> int:
@@ -65,6 +65,7 @@ def slider_templates(tmp_path: Path) -> Path:
     (folder / "slider").mkdir(parents=True)
     (folder / "slider" / "_question_slider.html").write_text(
         '<div class="question slider"><label for="{{ q.name }}">{{ q.text }}</label>'
+        '{% if q.error %}<p class="error" role="alert">{{ q.error }}</p>{% endif %}'
         '<input type="range" id="{{ q.name }}" name="{{ q.name }}" min="0"'
         ' max="{{ q.config.max }}" value="{{ q.value or 0 }}"></div>'
     )
@@ -120,6 +121,21 @@ async def test_hook_register_question_kinds(settings: Settings, slider_templates
         preview = await client.get(f"/surveys/{sid}/preview", params={"q_where": "2"})
         assert 'type="range"' in preview.text and 'max="10"' in preview.text
         assert "Why so low?" in preview.text  # the condition reads the slider's answer
+
+        # And a respondent answers it on the real public page, checked by the kind.
+        from surveyor.respond import store as respond_store
+
+        db = app.state["services"].db
+        await client.post(f"/api/v1/surveys/{sid}/publish", headers=headers)
+        link = await in_app(client, lambda: respond_store.create_public_link(db, sid))
+        page = await client.get(f"/p/{link.slug}")
+        assert 'type="range"' in page.text
+        refused = await client.post(f"/p/{link.slug}", data={"step": "where", "q_where": "11"})
+        assert "Slide between 0 and 10." in refused.text
+        accepted = await client.post(
+            f"/p/{link.slug}", data={"step": "where", "q_where": "2"}, follow_redirects=True
+        )
+        assert "Why so low?" in accepted.text
 
 
 def test_a_kind_name_cannot_be_taken_twice() -> None:
