@@ -9,9 +9,10 @@ import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from surveyor.surveys.models import SurveyDefinition
+from surveyor.surveys.models import SurveyDefinition, SurveyVersion
 from surveyor.surveys.templates_lib import template_definition
-from tests.conftest import login, make_user
+from tests.conftest import api_key, app_services, in_app, login, make_user
+from tests.respond.helpers import invite
 
 Client = AsyncTestClient[Litestar]
 HTMX = {"HX-Request": "true"}
@@ -177,6 +178,31 @@ XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>{{7*7}}"
 async def test_survey_strings_stay_inert_and_template_syntax_literal(client: Client) -> None:
     """Every survey string set to markup and template syntax, seen in every designer page."""
     headers = await designer(client)
+    sid = await import_polluted(client, headers)
+    await client.post(f"/surveys/{sid}/publish", headers=headers)
+    pages = [
+        "/surveys",
+        f"/surveys/{sid}",
+        f"/surveys/{sid}/translations",
+        f"/surveys/{sid}/preview",
+        f"/surveys/{sid}/preview?q_score=3",
+        f"/surveys/{sid}/versions/1",
+    ]
+    for url in pages:
+        page = await client.get(url)
+        assert_inert(page.status_code, page.text, url)
+
+
+def assert_inert(status: int, html: str, where: str) -> None:
+    assert status == 200, where
+    assert "<script>alert" not in html, where
+    assert "<img src=x" not in html, where
+    assert "{{7*7}}" in html, where
+    assert "&lt;script&gt;" in html, where
+
+
+async def import_polluted(client: Client, headers: dict[str, str]) -> str:
+    """A survey whose every string is markup plus template syntax, imported as a designer."""
     definition = template_definition("nps")
     tree: dict[str, Any] = msgspec.to_builtins(definition)
     tree["locales"] = ["en", "zh_Hans"]
@@ -202,97 +228,34 @@ async def test_survey_strings_stay_inert_and_template_syntax_literal(client: Cli
         follow_redirects=False,
     )
     assert imported.status_code == 303, imported.text
-    sid = imported.headers["location"].rsplit("/", 1)[1]
+    return imported.headers["location"].rsplit("/", 1)[1]
+
+
+async def test_markup_in_survey_text_and_recalled_values_is_inert_for_respondents(
+    client: Client,
+) -> None:
+    headers = await designer(client)
+    sid = await import_polluted(client, headers)
     await client.post(f"/surveys/{sid}/publish", headers=headers)
-    pages = [
-        "/surveys",
-        f"/surveys/{sid}",
-        f"/surveys/{sid}/translations",
-        f"/surveys/{sid}/preview",
-        f"/surveys/{sid}/preview?q_score=3",
-        f"/surveys/{sid}/versions/1",
-    ]
-    for url in pages:
-        page = await client.get(url)
-        assert page.status_code == 200, url
-        assert "<script>alert" not in page.text, url
-        assert "<img src=x" not in page.text, url
-        assert "{{7*7}}" in page.text, url
-        assert "&lt;script&gt;" in page.text, url
-
-
-async def test_endings_are_added_edited_with_a_condition_and_deleted(client: Client) -> None:
-    headers = await designer(client)
-    sid = await new_survey(client, headers, "ces")
-    added = await client.post(f"/surveys/{sid}/endings", headers=headers | HTMX)
-    assert added.status_code == 200 and 'id="endings"' in added.text
-    endings = (await draft(client, sid)).endings
-    new_id = endings[0].id  # placed before the catch-all ending, so it can be reached
-    assert [e.id for e in endings] == [new_id, "thanks"]
-    saved = await client.post(
-        f"/surveys/{sid}/endings/{new_id}",
-        data={
-            "text": "Sorry it was hard, {contact.name}.",
-            "match": "any",
-            "rule_question_0": "effort",
-            "rule_op_0": "lte",
-            "rule_value_0": "3",
-            "rule_question_1": "resolved",
-            "rule_op_1": "eq",
-            "rule_value_1": "no",
-        },
-        headers=headers | HTMX,
+    admin = await api_key(client, "admin")
+    version = msgspec.convert(
+        (await client.get(f"/api/v1/surveys/{sid}/versions/1", headers=admin)).json(),
+        SurveyVersion,
     )
-    assert saved.status_code == 200, saved.text
-    ending = (await draft(client, sid)).endings[0]
-    assert ending.text == {"en": "Sorry it was hard, {contact.name}."}
-    assert msgspec.to_builtins(ending.condition) == {
-        "match": "any",
-        "rules": [
-            {"question": "effort", "op": "lte", "value": 3},
-            {"question": "resolved", "op": "eq", "value": "no"},
-        ],
-    }
-    preview = await client.get(f"/surveys/{sid}/preview", params={"q_effort": "2"})
-    assert "Sorry it was hard, Alex Sample." in preview.text
-    await client.post(f"/surveys/{sid}/endings/{new_id}/delete", headers=headers | HTMX)
-    assert [e.id for e in (await draft(client, sid)).endings] == ["thanks"]
-
-
-async def test_settings_form_sets_title_brand_and_hidden_fields(client: Client) -> None:
-    headers = await designer(client)
-    sid = await new_survey(client, headers, "emotion")
-    response = await client.post(
-        f"/surveys/{sid}/settings",
-        data={
-            "name": "Delivery feelings",
-            "title": "Your parcel",
-            "brand": "Acme",
-            "hidden_fields": "plan, region, not valid!, plan",
-            "one_page": "1",
-        },
-        headers=headers,
-        follow_redirects=False,
+    db = app_services(client).db
+    token, _ = await in_app(
+        client, lambda: invite(db, version, name=XSS, properties={"order_id": XSS})
     )
-    assert response.status_code == 303
-    definition = await draft(client, sid)
-    assert definition.title == {"en": "Your parcel"}
-    assert definition.settings.brand == {"en": "Acme"}
-    assert definition.settings.hidden_fields == ["plan", "region"]
-    assert definition.settings.one_page is True
-
-
-async def test_publish_errors_name_the_place_in_words(client: Client) -> None:
-    headers = await designer(client)
-    sid = await new_survey(client, headers)
-    await client.post(
-        f"/surveys/{sid}/questions", data={"kind": "single_choice"}, headers=headers | HTMX
+    first = await client.get(f"/s/{token}")
+    assert_inert(first.status_code, first.text, "first step")
+    assert first.text.count("{{7*7}}") >= 3  # text, recalled name and recalled order id
+    second = await client.post(
+        f"/s/{token}", data={"step": "score", "q_score": "3"}, follow_redirects=True
     )
-    new_id = (await draft(client, sid)).questions[-1].id
-    await client.post(
-        f"/surveys/{sid}/questions/{new_id}",
-        data={"text": "Pick", "options": ""},
-        headers=headers | HTMX,
+    assert_inert(second.status_code, second.text, "second step")
+    third = await client.post(
+        f"/s/{token}", data={"step": "improve", "q_improve": XSS}, follow_redirects=True
     )
-    refused = await client.post(f"/surveys/{sid}/publish", headers=headers | HTMX)
-    assert "Question 6 › options" in refused.text
+    assert_inert(third.status_code, third.text, "third step")
+    thanks = await client.post(f"/s/{token}", data={"step": "topics"}, follow_redirects=True)
+    assert_inert(thanks.status_code, thanks.text, "ending")
