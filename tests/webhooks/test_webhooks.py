@@ -191,3 +191,45 @@ async def test_webhooks_api_validates_and_needs_the_admin_scope(client):
         headers=admin,
     )
     assert unknown.status_code == 400
+
+
+async def test_a_real_follow_up_case_is_announced_through_the_followup_hook(private_client):
+    """The follow-up domain opens a case for a detractor and calls ``followup_opened``;
+    the webhooks plugin (registered at start-up) queues it for its subscriber."""
+    from surveyor.plugins import gather
+    from surveyor.surveys.store import get_version
+
+    client = private_client
+    svc = app_services(client)
+    headers = await api_key(client, "admin")
+    with http_server() as (receiver, port):
+        created = await client.post(
+            "/api/v1/webhooks",
+            json={"url": f"http://127.0.0.1:{port}/f", "event_types": ["followup.opened"]},
+            headers=headers,
+        )
+        secret = created.json()["secret"]
+
+        async def complete_and_announce() -> str:
+            response_id = await _complete_response(svc, nps=1, reason="never again")
+            response = await respond_store.get_response(svc.db, response_id)
+            answers = await respond_store.get_answers(svc.db, response_id)
+            version = await get_version(svc.db, response.survey_version_id)
+            # What the respondent view does right after the completing commit.
+            await gather(
+                svc.pm.hook.response_completed,
+                response=response,
+                answers=answers,
+                version=version,
+                services=svc,
+            )
+            return response_id
+
+        response_id = await in_app(client, complete_and_announce)
+        await in_app(client, lambda: Worker(svc).run_until_idle())
+        opened = [msgspec.json.decode(body) for _, _, body in receiver.requests]
+        assert [e["type"] for e in opened] == ["followup.opened"], opened
+        verify(secret, receiver.requests[0][1], receiver.requests[0][2])
+        data = opened[0]["data"]
+        assert data["followup"]["response_id"] == response_id
+        assert data["response"]["nps_class"] == "detractor"
