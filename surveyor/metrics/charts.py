@@ -22,8 +22,8 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
+from surveyor.metrics.breakdowns import Funnel
 from surveyor.metrics.models import Interval
-from surveyor.metrics.queries import Funnel
 
 # pygal appends a legacy import hook (for its map plugins, which we do not use) to
 # sys.meta_path; it has no find_spec, so every later failed import (an optional

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints.store import get_checkpoint, list_checkpoints
 from surveyor.ids import utcnow
-from surveyor.metrics import charts, present, queries, store
+from surveyor.metrics import breakdowns, charts, present, queries, store
 from surveyor.metrics.filters import invalid, parse_bucket, parse_scope
 from surveyor.metrics.labels import version_labels
 from surveyor.metrics.queries import Scope
@@ -121,10 +121,10 @@ async def dashboard_context(
     )
     metric = filters.metric
     low, high = SCALES[metric]
-    funnel = await queries.funnel(db, scope)
-    by_channel = await queries.nps_by_channel(db, scope)
+    funnel = await breakdowns.funnel(db, scope)
+    by_channel = await breakdowns.nps_by_channel(db, scope)
     labels = await version_labels(db, survey_id=scope.survey_id)
-    comments = await queries.latest_comments(
+    comments = await breakdowns.latest_comments(
         db, scope, {vid: v.text_question_ids() for vid, v in labels.items()}
     )
     return {

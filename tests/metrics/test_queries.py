@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from surveyor.metrics import queries, stats
+from surveyor.metrics import breakdowns, queries, stats
 from surveyor.metrics.queries import Scope
 from tests.metrics.helpers import START, insert_invitation, insert_rows, random_rows
 
@@ -102,7 +102,7 @@ async def test_nps_by_channel_matches_a_brute_force_count(db):
     rows = random_rows(random.Random(3), 300)
     await insert_rows(db, rows)
     scope = Scope(start=START, end=START + timedelta(days=200))
-    found = await queries.nps_by_channel(db, scope)
+    found = await breakdowns.nps_by_channel(db, scope)
     for channel in ("email", "sms"):
         mine = [r for r in rows if r["channel"] == channel]
         assert found[channel] == stats.nps_from_distribution(brute_force(mine, "nps"))
@@ -134,7 +134,7 @@ async def test_funnel_counts_invitations_and_the_responses_made_from_them(db):
             )
         )
     scope = Scope(start=START, end=START + timedelta(days=10), checkpoint_key="delivered")
-    funnel = await queries.funnel(db, scope)
+    funnel = await breakdowns.funnel(db, scope)
     assert funnel.steps() == [
         ("scheduled", 8),
         ("sent", 6),
@@ -162,7 +162,7 @@ async def test_latest_comments_are_text_answers_newest_first(db):
         )
     )
     scope = Scope(start=START, end=START + timedelta(days=10))
-    comments = await queries.latest_comments(db, scope, {"v1": {"why"}})
+    comments = await breakdowns.latest_comments(db, scope, {"v1": {"why"}})
     assert [(c.text, c.response_id) for c in comments] == [
         ("great", rows[1]["id"]),
         ("slow delivery", rows[0]["id"]),

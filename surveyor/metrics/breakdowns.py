@@ -1,0 +1,135 @@
+"""The dashboard's breakdowns in SQL: NPS by channel, the response funnel, and the
+latest comments. Same rules as ``queries``: aggregates in the database, counts out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from surveyor.db import Database
+from surveyor.ids import iso
+from surveyor.metrics import stats
+from surveyor.metrics.models import NpsResult
+from surveyor.metrics.queries import Scope, scope_where
+
+
+async def nps_by_channel(db: Database, scope: Scope) -> dict[str, NpsResult]:
+    where, params = scope_where(scope, db.backend)
+    rows = await db.fetch_all(
+        f"SELECT channel, nps, count(*) AS n FROM responses WHERE {where} AND nps IS NOT NULL"
+        " GROUP BY channel, nps",
+        params,
+    )
+    by_channel: dict[str, dict[int, int]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel"] or "link", {})[int(row["nps"])] = int(row["n"])
+    return {name: stats.nps_from_distribution(d) for name, d in sorted(by_channel.items())}
+
+
+class Funnel(msgspec.Struct, frozen=True, kw_only=True):
+    """Invitations sent in the period and how far they got (the response rate)."""
+
+    scheduled: int
+    sent: int
+    opened: int
+    started: int
+    completed: int
+
+    def steps(self) -> list[tuple[str, int]]:
+        return [
+            ("scheduled", self.scheduled),
+            ("sent", self.sent),
+            ("opened", self.opened),
+            ("started", self.started),
+            ("completed", self.completed),
+        ]
+
+    @property
+    def response_rate(self) -> float | None:
+        return None if self.sent == 0 else 100 * self.completed / self.sent
+
+
+async def funnel(db: Database, scope: Scope) -> Funnel:
+    """Invitations whose send time falls in the scope, by how far they got.
+
+    An invitation's status only moves forward (scheduled → sent → opened → answered;
+    failed and expired are ends), so "sent" counts sent, opened, answered and expired
+    ones; "started" and "completed" are the responses made from them. Segments do not
+    apply here (the funnel is about delivery, not about who answered).
+    """
+    clauses = ["i.send_at >= ?", "i.send_at < ?"]
+    params: list[Any] = [iso(scope.start), iso(scope.end)]
+    if scope.checkpoint_key is not None:
+        clauses.insert(0, "i.checkpoint_key = ?")
+        params.insert(0, scope.checkpoint_key)
+    if scope.survey_id is not None:
+        clauses.append("i.survey_id = ?")
+        params.append(scope.survey_id)
+    where = " AND ".join(clauses)
+    rows = await db.fetch_all(
+        f"SELECT i.status AS status, count(*) AS n FROM invitations i WHERE {where}"
+        " GROUP BY i.status",
+        params,
+    )
+    by_status = {row["status"]: int(row["n"]) for row in rows}
+    answered = await db.fetch_one(
+        "SELECT count(*) AS started,"
+        " sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END) AS completed"
+        f" FROM responses r JOIN invitations i ON r.invitation_id = i.id WHERE {where}",
+        params,
+    )
+    assert answered is not None
+    return Funnel(
+        scheduled=sum(by_status.values()),
+        sent=sum(by_status.get(s, 0) for s in ("sent", "opened", "answered", "expired")),
+        opened=sum(by_status.get(s, 0) for s in ("opened", "answered")),
+        started=int(answered["started"] or 0),
+        completed=int(answered["completed"] or 0),
+    )
+
+
+class Comment(msgspec.Struct, frozen=True, kw_only=True):
+    response_id: str
+    completed_at: str
+    question_id: str
+    text: str
+    nps: int | None
+    ces: int | None
+    csat: int | None
+    emotion: int | None
+    survey_version_id: str
+    followup_id: str | None = None
+
+
+async def latest_comments(
+    db: Database, scope: Scope, text_questions: Mapping[str, set[str]], limit: int = 8
+) -> list[Comment]:
+    """The newest free-text answers in the scope, with their response's scores and the
+    follow-up case opened for it, if any.
+
+    ``text_questions`` maps a survey version id to its text question ids; answers are
+    JSON, so a text answer is a JSON string (it starts with a quote).
+    """
+    where, params = scope_where(scope, db.backend, alias="r")
+    rows = await db.fetch_all(
+        "SELECT r.id AS response_id, r.completed_at, r.survey_version_id, r.nps, r.ces,"
+        " r.csat, r.emotion, a.question_id, a.value, f.id AS followup_id FROM responses r"
+        " JOIN answers a ON a.response_id = r.id"
+        " LEFT JOIN followups f ON f.response_id = r.id"
+        f" WHERE {where} AND a.value LIKE '\"%'"
+        " ORDER BY r.completed_at DESC LIMIT ?",
+        [*params, limit * 4],
+    )
+    found: list[Comment] = []
+    for row in rows:
+        if row["question_id"] not in text_questions.get(row["survey_version_id"], set()):
+            continue
+        text = msgspec.json.decode(row["value"])
+        if not isinstance(text, str) or not text.strip():
+            continue
+        found.append(msgspec.convert({**row, "text": text}, Comment, strict=False))
+        if len(found) >= limit:
+            break
+    return found
