@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import PASSWORD, Server
+from tests.e2e.conftest import PASSWORD, PHONE, Server
 
 
 def sign_in(page: Any, server: Server, email: str) -> None:
@@ -77,3 +77,21 @@ def test_designer_builds_translates_and_publishes_an_nps_survey(
         frame.locator("input[name='q_score']").first.wait_for()
     finally:
         context.close()
+
+
+def test_designer_fits_a_phone(server: Server, phone: Any, artifacts: Path) -> None:
+    designer = server.create_user("e2e-designer-phone@example.com", "designer")
+    sign_in(phone, server, designer)
+    phone.goto(server.url("/surveys"))
+    phone.get_by_label("Start from").select_option("ces")
+    phone.get_by_role("button", name="Create").click()
+    phone.wait_for_url("**/surveys/*")
+    phone.get_by_role("button", name="Desktop").click()
+    phone.locator(".frame.desktop").wait_for()
+    phone.locator(".question-card").first.get_by_role("link", name="Edit").click()
+    phone.locator("form.question-editor").wait_for()
+    wide = phone.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right))"""
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wide
+    phone.screenshot(path=str(artifacts / "designer-phone.png"), full_page=True)
