@@ -97,6 +97,7 @@ def band_chart(
     title: str,
     value_range: tuple[float, float],
     markers: Sequence[tuple[int, str, str]] = (),
+    label_rotation: int = 0,
 ) -> Markup:
     """A score line over its 95 % band. ``markers``: (index, kind, title) change markers,
     drawn as large dots on the line at their bucket."""
@@ -122,6 +123,7 @@ def band_chart(
             zero=low_axis,
             show_legend=bool(markers),
             x_labels=_sparse_labels(labels, every),
+            x_label_rotation=label_rotation,
             allow_interruptions=True,
             dots_size=2,
             style=_style(*colours),
@@ -224,4 +226,5 @@ def journey_curve(
     title: str,
 ) -> Markup:
     """The emotion curve across the journey: mean feeling (1–10) per checkpoint, in order."""
-    return band_chart(names, means, intervals, title=title, value_range=(1, 10))
+    # Checkpoint names are long: slanted, they do not run into each other on a phone.
+    return band_chart(names, means, intervals, title=title, value_range=(1, 10), label_rotation=30)

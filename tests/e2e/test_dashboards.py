@@ -48,6 +48,7 @@ def test_journey_map_with_demo_data_at_360px_and_desktop(
     assert box is not None and 250 <= box["width"] <= PHONE["width"]
     assert fits(phone, PHONE["width"])
     phone.screenshot(path=str(artifacts / "e2e-journey-map-360.png"), full_page=True)
+    curve.screenshot(path=str(artifacts / "e2e-journey-curve-360.png"))
 
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
