@@ -26,7 +26,11 @@ async def _connected(settings: Any) -> Any:
 async def test_two_processes_starting_at_once_apply_each_migration_once(settings: Any) -> None:
     first, second = build_services(settings), build_services(settings)
     try:
-        await asyncio.gather(start_services(first), start_services(second))
+        # Both run to the end before anything is closed, even when one fails.
+        outcomes = await asyncio.gather(
+            start_services(first), start_services(second), return_exceptions=True
+        )
+        assert outcomes == [None, None]
         rows = await first.db.fetch_all("SELECT id FROM schema_migrations ORDER BY id")
     finally:
         await first.db.close()
