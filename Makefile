@@ -22,6 +22,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# Links printed by the demo and the server follow HOST and PORT unless SURVEYOR_BASE_URL is set.
+run: export SURVEYOR_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/surveyor migrate
 	$(BIN)/surveyor demo
