@@ -322,4 +322,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m surveyor.cli`` runs this file as __main__, a second copy of the module:
+    # errors raised by other modules are surveyor.cli.CommandError, so call that copy's main.
+    from surveyor.cli import main as surveyor_main
+
+    sys.exit(surveyor_main())

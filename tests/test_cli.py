@@ -341,6 +341,23 @@ def test_serve_refuses_bad_options_before_touching_anything(
     assert not db_path.exists()
 
 
+@pytest.mark.parametrize("module", ["surveyor.cli", "surveyor"])
+def test_errors_raised_deep_inside_a_command_are_one_line_in_a_real_process(
+    tmp_path: Path, module: str
+) -> None:
+    # ``python -m surveyor.cli`` once printed a traceback here: __main__ is a second copy of
+    # the module, whose main() did not catch surveyor.cli.CommandError raised by serve.py.
+    result = subprocess.run(
+        [sys.executable, "-m", module, "serve", "--workers", "2"],
+        env={"PATH": os.environ["PATH"], "SURVEYOR_DATABASE": str(tmp_path / "x.db")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--workers" in result.stderr, result.stderr
+
+
 # ---------------------------------------------------------------------------
 # --help everywhere
 # ---------------------------------------------------------------------------
