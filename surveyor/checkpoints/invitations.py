@@ -107,12 +107,16 @@ async def load_invitation(svc: Services, invitation_id: str) -> InvitationOut:
 
 
 @get("/api/v1/invitations/{invitation_id:str}", guards=[api_scope("read")], tags=["invitations"])
-async def get_invitation(request: Request[Any, Any, Any], invitation_id: FromPath[str]) -> InvitationOut:
+async def get_invitation(
+    request: Request[Any, Any, Any], invitation_id: FromPath[str]
+) -> InvitationOut:
     """An invitation's status, the decision behind it and every delivery attempt."""
     return await load_invitation(services(request), invitation_id)
 
 
 @get("/invitations/{invitation_id:str}", guards=[staff()], include_in_schema=False)
-async def invitation_page(request: Request[Any, Any, Any], invitation_id: FromPath[str]) -> Response[str]:
+async def invitation_page(
+    request: Request[Any, Any, Any], invitation_id: FromPath[str]
+) -> Response[str]:
     invitation = await load_invitation(services(request), invitation_id)
     return await render(request, "journey/invitation.html", {"invitation": invitation})

@@ -7,6 +7,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.checkpoints.api import CheckpointsApi
 from surveyor.checkpoints.events_api import post_event
+from surveyor.checkpoints.invitations import get_invitation, invitation_page
 from surveyor.checkpoints.sending import EXPIRE_JOB, SEND_JOB
 from surveyor.checkpoints.views import JourneyViews
 
@@ -16,6 +17,8 @@ def register_routes(register: Any) -> None:
     register(CheckpointsApi)
     register(post_event)
     register(JourneyViews)
+    register(get_invitation)
+    register(invitation_page)
 
 
 @hookimpl

@@ -274,6 +274,21 @@ async def test_the_worker_delivers_the_invitation_by_email_with_a_working_score_
             link = links[3][0].replace("http://surveyor.test", "")
             opened = await client.get(f"{link}?score=3")
             assert opened.status_code == 200
+            assert 'value="3" checked' in opened.text  # the tapped score is preselected
+            await client.post(link, data={"step": "nps", "q_nps": "3"})
+            await client.post(link, data={"step": "why", "q_why": "Late delivery"})
+            response = await query(
+                client,
+                "SELECT status, nps, channel FROM responses WHERE invitation_id = ?",
+                invitation_id,
+            )
+            assert response == {"status": "complete", "nps": 3, "channel": "email"}
+            status = await query(
+                client, "SELECT status FROM invitations WHERE id = ?", invitation_id
+            )
+            assert status == "answered"
+            again = await client.get(link)
+            assert "Late delivery" not in again.text  # a finished link shows the thank-you page
 
 
 async def test_an_invitation_shows_its_decision_status_and_attempts(client) -> None:
