@@ -30,9 +30,10 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.core_plugin",
     "surveyor.auth.plugin",
     "surveyor.surveys.plugin",
+    "surveyor.checkpoints.plugin",
     "surveyor.delivery.plugin",
-    "surveyor.followups.plugin",
     "surveyor.respond.plugin",
+    "surveyor.followups.plugin",
     "surveyor.metrics.plugin",
     "surveyor.webhooks.plugin",
 )
