@@ -44,7 +44,11 @@ def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -
             pool_size=settings.pg_pool_size,
         ),
         pm=pm,
-        templates=make_environment(settings.templates_dir, collect(pm.hook.register_template_dirs)),
+        templates=make_environment(
+            settings.templates_dir,
+            collect(pm.hook.register_template_dirs),
+            auto_reload=settings.debug,
+        ),
         static=StaticFiles(),
     )
 

@@ -22,7 +22,9 @@ from surveyor.plugins import gather
 from surveyor.services import services
 
 
-def make_environment(user_dir: str, plugin_dirs: list[Path]) -> jinja2.Environment:
+def make_environment(
+    user_dir: str, plugin_dirs: list[Path], *, auto_reload: bool = False
+) -> jinja2.Environment:
     search: list[jinja2.BaseLoader] = []
     if user_dir:
         search.append(jinja2.FileSystemLoader(user_dir))
@@ -38,6 +40,9 @@ def make_environment(user_dir: str, plugin_dirs: list[Path]) -> jinja2.Environme
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file's mtime on each render cost ~3 % of an answer
+        # POST; templates change with deployments, so only debug mode watches them.
+        auto_reload=auto_reload,
     )
     env.install_null_translations(newstyle=True)  # per-request catalogs come in the context
     return env
