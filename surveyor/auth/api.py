@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from surveyor.auth import changes
 from surveyor.auth.changes import Actor
-from surveyor.auth.guards import api_scope, client_ip, current_api_key
+from surveyor.auth.guards import api_scope, client_ip, current_api_key, forget_api_keys
 from surveyor.auth.models import ApiKey, ApiKeyOut, KeyPage, NewKeyBody, NewKeyOut, WhoAmI
 from surveyor.services import services
 
@@ -64,6 +64,7 @@ class ApiKeysApi(Controller):
     async def revoke_key(self, request: Request[Any, Any, Any], key_id: FromPath[str]) -> None:
         """Revoke a key (repeating it is harmless). Scope ``admin``."""
         key = await changes.revoke_api_key(services(request).db, key_id, actor=key_actor(request))
+        forget_api_keys(services(request))
         if key is None:
             raise NotFoundException(detail="key_id: no such API key")
 

@@ -13,13 +13,15 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from surveyor.auth import store
 from surveyor.auth.models import ApiKey, Session, User
-from surveyor.ids import parse_iso, utcnow
+from surveyor.cache import MISSING, TTLCache, named_cache
+from surveyor.ids import now_iso, parse_iso, token_hash, utcnow
 from surveyor.services import services
 
 SESSION_COOKIE = "surveyor_session"
@@ -28,6 +30,8 @@ CSRF_FIELD = "_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOUCH_EVERY = timedelta(minutes=10)
 KEY_USED_EVERY = timedelta(minutes=1)
+# A key revoked in another process is refused here within this many seconds.
+API_KEY_TTL_SECONDS = 5.0
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 
@@ -136,7 +140,12 @@ def api_scope(scope: str | None):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         svc = services(connection)
-        key = await store.api_key_for_secret(svc.db, secret)
+        cache = api_key_cache(svc)
+        digest = token_hash(secret)
+        key = cache.get(digest)
+        if key is MISSING:
+            key = await store.api_key_for_secret(svc.db, secret)
+            cache.put(digest, key)
         if key is None or key.revoked_at is not None:
             raise NotAuthorizedException(
                 detail="Authorization: the API key is unknown or revoked",
@@ -151,9 +160,20 @@ def api_scope(scope: str | None):
             # Recorded at most once a minute per key, so a busy integration does not turn
             # every API call into an extra write.
             await store.mark_api_key_used(svc.db, key.id)
+            cache.put(digest, msgspec.structs.replace(key, last_used_at=now_iso()))
 
     guard.__name__ = f"api_scope_{scope or 'any'}"
     return guard
+
+
+def api_key_cache(svc: Any) -> TTLCache:
+    """API keys by the hash of their secret, for a few seconds (see ``surveyor.cache``)."""
+    return named_cache(svc.registries, "api_keys", API_KEY_TTL_SECONDS)
+
+
+def forget_api_keys(svc: Any) -> None:
+    """Call after revoking a key, so this process refuses it at once."""
+    api_key_cache(svc).clear()
 
 
 def current_api_key(connection: Connection) -> ApiKey:

@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from surveyor.auth import changes, store
-from surveyor.auth.guards import staff
+from surveyor.auth.guards import forget_api_keys, staff
 from surveyor.auth.models import SCOPES, NewKeyForm
 from surveyor.auth.pagekit import actor, done, htmx_request
 from surveyor.services import services
@@ -77,6 +77,7 @@ class ApiKeysController(Controller):
     @post("/{key_id:str}/revoke", status_code=200)
     async def revoke(self, request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[Any]:
         key = await changes.revoke_api_key(services(request).db, key_id, actor=actor(request))
+        forget_api_keys(services(request))
         if key is None:
             raise NotFoundException(detail="key: no such API key")
         if not htmx_request(request):

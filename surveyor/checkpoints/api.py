@@ -61,6 +61,7 @@ class CheckpointsApi(Controller):
             )
         await check_references(svc, data)
         created = await store.create_checkpoint(svc.db, data)
+        store.forget_checkpoints(svc)
         key = current_api_key(request)
         await auth_store.audit(
             svc.db,
@@ -93,6 +94,7 @@ class CheckpointsApi(Controller):
             )
         await check_references(svc, data)
         updated = await store.update_checkpoint(svc.db, key, data)
+        store.forget_checkpoints(svc)
         assert updated is not None
         api = current_api_key(request)
         await auth_store.audit(

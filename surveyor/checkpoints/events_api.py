@@ -40,7 +40,7 @@ async def post_event(
         data = msgspec.structs.replace(data, idempotency_key=idempotency_key)
     if len(msgspec.json.encode(data.properties)) > MAX_PROPERTIES_BYTES:
         raise invalid("properties", f"larger than {MAX_PROPERTIES_BYTES} bytes")
-    checkpoint = await store.get_checkpoint(svc.db, data.checkpoint)
+    checkpoint = await store.cached_checkpoint(svc, data.checkpoint)
     if checkpoint is None:
         raise NotFoundException(detail=f"checkpoint: no checkpoint {data.checkpoint!r}")
     _, answer = await fire_event(

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from surveyor.cache import MISSING, named_cache
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, now_iso
@@ -41,6 +42,27 @@ def _values(data: CheckpointIn) -> tuple[Any, ...]:
         data.expires_days,
         int(data.active),
     )
+
+
+CHECKPOINT_TTL_SECONDS = 5.0
+
+
+async def cached_checkpoint(svc: Any, key: str) -> Checkpoint | None:
+    """``get_checkpoint`` through a few-second cache: the events API asks on every request.
+
+    Changes made in this process clear it (``forget_checkpoints``); another process's
+    edits apply within ``CHECKPOINT_TTL_SECONDS``.
+    """
+    cache = named_cache(svc.registries, "checkpoints", CHECKPOINT_TTL_SECONDS)
+    found = cache.get(key)
+    if found is MISSING:
+        found = await get_checkpoint(svc.db, key)
+        cache.put(key, found)
+    return found
+
+
+def forget_checkpoints(svc: Any) -> None:
+    named_cache(svc.registries, "checkpoints", CHECKPOINT_TTL_SECONDS).clear()
 
 
 async def list_checkpoints(db: Database) -> list[Checkpoint]:

@@ -142,6 +142,7 @@ class JourneyViews(Controller):
             message = form_errors(exc) if isinstance(exc, msgspec.ValidationError) else str(exc)
             return await self._form(request, None, raw, message, status=422)
         await store.create_checkpoint(svc.db, data)
+        store.forget_checkpoints(svc)
         return Redirect(f"/journey/{data.key}", status_code=303)
 
     @get("/{key:str}")
@@ -166,6 +167,7 @@ class JourneyViews(Controller):
             message = form_errors(exc) if isinstance(exc, msgspec.ValidationError) else str(exc)
             return await self._form(request, checkpoint, raw, message, status=422)
         await store.update_checkpoint(svc.db, key, data)
+        store.forget_checkpoints(svc)
         return Redirect(f"/journey/{data.key}", status_code=303)
 
     @post("/{key:str}/preview", guards=[staff()])

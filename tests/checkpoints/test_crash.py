@@ -144,9 +144,17 @@ def test_invitations_accepted_before_a_kill_9_are_delivered_once_after_restart(
                     30,
                     "every send job to be done",
                 )
-                sent = db.execute(
-                    "SELECT count(*) FROM invitations WHERE status = 'sent'"
-                ).fetchone()[0]
+                # The invitation is marked sent just after its job is done (on_done).
+                wait_for(
+                    lambda: (
+                        db.execute(
+                            "SELECT count(*) FROM invitations WHERE status = 'sent'"
+                        ).fetchone()[0]
+                        == EVENTS
+                    ),
+                    30,
+                    "every invitation to be marked sent",
+                )
             finally:
                 db.close()
         finally:
@@ -156,4 +164,3 @@ def test_invitations_accepted_before_a_kill_9_are_delivered_once_after_restart(
         assert "Traceback" not in log.read_text(), log.read_text()
         recipients = sorted(rcpt for envelope in sink.messages for rcpt in envelope.rcpt_tos)
         assert recipients == sorted(f"c{i}@example.com" for i in range(EVENTS))
-        assert sent == EVENTS
