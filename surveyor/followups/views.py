@@ -176,7 +176,7 @@ class FollowupViews(Controller):
     async def inbox(
         self,
         request: Req,
-        view: Annotated[str, QueryParameter(name="scope")] = "mine",
+        view: Annotated[str, QueryParameter(name="scope")] = "",
         status: Annotated[str, QueryParameter(name="status")] = "open",
         priority: Annotated[str, QueryParameter(name="priority")] = "",
         overdue: Annotated[str, QueryParameter(name="overdue")] = "",
@@ -187,7 +187,9 @@ class FollowupViews(Controller):
         user = current_user(request)
         viewer = viewer_for(user)
         db = services(request).db
-        scope = view if view in ("mine", "queue", "all") else "mine"
+        # Managers land on their own cases; admins, who rarely own any, on everything.
+        default = "all" if user.role == "admin" else "mine"
+        scope = view if view in ("mine", "queue", "all") else default
         filters = CaseFilter(
             status=status if status in ("open", *CASE_STATUSES) else "",
             priority=priority if priority in PRIORITIES else "",
