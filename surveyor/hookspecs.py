@@ -128,6 +128,31 @@ def response_completed(response: Any, answers: dict[str, Any], version: Any, ser
     """
 
 
+# ---------------------------------------------------------------------------
+# Delivery: what happened to an invitation
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def invitation_sent(invitation: Any, services: Any) -> None:
+    """A channel accepted an invitation (or its reminder). Called by the delivery worker
+    after the invitation was marked ``sent`` and committed, once per delivered message.
+
+    ``invitation`` is a :class:`surveyor.checkpoints.invitations.InvitationOut` (status,
+    channel, checkpoint, the decision behind it and every delivery attempt so far),
+    ``services`` the app's :class:`surveyor.services.Services`. The return value is
+    ignored; a plugin that raises is logged and skipped.
+    """
+
+
+@hookspec
+def invitation_failed(invitation: Any, error: str, services: Any) -> None:
+    """An invitation could not be delivered for good: a permanent error, or every retry
+    failed. Called by the delivery worker after the invitation was marked ``failed`` and
+    committed. ``error`` is the last attempt's error. The return value is ignored.
+    """
+
+
 @hookspec
 def followup_opened(followup: Any, contact: Any) -> None:
     """A low score opened a follow-up case. Called by ``surveyor.followups`` after the

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+from litestar.exceptions import NotFoundException
 
 from surveyor import DeliveryError, Message
 from surveyor.checkpoints.events import invitation_token, token_key
@@ -24,6 +25,7 @@ from surveyor.delivery.channels import channels, send_message
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
 from surveyor.ids import iso, now_iso, parse_iso, utcnow
+from surveyor.plugins import gather
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
@@ -194,6 +196,23 @@ async def on_sent(job: Job, svc: Any) -> None:
             )
 
     await svc.db.write(mark)
+    await _announce(svc, invitation_id, "sent")
+
+
+async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "") -> None:
+    """Tell plugins, after the invitation's new status committed."""
+    from surveyor.checkpoints.invitations import load_invitation
+
+    try:
+        invitation = await load_invitation(svc, invitation_id)
+    except NotFoundException:
+        return
+    if outcome == "sent":
+        await gather(svc.pm.hook.invitation_sent, invitation=invitation, services=svc)
+    else:
+        await gather(
+            svc.pm.hook.invitation_failed, invitation=invitation, error=error, services=svc
+        )
 
 
 async def on_failed(job: Job, svc: Any) -> None:
@@ -208,6 +227,7 @@ async def on_failed(job: Job, svc: Any) -> None:
         )
 
     await svc.db.write(mark)
+    await _announce(svc, invitation_id, "failed", job.last_error)
 
 
 async def run_expire(job: Job, svc: Any) -> None:

@@ -10,8 +10,10 @@ from email import policy
 import pytest
 from litestar.testing import AsyncTestClient
 
+from surveyor import hookimpl
 from surveyor.app import create_app
 from surveyor.delivery.worker import Worker
+from surveyor.plugins import make_plugin_manager
 from tests.checkpoints.test_checkpoints_api import CHECKPOINT, published_survey
 from tests.conftest import api_key, app_services, in_app, login, make_user
 from tests.delivery.servers import smtp_server
@@ -312,3 +314,74 @@ async def test_an_invitation_shows_its_decision_status_and_attempts(client) -> N
     page = await client.get(f"/invitations/{invitation_id}")
     assert page.status_code == 200
     assert "not configured" in page.text
+
+
+class DeliveryRecorder:
+    """A plugin that records the delivery hooks it receives."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.failed: list[tuple[str, str, str]] = []
+
+    @hookimpl
+    async def invitation_sent(self, invitation) -> None:
+        self.sent.append((invitation.id, invitation.status))
+
+    @hookimpl
+    def invitation_failed(self, invitation, error) -> None:
+        self.failed.append((invitation.id, invitation.status, error))
+
+
+async def test_hook_invitation_sent(make_settings) -> None:
+    recorder = DeliveryRecorder()
+    with smtp_server() as (_, port):
+        settings = make_settings(
+            email_url=f"mailto://127.0.0.1:{port}?from=surveys@acme.example&mode=insecure"
+        )
+        pm = make_plugin_manager(settings, extra=(recorder,))
+        async with AsyncTestClient(
+            app=create_app(settings, pm=pm), base_url="http://surveyor.test"
+        ) as client:
+            key = await setup(client)
+            fired = await client.post(
+                "/api/v1/events",
+                json={"checkpoint": "order_delivered", "contact": CONTACT},
+                headers=key,
+            )
+            invitation_id = fired.json()["invitations"][0]["id"]
+            await in_app(client, Worker(app_services(client)).run_until_idle)
+    assert recorder.sent == [(invitation_id, "sent")]
+    assert recorder.failed == []
+
+
+async def test_hook_invitation_failed(make_settings) -> None:
+    recorder = DeliveryRecorder()
+    settings = make_settings()
+    pm = make_plugin_manager(settings, extra=(recorder,))
+    async with AsyncTestClient(
+        app=create_app(settings, pm=pm), base_url="http://surveyor.test"
+    ) as client:
+        key = await setup(client)
+        fired = await client.post(
+            "/api/v1/events",
+            json={"checkpoint": "order_delivered", "contact": CONTACT},
+            headers=key,
+        )
+        invitation_id = fired.json()["invitations"][0]["id"]
+        # The customer unsubscribes between the event and the send: a permanent failure.
+        await in_app(
+            client,
+            app_services(client).db.write,
+            lambda tx: tx.execute(
+                "UPDATE contacts SET unsubscribed_at = '2026-01-01T00:00:00.000000Z'"
+            ),
+        )
+        await in_app(client, Worker(app_services(client)).run_until_idle)
+        assert (
+            await query(client, "SELECT status FROM invitations WHERE id = ?", invitation_id)
+            == "failed"
+        )
+    assert recorder.sent == []
+    [(failed_id, status, error)] = recorder.failed
+    assert (failed_id, status) == (invitation_id, "failed")
+    assert "unsubscribed" in error
