@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.exceptions import ClientException, NotFoundException, ValidationException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from surveyor.auth import store as auth_store
@@ -14,15 +14,10 @@ from surveyor.checkpoints import store
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn
 from surveyor.delivery.channels import channels
 from surveyor.services import Services, services
+from surveyor.web.errors import invalid
 
 
-def invalid(field: str, message: str) -> ValidationException:
-    return ValidationException(
-        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
-    )
-
-
-async def check_references(svc: Services, data: JSONBody[CheckpointIn]) -> None:
+async def check_references(svc: Services, data: CheckpointIn) -> None:
     """The survey must exist and every channel must be one a plugin registered."""
     known = channels(svc)
     if known.names():

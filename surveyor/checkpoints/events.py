@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from litestar.exceptions import ClientException, ValidationException
+from litestar.exceptions import ClientException
 
 from surveyor.checkpoints.models import Checkpoint, EventIn, EventOut, InvitationOut
 from surveyor.checkpoints.policy import PolicyContact, PolicyDecision, decide
@@ -25,6 +25,7 @@ from surveyor.db import Tx
 from surveyor.i18n import normalize_locale
 from surveyor.ids import iso, new_id, now_iso, parse_iso, token_hash, utcnow
 from surveyor.services import Services
+from surveyor.web.errors import invalid
 
 SEND_KIND = "invitation.send"
 # Fallback addresses for channels whose plugin does not say (``Channel.address_for``).
@@ -38,12 +39,6 @@ class IdempotencyConflict(ClientException):
 class _DryRun(Exception):
     def __init__(self, result: EventOut) -> None:
         self.result = result
-
-
-def invalid(field: str, message: str) -> ValidationException:
-    return ValidationException(
-        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
-    )
 
 
 def check_contact(data: EventIn) -> EventIn:

@@ -11,9 +11,10 @@ from litestar.params import FromQuery, HeaderParameter, JSONBody
 
 from surveyor.auth.guards import api_scope, current_api_key
 from surveyor.checkpoints import store
-from surveyor.checkpoints.events import fire_event, invalid
+from surveyor.checkpoints.events import fire_event
 from surveyor.checkpoints.models import EventIn, EventOut
 from surveyor.services import services
+from surveyor.web.errors import invalid
 
 MAX_PROPERTIES_BYTES = 64 * 1024
 

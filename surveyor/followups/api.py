@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
-from litestar.exceptions import ClientException, NotFoundException, ValidationException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from surveyor.auth.guards import api_scope, current_api_key
@@ -21,6 +21,7 @@ from surveyor.followups.service import Actor, CaseError
 from surveyor.followups.store import CaseFilter, Viewer
 from surveyor.ids import now_iso
 from surveyor.services import services
+from surveyor.web.errors import invalid
 
 ALL = Viewer(user_id=None, admin=True)
 Note = Annotated[str, msgspec.Meta(min_length=1, max_length=service.MAX_NOTE)]
@@ -104,12 +105,6 @@ class FollowupPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 class NoteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     body: Note
-
-
-def invalid(field: str, message: str) -> ValidationException:
-    return ValidationException(
-        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
-    )
 
 
 def case_error(exc: CaseError) -> Exception:

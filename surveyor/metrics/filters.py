@@ -10,22 +10,15 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar.exceptions import ValidationException
-
 from surveyor.ids import utcnow
 from surveyor.metrics.queries import Bucket, Scope
+from surveyor.web.errors import invalid
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366
 SEGMENT = re.compile(r"^([A-Za-z0-9_]{1,64}):(.{1,200})$")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 ID_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def invalid(field: str, message: str) -> ValidationException:
-    return ValidationException(
-        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
-    )
 
 
 def parse_moment(field: str, text: str, *, end: bool = False) -> datetime:

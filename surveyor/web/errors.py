@@ -64,6 +64,13 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(JSON_PATHS)
 
 
+def invalid(field: str, message: str) -> ValidationException:
+    """A 400 naming ``field``, for checks a Struct cannot express (raise it)."""
+    return ValidationException(
+        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
+    )
+
+
 def field_errors(exc: ValidationException) -> list[dict[str, str]]:
     """Turn Litestar/msgspec validation details into ``[{"field": …, "message": …}]``."""
     errors = []
