@@ -148,55 +148,62 @@ async def run_send(job: Job, svc: Any) -> None:
     await send_message(svc, row["channel"], message)
 
 
-async def on_sent(job: Job, svc: Any) -> None:
-    """Mark the invitation sent, then queue its reminder (if any) and its expiry."""
+async def mark_sent(tx: Tx, job: Job) -> None:
+    """In the transaction that records the job done: the invitation becomes ``sent`` and
+    its reminder (if any) and expiry are queued, so a crash cannot separate them."""
     invitation_id = str(job.payload.get("invitation_id", ""))
-    reminder = bool(job.payload.get("reminder"))
-
-    async def mark(tx: Tx) -> None:
-        row = await tx.fetch_one(
-            "SELECT i.status, i.expires_at, i.reminder_count, c.reminder_days, c.max_reminders"
-            " FROM invitations i LEFT JOIN checkpoints c ON c.key = i.checkpoint_key WHERE i.id = ?",
-            (invitation_id,),
-        )
-        if row is None:
-            return
-        now = utcnow()
-        if reminder:
-            await tx.execute(
-                "UPDATE invitations SET reminder_count = reminder_count + 1, updated_at = ? WHERE id = ?",
-                (iso(now), invitation_id),
-            )
-            return
+    row = await tx.fetch_one(
+        "SELECT i.status, i.expires_at, i.reminder_count, c.reminder_days, c.max_reminders"
+        " FROM invitations i LEFT JOIN checkpoints c ON c.key = i.checkpoint_key WHERE i.id = ?",
+        (invitation_id,),
+    )
+    if row is None:
+        return
+    now = utcnow()
+    if job.payload.get("reminder"):
         await tx.execute(
-            "UPDATE invitations SET status = 'sent', updated_at = ? WHERE id = ? AND status = 'scheduled'",
+            "UPDATE invitations SET reminder_count = reminder_count + 1, updated_at = ? WHERE id = ?",
             (iso(now), invitation_id),
         )
-        if row["reminder_days"] and row["reminder_count"] < (row["max_reminders"] or 0):
-            remind_at = now + timedelta(days=int(row["reminder_days"]))
-            if not row["expires_at"] or remind_at < parse_iso(row["expires_at"]):
-                await enqueue_job(
-                    tx,
-                    SEND,
-                    {"invitation_id": invitation_id, "reminder": True},
-                    remind_at,
-                    f"{SEND}:{invitation_id}:reminder:{row['reminder_count'] + 1}",
-                    subject_type="invitation",
-                    subject_id=invitation_id,
-                )
-        if row["expires_at"]:
+        return
+    # 'failed' too: a dead delivery retried from the delivery log may succeed later.
+    await tx.execute(
+        "UPDATE invitations SET status = 'sent', updated_at = ?"
+        " WHERE id = ? AND status IN ('scheduled', 'failed')",
+        (iso(now), invitation_id),
+    )
+    if row["reminder_days"] and row["reminder_count"] < (row["max_reminders"] or 0):
+        remind_at = now + timedelta(days=int(row["reminder_days"]))
+        if not row["expires_at"] or remind_at < parse_iso(row["expires_at"]):
             await enqueue_job(
                 tx,
-                EXPIRE,
-                {"invitation_id": invitation_id},
-                row["expires_at"],
-                f"{EXPIRE}:{invitation_id}",
+                SEND,
+                {"invitation_id": invitation_id, "reminder": True},
+                remind_at,
+                f"{SEND}:{invitation_id}:reminder:{row['reminder_count'] + 1}",
                 subject_type="invitation",
                 subject_id=invitation_id,
             )
+    if row["expires_at"]:
+        await enqueue_job(
+            tx,
+            EXPIRE,
+            {"invitation_id": invitation_id},
+            row["expires_at"],
+            f"{EXPIRE}:{invitation_id}",
+            subject_type="invitation",
+            subject_id=invitation_id,
+        )
 
-    await svc.db.write(mark)
-    await _announce(svc, invitation_id, "sent")
+
+async def mark_failed(tx: Tx, job: Job) -> None:
+    """In the transaction that records the job dead (a lost reminder leaves it alone)."""
+    if job.payload.get("reminder"):
+        return
+    await tx.execute(
+        "UPDATE invitations SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'scheduled'",
+        (now_iso(), str(job.payload.get("invitation_id", ""))),
+    )
 
 
 async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "") -> None:
@@ -215,19 +222,13 @@ async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "")
         )
 
 
+async def on_sent(job: Job, svc: Any) -> None:
+    await _announce(svc, str(job.payload.get("invitation_id", "")), "sent")
+
+
 async def on_failed(job: Job, svc: Any) -> None:
-    invitation_id = str(job.payload.get("invitation_id", ""))
-    if job.payload.get("reminder"):
-        return  # a lost reminder does not make the invitation itself a failure
-
-    async def mark(tx: Tx) -> None:
-        await tx.execute(
-            "UPDATE invitations SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'scheduled'",
-            (now_iso(), invitation_id),
-        )
-
-    await svc.db.write(mark)
-    await _announce(svc, invitation_id, "failed", job.last_error)
+    if not job.payload.get("reminder"):
+        await _announce(svc, str(job.payload.get("invitation_id", "")), "failed", job.last_error)
 
 
 async def run_expire(job: Job, svc: Any) -> None:
@@ -243,5 +244,12 @@ async def run_expire(job: Job, svc: Any) -> None:
     await svc.db.write(expire)
 
 
-SEND_JOB = JobKind(name=SEND, run=run_send, on_done=on_sent, on_dead=on_failed)
+SEND_JOB = JobKind(
+    name=SEND,
+    run=run_send,
+    done_in_tx=mark_sent,
+    dead_in_tx=mark_failed,
+    on_done=on_sent,
+    on_dead=on_failed,
+)
 EXPIRE_JOB = JobKind(name=EXPIRE, run=run_expire)

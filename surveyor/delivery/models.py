@@ -58,6 +58,9 @@ class JobPage(msgspec.Struct, frozen=True, kw_only=True):
 JobRunner = Callable[[Job, Any], Awaitable[None]]
 # Called after the job's final state is committed (outside any transaction).
 JobCallback = Callable[[Job, Any], Awaitable[None]]
+# Called with ``(tx, job)`` INSIDE the unit that records the job's final state, for
+# what must be atomic with it (e.g. marking the invitation sent): database work only.
+JobTxCallback = Callable[[Any, Job], Awaitable[None]]
 
 
 class JobKind(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,5 +77,7 @@ class JobKind(msgspec.Struct, frozen=True, kw_only=True):
     run: JobRunner
     on_done: JobCallback | None = None
     on_dead: JobCallback | None = None
+    done_in_tx: JobTxCallback | None = None
+    dead_in_tx: JobTxCallback | None = None
     # Attempts for jobs of this kind enqueued without their own ``max_attempts``.
     max_attempts: int = DEFAULT_MAX_ATTEMPTS

@@ -26,6 +26,7 @@ from surveyor.delivery.models import (
     MESSAGE_KIND,
     Attempt,
     Job,
+    JobTxCallback,
 )
 from surveyor.ids import iso, new_id, utcnow
 
@@ -345,10 +346,17 @@ async def _record_attempt(
 
 
 async def complete_job(
-    db: Database, job: Job, worker: str, *, started_at: datetime, now: datetime | None = None
+    db: Database,
+    job: Job,
+    worker: str,
+    *,
+    started_at: datetime,
+    now: datetime | None = None,
+    in_tx: JobTxCallback | None = None,
 ) -> bool:
-    """Mark a claimed job done. False when the worker had lost its lease meanwhile (the
-    attempt is still recorded: the message did go out)."""
+    """Mark a claimed job done (and run ``in_tx`` in the same transaction). False when
+    the worker had lost its lease meanwhile (the attempt is still recorded: the message
+    did go out)."""
     now = now or utcnow()
     stamp = iso(now)
 
@@ -360,6 +368,8 @@ async def complete_job(
             " WHERE id = ? AND status = 'running' AND lease_owner = ?",
             (stamp, stamp, job.id, worker),
         )
+        if changed and in_tx is not None:
+            await in_tx(tx, job)
         return changed > 0
 
     return await db.write(unit)
@@ -375,10 +385,12 @@ async def fail_job(
     retry_at: datetime,
     started_at: datetime,
     now: datetime | None = None,
+    dead_in_tx: JobTxCallback | None = None,
 ) -> Job | None:
     """Record a failed attempt: back to the queue at ``retry_at``, or dead when the error
-    is permanent or the attempts are used up. Returns the job as now stored, or None
-    when the worker had lost its lease (the attempt is still recorded)."""
+    is permanent or the attempts are used up (then ``dead_in_tx`` runs in the same
+    transaction). Returns the job as now stored, or None when the worker had lost its
+    lease (the attempt is still recorded)."""
     now = now or utcnow()
     stamp = iso(now)
     dead = permanent or job.attempts >= job.max_attempts
@@ -403,7 +415,10 @@ async def fail_job(
         if not changed:
             return None
         row = await tx.fetch_one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job.id,))
-        return None if row is None else _job(row)
+        stored = None if row is None else _job(row)
+        if dead and stored is not None and dead_in_tx is not None:
+            await dead_in_tx(tx, stored)
+        return stored
 
     return await db.write(unit)
 

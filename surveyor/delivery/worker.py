@@ -278,7 +278,9 @@ class Worker:
             log.exception("job %s (%s) raised", job.id, job.kind)
             await self._failed(job, kind, f"{type(exc).__name__}: {exc}", False, started)
         else:
-            if await store.complete_job(db, job, self.name, started_at=started, now=self.clock()):
+            if await store.complete_job(
+                db, job, self.name, started_at=started, now=self.clock(), in_tx=kind.done_in_tx
+            ):
                 await self._callback(job, "on_done")
             else:
                 log.warning("job %s finished after its lease was lost", job.id)
@@ -300,6 +302,7 @@ class Worker:
             retry_at=retry_at,
             started_at=started,
             now=now,
+            dead_in_tx=kind.dead_in_tx,
         )
         if stored is None:
             log.warning("job %s failed after its lease was lost: %s", job.id, error)

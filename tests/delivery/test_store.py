@@ -241,3 +241,42 @@ async def test_a_renewed_lease_keeps_a_slow_job_with_its_worker(db) -> None:
     assert await store.extend_leases(db, "other", [job_id], lease_seconds=60, now=renewed_at) == 0
     assert not await store.has_expired_leases(db, T0 + timedelta(seconds=100))
     assert await store.has_expired_leases(db, T0 + timedelta(seconds=111))
+
+
+async def test_the_done_and_dead_callbacks_share_the_jobs_transaction(db) -> None:
+    await db.write(lambda tx: tx.execute("CREATE TABLE marks (job_id TEXT, what TEXT)"))
+
+    async def mark(what):
+        async def callback(tx, job):
+            await tx.execute("INSERT INTO marks VALUES (?, ?)", (job.id, what))
+
+        return callback
+
+    async def broken(tx, job):
+        await tx.execute("INSERT INTO marks VALUES (?, 'half')", (job.id,))
+        raise RuntimeError("the invitation could not be marked")
+
+    [_a, _b] = await _enqueue(db, 2)
+    first, second = await store.claim_due_jobs(
+        db, "w", kinds=KINDS, limit=2, lease_seconds=60, now=T0
+    )
+    # A callback that fails takes the job's own completion down with it: nothing half-done.
+    with pytest.raises(RuntimeError):
+        await store.complete_job(db, first, "w", started_at=T0, now=T0, in_tx=broken)
+    assert (await store.get_job(db, first.id)).status == "running"
+    assert await db.fetch_val("SELECT count(*) FROM marks") == 0
+    assert await store.complete_job(db, first, "w", started_at=T0, now=T0, in_tx=await mark("sent"))
+    stored = await store.fail_job(
+        db,
+        second,
+        "w",
+        "550 no such user",
+        permanent=True,
+        retry_at=T0,
+        started_at=T0,
+        now=T0,
+        dead_in_tx=await mark("failed"),
+    )
+    assert stored.status == "dead"
+    rows = await db.fetch_all("SELECT job_id, what FROM marks ORDER BY what")
+    assert rows == [{"job_id": second.id, "what": "failed"}, {"job_id": first.id, "what": "sent"}]
