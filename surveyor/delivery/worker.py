@@ -278,9 +278,16 @@ class Worker:
             log.exception("job %s (%s) raised", job.id, job.kind)
             await self._failed(job, kind, f"{type(exc).__name__}: {exc}", False, started)
         else:
-            if await store.complete_job(
-                db, job, self.name, started_at=started, now=self.clock(), in_tx=kind.done_in_tx
-            ):
+            try:
+                recorded = await store.complete_job(
+                    db, job, self.name, started_at=started, now=self.clock(), in_tx=kind.done_in_tx
+                )
+            except Exception:
+                # Nothing was recorded (one transaction): the lease expires and the job
+                # runs again, so the message may go out twice but is never lost.
+                log.exception("job %s (%s): recording its success failed", job.id, job.kind)
+                return
+            if recorded:
                 await self._callback(job, "on_done")
             else:
                 log.warning("job %s finished after its lease was lost", job.id)

@@ -190,3 +190,21 @@ async def test_shutdown_hands_back_work_that_does_not_finish_in_time(services) -
     assert job.status == "queued" and job.attempts == 0 and job.lease_owner is None
     [attempt] = await store.list_attempts(services.db, job_id)
     assert attempt.outcome == "released"
+
+
+async def test_a_failing_done_in_tx_leaves_the_job_to_run_again_and_the_worker_going(
+    services,
+) -> None:
+    counting = CountingKind()
+
+    async def refuse(tx, job):
+        raise RuntimeError("the invitation table is gone")
+
+    kind = counting.kind()
+    use(services, type(kind)(name=kind.name, run=kind.run, on_done=kind.on_done, done_in_tx=refuse))
+    [job_id] = await enqueue(services.db)
+    worker = Worker(services, clock=Clock())
+    assert await worker.run_until_idle() == 1  # no exception escapes the worker
+    assert counting.runs == [job_id]
+    assert counting.done == []  # on_done never ran: nothing was recorded
+    assert (await store.get_job(services.db, job_id)).status == "running"  # back after its lease
