@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
@@ -16,6 +17,7 @@ from litestar.response import Redirect
 
 from surveyor.auth.guards import current_user, staff
 from surveyor.contacts.store import get_contact
+from surveyor.delivery.store import jobs_for_subject, list_attempts
 from surveyor.followups import service, store
 from surveyor.followups.models import CASE_STATUSES, PRIORITIES, Followup
 from surveyor.followups.service import Actor, CaseError, can_see, viewer_for
@@ -149,22 +151,13 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
 
 
 async def delivery_history(db: Any, invitation_id: str | None) -> list[dict[str, Any]]:
-    """The invitation's outbox jobs (send, reminders) with every attempt."""
+    """The invitation's outbox jobs (send, reminders, expiry) with every attempt."""
     if not invitation_id:
         return []
-    jobs = await db.fetch_all(
-        "SELECT id, kind, status, channel, run_at, attempts, last_error, finished_at FROM jobs"
-        " WHERE (subject_type = 'invitation' AND subject_id = ?) OR dedupe_key LIKE ?"
-        " ORDER BY created_at, id",
-        (invitation_id, f"%:{invitation_id}"),
-    )
-    for job in jobs:
-        job["attempt_log"] = await db.fetch_all(
-            "SELECT attempt, started_at, outcome, error FROM job_attempts WHERE job_id = ?"
-            " ORDER BY started_at",
-            (job["id"],),
-        )
-    return jobs
+    return [
+        {**msgspec.structs.asdict(job), "attempt_log": await list_attempts(db, job.id)}
+        for job in await jobs_for_subject(db, "invitation", invitation_id)
+    ]
 
 
 class FollowupViews(Controller):
