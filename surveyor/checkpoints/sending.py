@@ -210,6 +210,9 @@ async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "")
     """Tell plugins, after the invitation's new status committed."""
     from surveyor.checkpoints.invitations import load_invitation
 
+    hook = svc.pm.hook.invitation_sent if outcome == "sent" else svc.pm.hook.invitation_failed
+    if not hook.get_hookimpls():
+        return  # no listener: spare the worker the invitation's history read on every send
     try:
         invitation = await load_invitation(svc, invitation_id)
     except NotFoundException:
