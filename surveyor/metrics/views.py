@@ -188,6 +188,24 @@ async def _before_after(db: Any, scope: Scope, annotations: list[Any]) -> list[d
     return found
 
 
+async def _dashboard(
+    request: Request[Any, Any, Any], filters: Any, scope: Any, kind: str, key: str, name: str
+) -> Response[str]:
+    """One checkpoint's or one survey's dashboard: the same page, another subject."""
+    context = await dashboard_context(request, filters, scope)
+    return await render(
+        request,
+        "metrics/dashboard.html",
+        {
+            **context,
+            "subject": {"kind": kind, "key": key, "name": name},
+            "periods": PERIODS,
+            "today": utcnow().date().isoformat(),
+        },
+        fragment="metrics/_dashboard_body.html",
+    )
+
+
 class Dashboards(Controller):
     path = "/dashboard"
     guards = [staff()]
@@ -227,18 +245,7 @@ class Dashboards(Controller):
         if found is None:
             raise NotFoundException(detail="no such checkpoint")
         filters, scope = read_filters(request, checkpoint=key)
-        context = await dashboard_context(request, filters, scope)
-        return await render(
-            request,
-            "metrics/dashboard.html",
-            {
-                **context,
-                "subject": {"kind": "checkpoint", "key": key, "name": found.name},
-                "periods": PERIODS,
-                "today": utcnow().date().isoformat(),
-            },
-            fragment="metrics/_dashboard_body.html",
-        )
+        return await _dashboard(request, filters, scope, "checkpoint", key, found.name)
 
     @get("/surveys/{survey_id:str}", cache=False)
     async def survey(
@@ -249,18 +256,7 @@ class Dashboards(Controller):
         if found is None:
             raise NotFoundException(detail="no such survey")
         filters, scope = read_filters(request, survey=survey_id)
-        context = await dashboard_context(request, filters, scope)
-        return await render(
-            request,
-            "metrics/dashboard.html",
-            {
-                **context,
-                "subject": {"kind": "survey", "key": survey_id, "name": found.name},
-                "periods": PERIODS,
-                "today": utcnow().date().isoformat(),
-            },
-            fragment="metrics/_dashboard_body.html",
-        )
+        return await _dashboard(request, filters, scope, "survey", survey_id, found.name)
 
     @post("/checkpoints/{key:str}/annotations", status_code=303)
     async def annotate(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Redirect:
