@@ -1,6 +1,6 @@
 from typing import Any
 
-from surveyor.followups.demo import seed_followups
+from surveyor.demo.followups import seed_followups
 
 
 async def test_demo_seeds_every_status_once(services: Any) -> None:

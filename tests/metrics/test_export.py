@@ -9,7 +9,7 @@ import random
 import msgspec
 import pytest
 
-from surveyor.metrics.demo import ensure_pulse_survey
+from surveyor.demo.metrics import ensure_pulse_survey
 from surveyor.metrics.export import neutralise
 from tests.conftest import api_key, app_services, in_app
 from tests.metrics.helpers import insert_rows, random_rows

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from surveyor.checkpoints.demo import seed_journey
+from surveyor.demo.checkpoints import seed_journey
 from surveyor.ids import utcnow
-from surveyor.metrics.demo import seed_metrics
+from surveyor.demo.metrics import seed_metrics
 from tests.conftest import app_services, in_app, login, make_user
 
 

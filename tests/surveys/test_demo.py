@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveyor.surveys import store
-from surveyor.surveys.demo import seed_surveys
+from surveyor.demo.surveys import seed_surveys
 from surveyor.surveys.edit import missing_translations
 
 

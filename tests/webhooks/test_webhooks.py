@@ -11,7 +11,7 @@ from surveyor.app import create_app
 from surveyor.contacts.store import upsert_contact
 from surveyor.delivery.signing import SignatureError, verify
 from surveyor.delivery.worker import Worker
-from surveyor.metrics.demo import ensure_pulse_survey
+from surveyor.demo.metrics import ensure_pulse_survey
 from surveyor.respond import store as respond_store
 from surveyor.respond.models import NewResponse
 from surveyor.webhooks.events import publish_followup

@@ -1,7 +1,9 @@
 """``surveyor demo``: seed realistic data so ``make run`` shows a living product.
 
-Each domain adds a seeder to ``SEEDERS``; they run in order and must be idempotent
-(running ``surveyor demo`` twice changes nothing the second time).
+One module per room (``surveys``, ``checkpoints``, ``metrics``, ``respond``,
+``followups``), each a seeder in ``SEEDERS``; they run in order and must be idempotent
+(running ``surveyor demo`` twice changes nothing the second time). The domains never
+import this package; it only uses their stores and services.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from typing import Any
 
 from surveyor.auth import store
 from surveyor.auth.passwords import hash_password
-from surveyor.checkpoints.demo import seed_journey
-from surveyor.followups.demo import seed_followups
-from surveyor.metrics.demo import seed_metrics
-from surveyor.respond.demo import seed_respond
-from surveyor.surveys.demo import seed_surveys
+from surveyor.demo.checkpoints import seed_journey
+from surveyor.demo.followups import seed_followups
+from surveyor.demo.metrics import seed_metrics
+from surveyor.demo.respond import seed_respond
+from surveyor.demo.surveys import seed_surveys
 
 Out = Callable[[str], None]
 
