@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar_htmx import HTMXPlugin
 
 from surveyor import __version__
+from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
@@ -20,9 +21,9 @@ from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
 from surveyor.settings import Settings
+from surveyor.static_files import StaticFiles
 from surveyor.web.accesslog import access_log_middleware
-from surveyor.web.errors import handle_http_exception, handle_unexpected
-from surveyor.web.static import StaticFiles
+from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.templating import make_environment
 
 log = logging.getLogger("surveyor")
@@ -76,7 +77,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         route_handlers=handlers,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state={"services": svc},  # type: ignore[arg-type]
+        state={"services": svc, SESSION_LOADER: load_session},  # type: ignore[arg-type]
         plugins=[HTMXPlugin()],
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
         request_max_body_size=settings.max_body_bytes,

@@ -216,9 +216,63 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
-def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
-    from surveyor.delivery.cli import run_worker
+WORKER_GRACE_SECONDS = 20.0
 
+
+def _say(line: str) -> None:
+    # Flushed: operators (and supervisors reading a pipe) see progress as it happens.
+    print(line, flush=True)
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int = 16,
+    once: bool = False,
+    out: Callable[[str], None] = _say,
+) -> int:
+    """``surveyor worker``: the delivery worker as a process of its own.
+
+    Runs until signalled (or, with ``once``, until nothing is due) and returns the jobs
+    run. Several may run at once, on one machine or many (PostgreSQL): jobs are leased,
+    so no two workers run the same job. SIGINT or SIGTERM stops claiming, lets in-flight
+    jobs finish for a grace period and hands the rest back to the queue.
+    """
+    import signal
+
+    from surveyor.app import build_services, start_services
+    from surveyor.delivery.channels import channels
+    from surveyor.delivery.worker import Worker
+
+    svc = build_services(settings)
+    await start_services(svc)
+    registry = channels(svc)
+    try:
+        worker = Worker(svc, concurrency=concurrency)
+        if once:
+            ran = await worker.run_until_idle()
+            out(f"ran {ran} job(s)")
+            return ran
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        worker.start()
+        out(
+            f"delivery worker {worker.name} running ({concurrency} at a time; "
+            f"channels: {', '.join(registry.names()) or 'none'}); Ctrl-C stops it"
+        )
+        await stop.wait()
+        out(f"stopping: in-flight deliveries get {WORKER_GRACE_SECONDS:.0f} s to finish")
+        await worker.stop(grace_seconds=WORKER_GRACE_SECONDS)
+        out(f"stopped after {worker.processed} job(s)")
+        return worker.processed
+    finally:
+        await registry.close()
+        await svc.db.close()
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     if not 1 <= args.concurrency <= 256:
         raise CommandError("--concurrency: must be between 1 and 256")
     asyncio.run(run_worker(settings, concurrency=args.concurrency, once=args.once))

@@ -16,7 +16,7 @@ from litestar.connection import ASGIConnection
 
 from surveyor.db import Database
 from surveyor.settings import Settings
-from surveyor.web.static import StaticFiles
+from surveyor.static_files import StaticFiles
 
 
 @dataclass

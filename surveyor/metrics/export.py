@@ -26,7 +26,7 @@ from litestar.response import Stream
 
 from surveyor.auth.guards import api_scope, staff
 from surveyor.db import Database
-from surveyor.metrics.filters import invalid, parse_scope
+from surveyor.metrics.filters import invalid, parse_scope, read_filters
 from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
 from surveyor.metrics.queries import Scope, scope_where
 from surveyor.services import services
@@ -241,8 +241,6 @@ async def export_api(
 async def export_download(request: Request[Any, Any, Any]) -> Stream:
     """The dashboards' download button: the responses of the dashboard as it is filtered
     (period, segment, checkpoint or survey), for a signed-in staff member."""
-    from surveyor.metrics.views import read_filters  # the dashboards' own filter parser
-
     q = request.query_params
     fmt = q.get("format")
     if fmt not in (None, "", "csv", "json"):

@@ -9,8 +9,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request
 
 from surveyor.ids import utcnow
+from surveyor.metrics import present
 from surveyor.metrics.queries import Bucket, Scope
 from surveyor.web.errors import invalid
 
@@ -19,6 +24,7 @@ MAX_DAYS = 3 * 366
 SEGMENT = re.compile(r"^([A-Za-z0-9_]{1,64}):(.{1,200})$")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 ID_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PERIODS = (30, 90, 180, 365)  # the dashboards' period buttons, in days
 
 
 def parse_moment(field: str, text: str, *, end: bool = False) -> datetime:
@@ -95,3 +101,61 @@ def scope_echo(scope: Scope) -> dict[str, Any]:
         "checkpoint": scope.checkpoint_key,
         "segment": None if scope.segment is None else ":".join(scope.segment),
     }
+
+
+class Filters(msgspec.Struct, frozen=True, kw_only=True):
+    days: int
+    start: str
+    end: str
+    segment_key: str
+    segment_value: str
+    metric: str
+    bucket: str
+
+    def query(self, **changes: Any) -> str:
+        values = {**msgspec.structs.asdict(self), **changes}
+        pairs = [
+            ("days", values["days"]),
+            ("from", values["start"]),
+            ("to", values["end"]),
+            ("segment_key", values["segment_key"]),
+            ("segment_value", values["segment_value"]),
+            ("metric", values["metric"]),
+            ("bucket", values["bucket"]),
+        ]
+        return urlencode([(k, v) for k, v in pairs if v not in ("", None)])
+
+
+def read_filters(request: Request[Any, Any, Any], **fixed: str | None) -> tuple[Filters, Scope]:
+    """The dashboards' query string (``days`` or ``from``/``to``, a segment, ``metric``,
+    ``bucket``; ``fixed`` pins a survey or checkpoint) → what the form shows and the scope."""
+    q = request.query_params
+    try:
+        days = int(q.get("days") or 90)
+    except ValueError:
+        raise invalid("days", "expected a number of days") from None
+    if not 1 <= days <= 730:
+        raise invalid("days", "expected 1 to 730 days")
+    key, value = (q.get("segment_key") or "").strip(), (q.get("segment_value") or "").strip()
+    scope = parse_scope(
+        start=q.get("from") or None,
+        end=q.get("to") or None,
+        segment=f"{key}:{value}" if key and value else None,
+        default_days=days,
+        **fixed,
+    )
+    metric = q.get("metric") or "nps"
+    if metric not in present.HEADLINE:
+        raise invalid("metric", "expected nps, ces, csat or emotion")
+    span = (scope.end - scope.start).days
+    bucket = parse_bucket(q.get("bucket")) or ("week" if span <= 190 else "month")
+    filters = Filters(
+        days=days,
+        start=q.get("from") or "",
+        end=q.get("to") or "",
+        segment_key=key,
+        segment_value=value,
+        metric=metric,
+        bucket=bucket,
+    )
+    return filters, scope

@@ -12,8 +12,8 @@ from surveyor.auth.guards import staff
 from surveyor.checkpoints.store import list_checkpoints
 from surveyor.contacts.store import get_contact
 from surveyor.metrics import charts, present, queries, store
+from surveyor.metrics.filters import PERIODS, read_filters
 from surveyor.metrics.labels import labelled_answers, nps_class, version_labels
-from surveyor.metrics.views import PERIODS, read_filters
 from surveyor.respond.store import get_answers, get_response
 from surveyor.services import services
 from surveyor.web.templating import render

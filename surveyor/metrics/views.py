@@ -19,7 +19,7 @@ from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints.store import get_checkpoint, list_checkpoints
 from surveyor.ids import utcnow
 from surveyor.metrics import breakdowns, charts, present, queries, store
-from surveyor.metrics.filters import invalid, parse_bucket, parse_scope
+from surveyor.metrics.filters import PERIODS, Filters, read_filters
 from surveyor.metrics.labels import version_labels
 from surveyor.metrics.queries import Scope
 from surveyor.metrics.stats import SCALES
@@ -28,7 +28,6 @@ from surveyor.surveys.store import get_survey
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render
 
-PERIODS = (30, 90, 180, 365)
 FUNNEL_LABELS = {
     "scheduled": "scheduled",
     "sent": "sent",
@@ -36,64 +35,6 @@ FUNNEL_LABELS = {
     "started": "started",
     "completed": "completed",
 }
-
-
-class Filters(msgspec.Struct, frozen=True, kw_only=True):
-    days: int
-    start: str
-    end: str
-    segment_key: str
-    segment_value: str
-    metric: str
-    bucket: str
-
-    def query(self, **changes: Any) -> str:
-        values = {**msgspec.structs.asdict(self), **changes}
-        pairs = [
-            ("days", values["days"]),
-            ("from", values["start"]),
-            ("to", values["end"]),
-            ("segment_key", values["segment_key"]),
-            ("segment_value", values["segment_value"]),
-            ("metric", values["metric"]),
-            ("bucket", values["bucket"]),
-        ]
-        from urllib.parse import urlencode
-
-        return urlencode([(k, v) for k, v in pairs if v not in ("", None)])
-
-
-def read_filters(request: Request[Any, Any, Any], **fixed: str | None) -> tuple[Filters, Scope]:
-    q = request.query_params
-    try:
-        days = int(q.get("days") or 90)
-    except ValueError:
-        raise invalid("days", "expected a number of days") from None
-    if not 1 <= days <= 730:
-        raise invalid("days", "expected 1 to 730 days")
-    key, value = (q.get("segment_key") or "").strip(), (q.get("segment_value") or "").strip()
-    scope = parse_scope(
-        start=q.get("from") or None,
-        end=q.get("to") or None,
-        segment=f"{key}:{value}" if key and value else None,
-        default_days=days,
-        **fixed,
-    )
-    metric = q.get("metric") or "nps"
-    if metric not in present.HEADLINE:
-        raise invalid("metric", "expected nps, ces, csat or emotion")
-    span = (scope.end - scope.start).days
-    bucket = parse_bucket(q.get("bucket")) or ("week" if span <= 190 else "month")
-    filters = Filters(
-        days=days,
-        start=q.get("from") or "",
-        end=q.get("to") or "",
-        segment_key=key,
-        segment_value=value,
-        metric=metric,
-        bucket=bucket,
-    )
-    return filters, scope
 
 
 async def _headlines(db: Any, scope: Scope) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.enums import MediaType
@@ -22,9 +23,14 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Receive, Scope, Send
 
+from surveyor.web.accesslog import loggable_path
 from surveyor.web.templating import render
 
 log = logging.getLogger("surveyor.errors")
+# The web shell knows no accounts: the app hands it the loader that puts the signed-in
+# user on the request (``auth.guards.load_session``) under this key of ``app.state``.
+SESSION_LOADER = "load_session"
+SessionLoader = Callable[[Request[Any, Any, Any]], Awaitable[object]]
 JSON_PATHS = ("/api/", "/healthz", "/-/")
 _AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 _UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
@@ -147,13 +153,14 @@ async def error_page(
 ) -> Response[str]:
     """``errors/<status>.html`` (or ``errors/default.html``); the fragment for htmx.
 
-    A request that matched no route never ran a guard, so the session is loaded here: a
-    signed-in user's 404 still shows their navigation.
+    A request that matched no route never ran a guard, so the session is loaded here
+    (with the loader the app put under ``SESSION_LOADER`` in its state): a signed-in
+    user's 404 still shows their navigation.
     """
-    from surveyor.auth.guards import load_session
-
+    load_session: SessionLoader | None = request.app.state.get(SESSION_LOADER)
     try:
-        await load_session(request)
+        if load_session is not None:
+            await load_session(request)
     except Exception:  # the error may be the database itself; the page must still render
         log.warning("error page: session not loaded", exc_info=True)
     return await render(
@@ -221,12 +228,8 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="/")
 
 
 def _safe_path(request: Request[Any, Any, Any]) -> str:
-    from surveyor.web.accesslog import loggable_path
-
     return loggable_path(request.scope)

@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 
 from surveyor.demo.checkpoints import seed_journey
-from surveyor.ids import utcnow
 from surveyor.demo.metrics import seed_metrics
+from surveyor.ids import utcnow
 from tests.conftest import app_services, in_app, login, make_user
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveyor.surveys import store
 from surveyor.demo.surveys import seed_surveys
+from surveyor.surveys import store
 from surveyor.surveys.edit import missing_translations
 
 
