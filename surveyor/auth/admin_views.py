@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
-from surveyor.auth import changes, store
+from surveyor.auth import accounts_store, changes, store
 from surveyor.auth.changes import EmailTakenError, LastAdminError
 from surveyor.auth.guards import current_user, staff
 from surveyor.auth.models import ROLES, NewUserForm, RoleForm, User
@@ -193,7 +193,7 @@ class AuditController(Controller):
             {
                 "entries": entries,
                 "labels": await changes.user_labels(db, entries),
-                "actions": await changes.audit_actions(db),
+                "actions": await accounts_store.audit_actions(db),
                 "action": action,
                 "next_cursor": next_cursor,
             },

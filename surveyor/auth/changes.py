@@ -11,12 +11,11 @@ from typing import Any
 
 import msgspec
 
+from surveyor.auth import accounts_store as sql
 from surveyor.auth import store
 from surveyor.auth.models import ApiKey, AuditEntry, User
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, now_iso, token_hash
-
-AUDIT_COLUMNS = "id, at, actor_id, actor, action, target_type, target_id, detail, ip"
 
 
 class LastAdminError(Exception):
@@ -50,28 +49,6 @@ async def _audit(
     )
 
 
-async def _user_in(tx: Tx, user_id: str) -> User | None:
-    row = await tx.fetch_one(f"SELECT {store.USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
-    return None if row is None else msgspec.convert(row, User, strict=False)
-
-
-async def _lock_admins(tx: Tx) -> None:
-    # On PostgreSQL two concurrent demotions could each see the other admin still
-    # enabled; updating one shared row first makes such changes take turns. (SQLite's
-    # single writer already serialises them.)
-    await tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('admin_lock', ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (now_iso(),),
-    )
-
-
-async def _other_enabled_admins(tx: Tx, user_id: str) -> int:
-    return await tx.fetch_val(
-        "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?", (user_id,)
-    )
-
-
 # -- users ---------------------------------------------------------------------
 
 
@@ -90,13 +67,9 @@ async def create_user(
     )
 
     async def insert(tx: Tx) -> None:
-        if await tx.fetch_val("SELECT count(*) FROM users WHERE email = ?", (user.email,)):
+        if await sql.email_taken(tx, user.email):
             raise EmailTakenError(user.email)
-        await tx.execute(
-            "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-            (user.id, user.email, name, role, password_hash, now, now),
-        )
+        await sql.insert_user(tx, user, password_hash)
         await _audit(tx, actor, "user.created", "user", user.id, role=role)
 
     await db.write(insert)
@@ -107,19 +80,17 @@ async def change_role(db: Database, user_id: str, role: str, *, actor: Actor) ->
     """The updated user, or None if there is no such user. Audited as ``role.changed``."""
 
     async def change(tx: Tx) -> User | None:
-        await _lock_admins(tx)
-        user = await _user_in(tx, user_id)
+        await sql.lock_admins(tx)
+        user = await sql.user_in(tx, user_id)
         if user is None or user.role == role:
             return user
         if (
             user.role == "admin"
             and not user.disabled
-            and not await _other_enabled_admins(tx, user_id)
+            and not await sql.other_enabled_admins(tx, user_id)
         ):
             raise LastAdminError(user_id)
-        await tx.execute(
-            "UPDATE users SET role = ?, updated_at = ? WHERE id = ?", (role, now_iso(), user_id)
-        )
+        await sql.set_role(tx, user_id, role)
         await _audit(tx, actor, "role.changed", "user", user_id, old=user.role, new=role)
         return msgspec.structs.replace(user, role=role)  # type: ignore[arg-type]
 
@@ -130,18 +101,13 @@ async def set_disabled(db: Database, user_id: str, disabled: bool, *, actor: Act
     """Disable (ending every session of theirs at once) or enable a user."""
 
     async def change(tx: Tx) -> User | None:
-        await _lock_admins(tx)
-        user = await _user_in(tx, user_id)
+        await sql.lock_admins(tx)
+        user = await sql.user_in(tx, user_id)
         if user is None or user.disabled == disabled:
             return user
-        if disabled and user.role == "admin" and not await _other_enabled_admins(tx, user_id):
+        if disabled and user.role == "admin" and not await sql.other_enabled_admins(tx, user_id):
             raise LastAdminError(user_id)
-        await tx.execute(
-            "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?",
-            (int(disabled), now_iso(), user_id),
-        )
-        if disabled:
-            await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        await sql.set_disabled(tx, user_id, disabled)
         await _audit(tx, actor, "user.disabled" if disabled else "user.enabled", "user", user_id)
         return msgspec.structs.replace(user, disabled=disabled)
 
@@ -160,11 +126,7 @@ async def update_profile(
         return user
 
     async def update(tx: Tx) -> None:
-        assignments = ", ".join(f"{key} = ?" for key in changed)
-        await tx.execute(
-            f"UPDATE users SET {assignments}, updated_at = ? WHERE id = ?",
-            (*changed.values(), now_iso(), user.id),
-        )
+        await sql.set_profile(tx, user.id, changed)
         # Field names only: a notification URL may carry a token.
         await _audit(
             tx, Actor(user=user, ip=ip), "profile.updated", "user", user.id, fields=sorted(changed)
@@ -178,18 +140,10 @@ async def change_password(db: Database, user: User, password_hash: str, *, ip: s
     """Set a new password hash and end every session of the user."""
 
     async def update(tx: Tx) -> None:
-        await tx.execute(
-            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            (password_hash, now_iso(), user.id),
-        )
-        await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
+        await sql.set_password_hash(tx, user.id, password_hash)
         await _audit(tx, Actor(user=user, ip=ip), "password.changed", "user", user.id)
 
     await db.write(update)
-
-
-async def password_hash_of(db: Database, user_id: str) -> str | None:
-    return await db.fetch_val("SELECT password_hash FROM users WHERE id = ?", (user_id,))
 
 
 # -- API keys ------------------------------------------------------------------
@@ -224,13 +178,11 @@ async def revoke_api_key(db: Database, key_id: str, *, actor: Actor) -> ApiKey |
     """Revoke a key (idempotent); None when there is no such key."""
 
     async def revoke(tx: Tx) -> ApiKey | None:
-        key = store.row_to_key(
-            await tx.fetch_one(f"SELECT {store.KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
-        )
+        key = await sql.api_key_in(tx, key_id)
         if key is None or key.revoked_at is not None:
             return key
         now = now_iso()
-        await tx.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now, key_id))
+        await sql.mark_revoked(tx, key_id, now)
         await _audit(
             tx, actor, "apikey.revoked", "api_key", key_id, name=key.name, prefix=key.prefix
         )
@@ -258,52 +210,23 @@ def decode_cursor(cursor: str) -> tuple[str, str] | None:
 async def api_keys_page(
     db: Database, *, cursor: tuple[str, str] | None, limit: int
 ) -> tuple[list[ApiKey], str | None]:
-    where, params = "", ()
-    if cursor:
-        where = "WHERE created_at < ? OR (created_at = ? AND id < ?)"
-        params = (cursor[0], cursor[0], cursor[1])
-    rows = await db.fetch_all(
-        f"SELECT {store.KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at DESC, id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    keys = [k for k in map(store.row_to_key, rows[:limit]) if k is not None]
-    more = len(rows) > limit
+    found = await sql.api_keys_before(db, cursor, limit + 1)
+    keys, more = found[:limit], len(found) > limit
     return keys, encode_cursor(keys[-1].created_at, keys[-1].id) if more and keys else None
 
 
 async def audit_page(
     db: Database, *, action: str = "", cursor: tuple[str, str] | None = None, limit: int = 100
 ) -> tuple[list[AuditEntry], str | None]:
-    clauses, params = [], []
-    if action:
-        clauses.append("action = ?")
-        params.append(action)
-    if cursor:
-        clauses.append("(at < ? OR (at = ? AND id < ?))")
-        params.extend((cursor[0], cursor[0], cursor[1]))
-    where = "WHERE " + " AND ".join(clauses) if clauses else ""
-    rows = await db.fetch_all(
-        f"SELECT {AUDIT_COLUMNS} FROM audit_log {where} ORDER BY at DESC, id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    entries = [msgspec.convert(r, AuditEntry, strict=False) for r in rows[:limit]]
-    more = len(rows) > limit
+    found = await sql.audit_before(db, action=action, cursor=cursor, limit=limit + 1)
+    entries, more = found[:limit], len(found) > limit
     return entries, encode_cursor(entries[-1].at, entries[-1].id) if more and entries else None
-
-
-async def audit_actions(db: Database) -> list[str]:
-    rows = await db.fetch_all("SELECT DISTINCT action FROM audit_log ORDER BY action")
-    return [r["action"] for r in rows]
 
 
 async def user_labels(db: Database, entries: list[AuditEntry]) -> dict[str, str]:
     """Email addresses of the users the entries point at, so the log reads as names."""
     ids = sorted({e.target_id for e in entries if e.target_type == "user" and e.target_id})
-    if not ids:
-        return {}
-    marks = ", ".join("?" for _ in ids)
-    rows = await db.fetch_all(f"SELECT id, email FROM users WHERE id IN ({marks})", tuple(ids))
-    return {r["id"]: r["email"] for r in rows}
+    return await sql.user_emails(db, ids)
 
 
 async def create_first_admin(
@@ -323,21 +246,17 @@ async def create_first_admin(
     )
 
     async def create(tx: Tx) -> bool:
-        await _lock_admins(tx)
-        stored = await tx.fetch_val("SELECT value FROM meta WHERE key = 'setup_token'")
+        await sql.lock_admins(tx)
+        stored = await sql.stored_setup_token(tx)
         digest, _, expires = (stored or "").partition("|")
         if not stored or digest != token_hash(setup_token) or expires <= now:
             return False
-        if await tx.fetch_val("SELECT count(*) FROM users WHERE role = 'admin'"):
+        if await sql.any_admin(tx):
             return False
-        await tx.execute("DELETE FROM meta WHERE key = 'setup_token'")
-        if await tx.fetch_val("SELECT count(*) FROM users WHERE email = ?", (user.email,)):
+        await store.consume_setup_token(tx)
+        if await sql.email_taken(tx, user.email):
             raise EmailTakenError(user.email)
-        await tx.execute(
-            "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)"
-            " VALUES (?, ?, ?, 'admin', ?, 0, ?, ?)",
-            (user.id, user.email, name, password_hash, now, now),
-        )
+        await sql.insert_user(tx, user, password_hash)
         await _audit(
             tx, Actor(user=user, ip=ip), "user.created", "user", user.id, role="admin", via="setup"
         )

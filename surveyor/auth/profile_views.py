@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
-from surveyor.auth import changes, store
+from surveyor.auth import accounts_store, changes, store
 from surveyor.auth.guards import client_ip, current_user, staff
 from surveyor.auth.models import LOCALES, PasswordForm, ProfileForm, User
 from surveyor.auth.pagekit import done, htmx_request
@@ -123,7 +123,7 @@ class ProfileController(Controller):
             if form.password != form.confirm_password:
                 error = "confirm_password: the two new passwords differ"
             elif not await verify_password(
-                await changes.password_hash_of(svc.db, user.id), form.current_password
+                await accounts_store.password_hash_of(svc.db, user.id), form.current_password
             ):
                 error = "current_password: wrong password"
         if error:
