@@ -1,5 +1,6 @@
-"""The dashboard's breakdowns in SQL: NPS by channel, the response funnel, and the
-latest comments. Same rules as ``queries``: aggregates in the database, counts out."""
+"""The dashboard's breakdowns: NPS by channel, the response funnel, and the latest
+comments. Same rules as ``queries`` (which runs their SQL): aggregates in the
+database, counts out."""
 
 from __future__ import annotations
 
@@ -10,18 +11,13 @@ import msgspec
 
 from surveyor.db import Database
 from surveyor.ids import iso
-from surveyor.metrics import stats
+from surveyor.metrics import queries, stats
 from surveyor.metrics.models import NpsResult
-from surveyor.metrics.queries import Scope, scope_where
+from surveyor.metrics.queries import Scope
 
 
 async def nps_by_channel(db: Database, scope: Scope) -> dict[str, NpsResult]:
-    where, params = scope_where(scope, db.backend)
-    rows = await db.fetch_all(
-        f"SELECT channel, nps, count(*) AS n FROM responses WHERE {where} AND nps IS NOT NULL"
-        " GROUP BY channel, nps",
-        params,
-    )
+    rows = await queries.nps_counts_by_channel(db, scope)
     by_channel: dict[str, dict[int, int]] = {}
     for row in rows:
         by_channel.setdefault(row["channel"] or "link", {})[int(row["nps"])] = int(row["n"])
@@ -112,16 +108,7 @@ async def latest_comments(
     ``text_questions`` maps a survey version id to its text question ids; answers are
     JSON, so a text answer is a JSON string (it starts with a quote).
     """
-    where, params = scope_where(scope, db.backend, alias="r")
-    rows = await db.fetch_all(
-        "SELECT r.id AS response_id, r.completed_at, r.survey_version_id, r.nps, r.ces,"
-        " r.csat, r.emotion, a.question_id, a.value, f.id AS followup_id FROM responses r"
-        " JOIN answers a ON a.response_id = r.id"
-        " LEFT JOIN followups f ON f.response_id = r.id"
-        f" WHERE {where} AND a.value LIKE '\"%'"
-        " ORDER BY r.completed_at DESC LIMIT ?",
-        [*params, limit * 4],
-    )
+    rows = await queries.newest_text_answers(db, scope, limit * 4)
     found: list[Comment] = []
     for row in rows:
         if row["question_id"] not in text_questions.get(row["survey_version_id"], set()):

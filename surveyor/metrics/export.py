@@ -28,7 +28,7 @@ from surveyor.auth.guards import api_scope, staff
 from surveyor.db import Database
 from surveyor.metrics.filters import invalid, parse_scope, read_filters
 from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
-from surveyor.metrics.queries import Scope, scope_where
+from surveyor.metrics.queries import Scope, export_rows
 from surveyor.services import services
 
 BATCH = 5000
@@ -70,24 +70,10 @@ def question_columns(labels: dict[str, VersionLabels]) -> list[tuple[str, str]]:
     return list(headers.items())
 
 
-def _query(scope: Scope, backend: str) -> tuple[str, list[Any]]:
-    where, params = scope_where(scope, backend, alias="r")
-    sql = (
-        "SELECT r.id, r.survey_id, r.survey_version_id, r.checkpoint_key, r.channel, r.locale,"
-        " r.status, r.started_at, r.completed_at, r.nps, r.ces, r.csat, r.emotion,"
-        " c.external_id AS contact, a.question_id, a.value"
-        " FROM responses r LEFT JOIN contacts c ON c.id = r.contact_id"
-        " LEFT JOIN answers a ON a.response_id = r.id"
-        f" WHERE {where} ORDER BY r.completed_at, r.id"
-    )
-    return sql, params
-
-
 async def _responses(db: Database, scope: Scope) -> AsyncIterator[list[tuple[dict, dict]]]:
     """Batches of ``(response row, {question id: answer})``, one response at a time."""
-    sql, params = _query(scope, db.backend)
     pending: tuple[dict[str, Any], dict[str, Any]] | None = None
-    batches = aiter(db.stream(sql, params, BATCH))
+    batches = aiter(export_rows(db, scope, BATCH))
     # Fetch the next batch while this one is written out: the database reads in its
     # own thread (SQLite) or connection (PostgreSQL) while Python formats rows.
     upcoming = asyncio.ensure_future(anext(batches, None))

@@ -13,6 +13,7 @@ import msgspec
 
 from surveyor.db import Database, Tx
 from surveyor.metrics import stats
+from surveyor.metrics.queries import published_versions
 from surveyor.surveys.models import SurveyDefinition, definition_from_json
 
 
@@ -66,16 +67,7 @@ async def version_labels(
     db: Database | Tx, *, survey_id: str | None = None, version_ids: Iterable[str] = ()
 ) -> dict[str, VersionLabels]:
     """Labels of every published version (of one survey, or of the given versions)."""
-    sql = "SELECT id, survey_id, number, definition FROM survey_versions"
-    params: list[Any] = []
-    ids = list(version_ids)
-    if ids:
-        sql += f" WHERE id IN ({', '.join('?' * len(ids))})"
-        params = ids
-    elif survey_id is not None:
-        sql += " WHERE survey_id = ?"
-        params = [survey_id]
-    rows = await db.fetch_all(sql + " ORDER BY survey_id, number", params)
+    rows = await published_versions(db, survey_id=survey_id, version_ids=list(version_ids))
     return {
         row["id"]: labels_of(
             row["id"], row["survey_id"], int(row["number"]), definition_from_json(row["definition"])
