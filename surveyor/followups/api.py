@@ -15,7 +15,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from surveyor.auth.guards import api_scope, current_api_key
-from surveyor.followups import service, store
+from surveyor.followups import context_store, service, store
 from surveyor.followups.models import CASE_STATUSES, PRIORITIES, Followup
 from surveyor.followups.service import Actor, CaseError
 from surveyor.followups.store import CaseFilter, Viewer
@@ -115,23 +115,10 @@ def case_error(exc: CaseError) -> Exception:
 
 async def outputs(db: Any, cases: list[Followup]) -> list[FollowupOut]:
     people = await store.staff_by_ids(db, [c.assignee_id or "" for c in cases])
-    contacts: dict[str, Any] = {}
-    responses: dict[str, Any] = {}
-    ids = [c.contact_id for c in cases if c.contact_id]
-    if ids:
-        rows = await db.fetch_all(
-            f"SELECT id, external_id FROM contacts WHERE id IN ({', '.join('?' * len(ids))})",
-            tuple(ids),
-        )
-        contacts = {r["id"]: r for r in rows}
-    rids = [c.response_id for c in cases]
-    if rids:
-        rows = await db.fetch_all(
-            "SELECT id, completed_at, nps, ces, csat, emotion FROM responses"
-            f" WHERE id IN ({', '.join('?' * len(rids))})",
-            tuple(rids),
-        )
-        responses = {r["id"]: r for r in rows}
+    contacts = await context_store.contact_external_ids(
+        db, [c.contact_id for c in cases if c.contact_id]
+    )
+    responses = await context_store.response_scores(db, [c.response_id for c in cases])
     now = now_iso()
     out = []
     for c in cases:

@@ -14,9 +14,12 @@ from typing import Any
 
 import msgspec
 
+from surveyor.checkpoints.events import schedule_invitation
+from surveyor.checkpoints.store import get_checkpoint
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
-from surveyor.followups import store
+from surveyor.delivery.channels import channels
+from surveyor.followups import context_store, store
 from surveyor.followups.models import Followup
 from surveyor.ids import utcnow
 from surveyor.surveys import store as surveys
@@ -68,16 +71,12 @@ def recovery_definition(original: SurveyDefinition) -> SurveyDefinition | None:
 async def recovery_version(svc: Any, survey_id: str) -> tuple[str, str] | None:
     """``(survey id, version id)`` of ``survey_id``'s recovery survey, made on first use."""
     db = svc.db
-    known = await db.fetch_val("SELECT value FROM meta WHERE key = ?", (_meta_key(survey_id),))
+    known = await context_store.meta_value(db, _meta_key(survey_id))
     if known:
         version = await surveys.get_published_version(db, known)
         if version is not None:
             return version.survey_id, version.id
-    row = await db.fetch_one(
-        "SELECT v.definition, s.name FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
-        " WHERE v.survey_id = ? ORDER BY v.number DESC LIMIT 1",
-        (survey_id,),
-    )
+    row = await context_store.latest_version(db, survey_id)
     if row is None:
         return None
     definition = recovery_definition(definition_from_json(row["definition"]))
@@ -88,14 +87,7 @@ async def recovery_version(svc: Any, survey_id: str) -> tuple[str, str] | None:
     )
     version, _ = await surveys.publish(db, made.id, definition)
 
-    async def remember(tx: Any) -> None:
-        await tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_meta_key(survey_id), made.id),
-        )
-
-    await db.write(remember)
+    await db.write(lambda tx: context_store.set_meta_value(tx, _meta_key(survey_id), made.id))
     return version.survey_id, version.id
 
 
@@ -117,9 +109,7 @@ async def record_recovery_in_tx(tx: Tx, response: Any) -> bool:
     case = await store.case_for_recovery_invitation(tx, response.invitation_id)
     if case is None:
         return False
-    before = await tx.fetch_one(
-        "SELECT nps, ces, csat, emotion FROM responses WHERE id = ?", (case.response_id,)
-    )
+    before = await context_store.scores_of(tx, case.response_id)
     won = won_back(before or {}, response)
     await store.update_case(tx, case.id, recovery_response_id=response.id, recovered=won)
     await store.add_event(
@@ -160,10 +150,6 @@ async def send_recovery_in_tx(
     """Invite the customer to the recovery survey ("Did we resolve this for you?" and
     the score question again; the checkpoint's own survey if none could be made)
     through the checkpoint's channels, if the rule asks for it."""
-    from surveyor.checkpoints.events import schedule_invitation
-    from surveyor.checkpoints.store import get_checkpoint
-    from surveyor.delivery.channels import channels
-
     rule = await store.rule_or_default(tx, case.rule_id)
     if not rule.recovery_survey or not case.contact_id or not case.checkpoint_key:
         return
@@ -177,10 +163,7 @@ async def send_recovery_in_tx(
         return
     if companion is not None:
         checkpoint = msgspec.structs.replace(checkpoint, survey_id=companion[0])
-    version_id = await tx.fetch_val(
-        "SELECT id FROM survey_versions WHERE survey_id = ? ORDER BY number DESC LIMIT 1",
-        (checkpoint.survey_id,),
-    )
+    version_id = await context_store.latest_version_id(tx, checkpoint.survey_id)
     picked = channels(svc).pick(contact, checkpoint.channels)
     if version_id is None or picked is None:
         await store.add_event(

@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from surveyor.auth.guards import staff
-from surveyor.followups import store
+from surveyor.followups import context_store, store
 from surveyor.followups.models import DEFAULT_RULE, PRIORITIES, FollowupRule
 from surveyor.services import services
 from surveyor.web.forms import read_form
@@ -110,10 +110,8 @@ class RuleViews(Controller):
     async def _scopes(self, request: Req) -> dict[str, Any]:
         db = services(request).db
         return {
-            "surveys": await db.fetch_all("SELECT id, name FROM surveys ORDER BY name"),
-            "checkpoints": await db.fetch_all(
-                "SELECT key, name FROM checkpoints ORDER BY position, key"
-            ),
+            "surveys": await context_store.survey_choices(db),
+            "checkpoints": await context_store.checkpoint_choices(db),
             "priorities": PRIORITIES,
         }
 

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.contacts.store import get_contact
 from surveyor.delivery.store import jobs_for_subject, list_attempts
-from surveyor.followups import service, store
+from surveyor.followups import context_store, service, store
 from surveyor.followups.models import CASE_STATUSES, PRIORITIES, Followup
 from surveyor.followups.service import Actor, CaseError, can_see, viewer_for
 from surveyor.followups.sla import sla_state
@@ -88,39 +88,19 @@ def answer_rows(
 
 
 async def case_context(request: Req, case: Followup) -> dict[str, Any]:
-    import msgspec
-
     svc = services(request)
     db = svc.db
     contact = await get_contact(db, case.contact_id) if case.contact_id else None
-    response = await db.fetch_one(
-        "SELECT r.id, r.invitation_id, r.survey_version_id, r.locale, r.channel, r.completed_at,"
-        " r.nps, r.ces, r.csat, r.emotion, s.name AS survey_name FROM responses r"
-        " LEFT JOIN surveys s ON s.id = r.survey_id WHERE r.id = ?",
-        (case.response_id,),
-    )
+    response = await context_store.case_response(db, case.response_id)
     answers: list[dict[str, Any]] = []
     if response is not None:
-        version = await db.fetch_one(
-            "SELECT definition FROM survey_versions WHERE id = ?", (response["survey_version_id"],)
-        )
-        raw = await db.fetch_all(
-            "SELECT question_id, value FROM answers WHERE response_id = ?", (case.response_id,)
-        )
-        values = {r["question_id"]: msgspec.json.decode(r["value"]) for r in raw}
-        if version is not None:
-            answers = answer_rows(
-                msgspec.json.decode(version["definition"]), values, response["locale"] or "en"
-            )
+        definition = await context_store.version_definition(db, response["survey_version_id"])
+        values = await context_store.answer_values(db, case.response_id)
+        if definition is not None:
+            answers = answer_rows(definition, values, response["locale"] or "en")
     earlier: list[dict[str, Any]] = []
     if contact is not None:
-        earlier = await db.fetch_all(
-            "SELECT r.id, r.completed_at, r.checkpoint_key, r.nps, r.ces, r.csat, r.emotion,"
-            " s.name AS survey_name FROM responses r LEFT JOIN surveys s ON s.id = r.survey_id"
-            " WHERE r.contact_id = ? AND r.id <> ? AND r.status = 'complete'"
-            " ORDER BY r.completed_at DESC LIMIT 20",
-            (contact.id, case.response_id),
-        )
+        earlier = await context_store.earlier_responses(db, contact.id, exclude=case.response_id)
     deliveries = await delivery_history(db, response["invitation_id"] if response else None)
     events = await store.timeline(db, case.id)
     people = await store.staff_by_ids(
@@ -194,17 +174,7 @@ class FollowupViews(Controller):
         now = now_iso()
         cases, next_cursor = await store.list_cases(db, viewer, filters, now=now, cursor=cursor)
         people = await store.staff_by_ids(db, [c.assignee_id or "" for c in cases])
-        names = (
-            await db.fetch_all(
-                "SELECT c.id, c.name, c.external_id FROM contacts c WHERE c.id IN"
-                " (SELECT contact_id FROM followups WHERE id IN ("
-                + ", ".join("?" * len(cases))
-                + "))",
-                tuple(c.id for c in cases),
-            )
-            if cases
-            else []
-        )
+        names = await context_store.contacts_of_cases(db, [c.id for c in cases])
         return await render(
             request,
             "followups/inbox.html",
@@ -212,7 +182,7 @@ class FollowupViews(Controller):
                 "cases": cases,
                 "badges": {c.id: badge(c) for c in cases},
                 "people": people,
-                "contacts": {r["id"]: r for r in names},
+                "contacts": names,
                 "counts": await store.inbox_counts(db, viewer, now=now),
                 "choices": await store.filter_values(db),
                 "f": {
