@@ -10,7 +10,7 @@ from typing import Any
 
 from surveyor.contacts.store import upsert_contact
 from surveyor.db import Tx
-from surveyor.followups import service, store
+from surveyor.followups import rules_store, service, store
 from surveyor.followups.models import FollowupRule
 from surveyor.followups.service import Actor
 from surveyor.ids import iso, utcnow
@@ -66,9 +66,9 @@ async def seed_followups(svc: Any, out: Any) -> None:
     if await svc.db.fetch_val("SELECT count(*) FROM followups"):
         out("Follow-up cases exist already.")
         return
-    if not await store.count_rules(svc.db):
+    if not await rules_store.count_rules(svc.db):
         rule = FollowupRule(name="Low scores (recovery survey on resolve)", recovery_survey=True)
-        await svc.db.write(lambda tx: store.save_rule(tx, rule))
+        await svc.db.write(lambda tx: rules_store.save_rule(tx, rule))
     found = await _survey_version(svc)
     if found is None:
         return

@@ -19,7 +19,7 @@ from surveyor.checkpoints.store import get_checkpoint
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
 from surveyor.delivery.channels import channels
-from surveyor.followups import context_store, store
+from surveyor.followups import context_store, rules_store, store
 from surveyor.followups.models import Followup
 from surveyor.ids import utcnow
 from surveyor.surveys import store as surveys
@@ -139,7 +139,7 @@ async def recovery_survey_for(svc: Any, case_id: str) -> tuple[str, str] | None:
     case = await store.get_case(svc.db, case_id)
     if case is None or not case.checkpoint_key:
         return None
-    if not (await store.rule_or_default(svc.db, case.rule_id)).recovery_survey:
+    if not (await rules_store.rule_or_default(svc.db, case.rule_id)).recovery_survey:
         return None
     return await recovery_version(svc, case.survey_id)
 
@@ -150,7 +150,7 @@ async def send_recovery_in_tx(
     """Invite the customer to the recovery survey ("Did we resolve this for you?" and
     the score question again; the checkpoint's own survey if none could be made)
     through the checkpoint's channels, if the rule asks for it."""
-    rule = await store.rule_or_default(tx, case.rule_id)
+    rule = await rules_store.rule_or_default(tx, case.rule_id)
     if not rule.recovery_survey or not case.contact_id or not case.checkpoint_key:
         return
     contact = await get_contact(tx, case.contact_id)

@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from surveyor.auth.guards import staff
-from surveyor.followups import context_store, store
+from surveyor.followups import context_store, rules_store
 from surveyor.followups.models import DEFAULT_RULE, PRIORITIES, FollowupRule
 from surveyor.services import services
 from surveyor.web.forms import read_form
@@ -117,7 +117,7 @@ class RuleViews(Controller):
 
     @get("/", guards=[staff("manager")])
     async def rules(self, request: Req) -> Response[str]:
-        rules = await store.list_rules(services(request).db)
+        rules = await rules_store.list_rules(services(request).db)
         return await render(
             request,
             "followups/rules.html",
@@ -140,7 +140,7 @@ class RuleViews(Controller):
 
     @get("/{rule_id:str}", guards=[staff("admin")])
     async def edit_rule(self, request: Req, rule_id: FromPath[str]) -> Response[str]:
-        rule = await store.get_rule(services(request).db, rule_id)
+        rule = await rules_store.get_rule(services(request).db, rule_id)
         if rule is None:
             raise NotFoundException(detail="no such rule")
         return await self._form(request, rule_id, rule_to_form(rule))
@@ -151,13 +151,13 @@ class RuleViews(Controller):
 
     @post("/{rule_id:str}", guards=[staff("admin")])
     async def update_rule(self, request: Req, rule_id: FromPath[str]) -> Response[Any]:
-        if await store.get_rule(services(request).db, rule_id) is None:
+        if await rules_store.get_rule(services(request).db, rule_id) is None:
             raise NotFoundException(detail="no such rule")
         return await self._save(request, rule_id)
 
     @post("/{rule_id:str}/delete", guards=[staff("admin")])
     async def delete_rule(self, request: Req, rule_id: FromPath[str]) -> Redirect:
-        await services(request).db.write(lambda tx: store.delete_rule(tx, rule_id))
+        await services(request).db.write(lambda tx: rules_store.delete_rule(tx, rule_id))
         return Redirect("/followups/rules", status_code=303)
 
     async def _save(self, request: Req, rule_id: str) -> Response[Any]:
@@ -174,7 +174,7 @@ class RuleViews(Controller):
             for key, default in rule_to_form(FollowupRule()).items():
                 values.setdefault(key, default)
             return await self._form(request, rule_id, values, error=str(exc))
-        await services(request).db.write(lambda tx: store.save_rule(tx, rule))
+        await services(request).db.write(lambda tx: rules_store.save_rule(tx, rule))
         return Redirect("/followups/rules", status_code=303)
 
 

@@ -18,7 +18,7 @@ import msgspec
 from surveyor.contacts.models import Contact
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
-from surveyor.followups import notify, recovery, store
+from surveyor.followups import notify, recovery, rules_store, store
 from surveyor.followups.assign import choose_assignee
 from surveyor.followups.models import (
     CASE_STATUSES,
@@ -153,7 +153,7 @@ async def open_case_in_tx(
     )
     comment = await comment_of(tx, response)
     decision = decide(
-        await store.rules_or_default(tx),
+        await rules_store.rules_or_default(tx),
         survey_id=response.survey_id,
         checkpoint_id=response.checkpoint_key,
         scores=scores,
@@ -162,7 +162,7 @@ async def open_case_in_tx(
     )
     if decision is None or decision.priority is None or decision.sla_hours is None:
         return None
-    rule = await store.rule_or_default(tx, decision.rule_id)
+    rule = await rules_store.rule_or_default(tx, decision.rule_id)
     due, warn = _due(rule, decision.sla_hours, opened, svc.settings)
     stamp = iso(opened)
     case = Followup(
@@ -401,7 +401,7 @@ async def reopen(
             raise CaseError(
                 "status", f"the case is {case.status}, not resolved or closed", conflict=True
             )
-        rule = await store.rule_or_default(tx, case.rule_id)
+        rule = await rules_store.rule_or_default(tx, case.rule_id)
         due, warn = _due(rule, rule.sla_hours.for_priority(case.priority), opened, svc.settings)
         await store.update_case(
             tx,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from surveyor.delivery.models import Job
-from surveyor.followups import notify, report, store
+from surveyor.followups import notify, report, rules_store, store
 from surveyor.followups.models import Followup
 from tests.conftest import login
 from tests.delivery.servers import http_server
@@ -151,7 +151,7 @@ async def test_admins_edit_rules_and_bad_input_names_the_field(client: Any) -> N
     }
     saved = await client.post("/followups/rules/", data=form, follow_redirects=False)
     assert saved.status_code == 303
-    (rule,) = await db_call(client, store.list_rules)
+    (rule,) = await db_call(client, rules_store.list_rules)
     assert rule.keywords == ("refund", "退款") and rule.calendar.timezone == "Europe/Berlin"
     assert rule.boosts[0].values == ("vip", "gold") and rule.recovery_survey
     assert rule.sla_hours.high == 8
@@ -161,7 +161,7 @@ async def test_admins_edit_rules_and_bad_input_names_the_field(client: Any) -> N
     assert bad.status_code == 422 and "bands" in bad.text
     bad = await client.post("/followups/rules/", data={**form, "timezone": "Mars/Base"})
     assert bad.status_code == 422 and "timezone" in bad.text
-    assert len(await db_call(client, store.list_rules)) == 1
+    assert len(await db_call(client, rules_store.list_rules)) == 1
 
 
 async def test_managers_read_rules_but_cannot_change_them(client: Any) -> None:

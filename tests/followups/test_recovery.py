@@ -7,7 +7,7 @@ from typing import Any
 
 from surveyor.checkpoints.models import CheckpointIn
 from surveyor.checkpoints.store import create_checkpoint
-from surveyor.followups import service, store
+from surveyor.followups import rules_store, service, store
 from surveyor.followups.models import FollowupRule
 from surveyor.followups.service import Actor
 from surveyor.surveys import store as surveys
@@ -24,7 +24,7 @@ async def resolved_case(services: Any, *, recovery: bool = True) -> Any:
         CheckpointIn(key="order_delivered", name="Delivered", survey_id=version.survey_id),
     )
     rule = FollowupRule(name="r", recovery_survey=recovery)
-    await services.db.write(lambda tx: store.save_rule(tx, rule))
+    await services.db.write(lambda tx: rules_store.save_rule(tx, rule))
     who = await contact(services.db)
     response = await answer(services, version, who, 3, "broken")
     case = await store.case_for_response(services.db, response.id)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from surveyor.auth import store as auth
-from surveyor.followups import service, store
+from surveyor.followups import rules_store, service, store
 from surveyor.followups.models import BusinessCalendar, FollowupRule, ScoreBand, SlaHours
 from surveyor.followups.service import Actor, CaseError
 
@@ -64,7 +64,7 @@ async def test_a_keyword_rule_scoped_to_a_checkpoint_opens_a_case(services: Any)
         keywords=("refund",),
         keyword_priority="urgent",
     )
-    await services.db.write(lambda tx: store.save_rule(tx, rule))
+    await services.db.write(lambda tx: rules_store.save_rule(tx, rule))
     version = await nps_version(services.db)
     hit = await answer(
         services,
@@ -170,7 +170,7 @@ async def test_business_hours_sla_skips_the_weekend(services: Any) -> None:
         sla_hours=SlaHours(normal=8),
         calendar=BusinessCalendar(),
     )
-    await services.db.write(lambda tx: store.save_rule(tx, rule))
+    await services.db.write(lambda tx: rules_store.save_rule(tx, rule))
     version = await nps_version(services.db)
     who = await contact(services.db)
     friday_4pm = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
