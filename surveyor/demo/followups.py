@@ -16,6 +16,8 @@ from surveyor.followups.service import Actor
 from surveyor.ids import iso, utcnow
 from surveyor.respond import store as respond
 from surveyor.respond.models import NewResponse
+from surveyor.surveys import store as surveys
+from surveyor.surveys.templates_lib import template_definition
 
 # (customer, score, comment, attributes, opened days ago, final status, root cause)
 CASES = (
@@ -53,9 +55,6 @@ async def _survey_version(svc: Any) -> tuple[str, str] | None:
     )
     if row is not None:
         return row["survey_id"], row["id"]
-    from surveyor.surveys import store as surveys
-    from surveyor.surveys.templates_lib import template_definition
-
     definition = template_definition("nps")
     survey = await surveys.create_survey(svc.db, name="Demo NPS", definition=definition)
     version, _ = await surveys.publish(svc.db, survey.id, definition)

@@ -1,0 +1,176 @@
+"""The import rules of docs/architecture.md, checked on the source.
+
+Every module imports in a fresh interpreter (a cycle between module-level imports
+fails there), and the graph of imports between the top-level parts of ``surveyor`` —
+read with ``ast``, imports inside functions included, so no cycle hides in one —
+points the allowed way: the web shell knows no accounts and no domain, the app
+container knows no web shell, no domain builds the app, and no two parts import each
+other except the pairs listed below.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import surveyor
+
+PACKAGE = Path(surveyor.__file__).resolve().parent
+
+# Infrastructure every part may use; it imports no domain, no web shell, no app level.
+INFRA = {
+    "surveyor",  # the public plugin API (surveyor/__init__.py)
+    "cache",
+    "db",
+    "events",
+    "hookspecs",
+    "i18n",
+    "ids",
+    "logs",
+    "net",
+    "paths",
+    "plugins",
+    "services",
+    "settings",
+    "static_files",
+}
+WEB = "web"
+# What wires the parts together; only these may import the app or the command line.
+APP_LEVEL = {"app", "asgi", "serve", "cli", "__main__", "core_plugin", "demo"}
+# Known two-way imports between parts, each owned elsewhere and on its way out.
+ALLOWED_CYCLES = {
+    frozenset({"surveys", "respond"}),  # surveys/preview.py renders with respond.flow
+    frozenset({"cli", "serve"}),  # serve.py raises cli.CommandError
+}
+
+
+def part_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "surveyor"
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    names = list(relative.parts)
+    if names[-1] == "__init__":
+        names.pop()
+    return ".".join(names)
+
+
+def imported(node: ast.AST, top_level_names: set[str]) -> list[str]:
+    """The ``surveyor`` modules one import statement reaches."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == "surveyor"]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if node.module == "surveyor":
+            # ``from surveyor import hookimpl`` is the API; ``from surveyor import web`` a part.
+            return [
+                f"surveyor.{a.name}" if a.name in top_level_names else "surveyor"
+                for a in node.names
+            ]
+        if node.module.split(".")[0] == "surveyor":
+            return [node.module]
+    return []
+
+
+def import_graph() -> dict[str, dict[str, list[str]]]:
+    """``{part: {imported part: ["path:line", …]}}`` over every import statement."""
+    top_level_names = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or p.is_dir()}
+    graph: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = part_of(module_name(path))
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            for target in imported(node, top_level_names):
+                part = part_of(target)
+                if part != source:
+                    where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+                    graph[source][part].append(where)
+    return graph
+
+
+def domains(graph: dict[str, dict[str, list[str]]]) -> set[str]:
+    parts = set(graph) | {p for targets in graph.values() for p in targets}
+    return parts - INFRA - APP_LEVEL - {WEB}
+
+
+def test_every_module_imports_in_a_fresh_interpreter() -> None:
+    # ``python -m surveyor`` runs the command line when imported; it is the one exception.
+    modules = sorted(module_name(p) for p in PACKAGE.rglob("*.py") if p.name != "__main__.py")
+    script = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script, *modules], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_web_shell_imports_no_accounts_and_no_domain() -> None:
+    graph = import_graph()
+    bad = {
+        part: where
+        for part, where in graph[WEB].items()
+        if part in domains(graph) or part in APP_LEVEL
+    }
+    assert bad == {}
+
+
+def test_the_infrastructure_imports_no_web_shell_no_domain_and_no_app() -> None:
+    graph = import_graph()
+    forbidden = domains(graph) | APP_LEVEL | {WEB}
+    bad = {
+        (part, target): where
+        for part in INFRA
+        for target, where in graph[part].items()
+        if target in forbidden
+    }
+    assert bad == {}
+
+
+def test_no_domain_builds_the_app_or_runs_a_command() -> None:
+    graph = import_graph()
+    bad = {
+        (part, target): where
+        for part in domains(graph)
+        for target, where in graph[part].items()
+        if target in APP_LEVEL
+    }
+    assert bad == {}
+
+
+def cycles(graph: dict[str, dict[str, list[str]]]) -> set[frozenset[str]]:
+    """The groups of parts that reach each other through imports (any length of path)."""
+
+    def reachable(start: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [start]
+        while stack:
+            for target in graph.get(stack.pop(), {}):
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return seen
+
+    reach = {part: reachable(part) for part in list(graph)}
+    return {
+        frozenset({part} | {other for other in reach[part] if part in reach.get(other, set())})
+        for part in reach
+        if part in reach[part]
+    }
+
+
+def test_no_parts_import_each_other() -> None:
+    assert cycles(import_graph()) - ALLOWED_CYCLES == set()
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    graph = {"a": {"b": ["x"]}, "b": {"c": ["y"]}, "c": {"a": ["z"]}, "d": {"a": ["w"]}}
+    assert cycles(graph) == {frozenset({"a", "b", "c"})}
+
+
+def test_the_rules_see_real_imports() -> None:
+    # The checks above would pass on an empty graph; make sure the reader finds imports.
+    graph = import_graph()
+    assert "auth" in graph["app"] and "services" in graph[WEB]
+    assert {"auth", "followups", "metrics"} <= domains(graph)
