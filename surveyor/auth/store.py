@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from surveyor.auth.models import ApiKey, AuditEntry, Session, User
+from surveyor.auth.models import ApiKey, Session, User
 from surveyor.db import Database, Tx
 from surveyor.ids import iso, new_id, new_token, now_iso, token_hash, utcnow
 
@@ -356,15 +356,6 @@ async def audit(
         await target.write(lambda tx: tx.execute(sql, params))  # type: ignore[union-attr]
     else:
         await target.execute(sql, params)  # type: ignore[union-attr]
-
-
-async def recent_audit(db: Database, limit: int = 100) -> list[AuditEntry]:
-    rows = await db.fetch_all(
-        "SELECT id, at, actor_id, actor, action, target_type, target_id, detail, ip"
-        " FROM audit_log ORDER BY at DESC LIMIT ?",
-        (limit,),
-    )
-    return [msgspec.convert(r, AuditEntry, strict=False) for r in rows]
 
 
 async def failed_logins_since(db: Database, email: str, since: str) -> int:

@@ -226,16 +226,6 @@ async def cases_for_contact(db: Reader, contact_id: str, *, exclude: str = "") -
     return [case_from_row(row) for row in rows]
 
 
-async def open_cases_due_before(db: Reader, when: str) -> list[Followup]:
-    marks = ", ".join("?" * len(OPEN_STATUSES))
-    rows = await db.fetch_all(
-        f"SELECT {CASE_COLUMNS} FROM followups WHERE status IN ({marks}) AND due_at < ?"
-        " ORDER BY due_at",
-        (*OPEN_STATUSES, when),
-    )
-    return [case_from_row(row) for row in rows]
-
-
 async def cases_between(db: Reader, start: str, end: str) -> list[Followup]:
     """Cases opened in [start, end), for the outer-loop report."""
     rows = await db.fetch_all(
