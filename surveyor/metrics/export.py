@@ -1,9 +1,10 @@
 """Response exports (CSV or JSON), streamed so a million rows fit in bounded memory.
 
 One query (responses ⟕ contacts ⟕ answers, ordered by completion then id,
-``queries.export_rows``) is read in batches through ``db.stream``; rows of one response are adjacent, so each is
-folded into one output row as soon as the next response starts. Memory holds one
-batch and one pending response, whatever the size of the export.
+``queries.export_rows``) is read in batches through ``db.stream``; rows of one
+response are adjacent, so each is folded into one output row as soon as the next
+response starts. Memory holds one batch and one pending response, whatever the size
+of the export.
 
 CSV cells are neutralised against spreadsheet formula injection: a cell beginning
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
