@@ -160,9 +160,9 @@ async def send_recovery_in_tx(
     """Invite the customer to the recovery survey ("Did we resolve this for you?" and
     the score question again; the checkpoint's own survey if none could be made)
     through the checkpoint's channels, if the rule asks for it."""
-    from surveyor.checkpoints.events import schedule_invitation
     from surveyor.checkpoints.store import get_checkpoint
     from surveyor.delivery.channels import channels
+    from surveyor.invitations.jobs import schedule_invitation
 
     rule = await store.rule_or_default(tx, case.rule_id)
     if not rule.recovery_survey or not case.contact_id or not case.checkpoint_key:
