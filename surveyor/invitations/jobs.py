@@ -27,16 +27,12 @@ from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
 from surveyor.ids import iso, new_id, now_iso, parse_iso, token_hash, utcnow
 from surveyor.invitations import store
-from surveyor.invitations.models import Invitation, InvitationNotFound
+from surveyor.invitations.models import EXPIRE, SEND, Invitation, InvitationNotFound
 from surveyor.invitations.tokens import invitation_token, token_key
 from surveyor.plugins import gather
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
-
-# The one name of the send job (first send and reminders alike).
-SEND = "invitation.send"
-EXPIRE = "invitation.expire"
 
 
 async def schedule_invitation(

@@ -6,6 +6,10 @@ from typing import Any, Literal
 
 import msgspec
 
+# The job names of an invitation's outbox jobs (first send and reminders share SEND).
+SEND = "invitation.send"
+EXPIRE = "invitation.expire"
+
 InvitationStatus = Literal["scheduled", "sent", "failed", "opened", "answered", "expired"]
 
 

@@ -19,6 +19,7 @@ from surveyor.db import Database, Tx
 from surveyor.delivery.store import deliveries_for_subject
 from surveyor.ids import new_id, new_token, now_iso, token_hash
 from surveyor.invitations.models import (
+    SEND,
     AttemptOut,
     DeliveryOut,
     Invitation,
@@ -321,7 +322,8 @@ async def with_send_jobs(tx: Tx | Database) -> list[tuple[str, str]]:
     """``(invitation id, its first send job's id)``, oldest invitation first."""
     rows = await tx.fetch_all(
         "SELECT i.id, j.id AS job_id FROM invitations i JOIN jobs j ON j.subject_id = i.id"
-        " AND j.kind = 'invitation.send' ORDER BY i.created_at"
+        " AND j.kind = ? ORDER BY i.created_at",
+        (SEND,),
     )
     return [(row["id"], row["job_id"]) for row in rows]
 
@@ -398,17 +400,7 @@ async def load_detail(db: Database | Tx, invitation_id: str) -> InvitationDetail
             run_at=job.run_at,
             last_error=job.last_error,
             reminder=bool(job.payload.get("reminder")),
-            attempts=[
-                AttemptOut(
-                    attempt=a.attempt,
-                    outcome=a.outcome,
-                    error=a.error,
-                    started_at=a.started_at,
-                    finished_at=a.finished_at,
-                    duration_ms=a.duration_ms,
-                )
-                for a in attempts
-            ],
+            attempts=msgspec.convert(msgspec.to_builtins(attempts), list[AttemptOut]),
         )
         for job, attempts in await deliveries_for_subject(db, SUBJECT, invitation_id)
     ]
