@@ -138,7 +138,7 @@ def invitation_sent(invitation: Any, services: Any) -> None:
     """A channel accepted an invitation (or its reminder). Called by the delivery worker
     after the invitation was marked ``sent`` and committed, once per delivered message.
 
-    ``invitation`` is a :class:`surveyor.checkpoints.invitations.InvitationOut` (status,
+    ``invitation`` is a :class:`surveyor.invitations.models.InvitationDetail` (status,
     channel, checkpoint, the decision behind it and every delivery attempt so far),
     ``services`` the app's :class:`surveyor.services.Services`. The return value is
     ignored; a plugin that raises is logged and skipped.

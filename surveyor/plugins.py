@@ -31,6 +31,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.auth.plugin",
     "surveyor.surveys.plugin",
     "surveyor.checkpoints.plugin",
+    "surveyor.invitations.plugin",
     "surveyor.delivery.plugin",
     "surveyor.respond.plugin",
     "surveyor.followups.plugin",

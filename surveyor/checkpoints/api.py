@@ -29,10 +29,8 @@ async def check_references(svc: Services, data: CheckpointIn) -> None:
                 )
     if len(set(data.channels)) != len(data.channels):
         raise invalid("channels", "a channel is listed twice")
-    if data.survey_id is not None:
-        found = await svc.db.fetch_val("SELECT 1 FROM surveys WHERE id = ?", (data.survey_id,))
-        if not found:
-            raise invalid("survey_id", f"no survey {data.survey_id!r}")
+    if data.survey_id is not None and not await store.survey_exists(svc.db, data.survey_id):
+        raise invalid("survey_id", f"no survey {data.survey_id!r}")
 
 
 class CheckpointsApi(Controller):

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromQuery, HeaderParameter, JSONBody
 
 from surveyor.auth.guards import api_scope, current_api_key
 from surveyor.checkpoints import store
-from surveyor.checkpoints.events import fire_event
+from surveyor.checkpoints.events import EventRejected, IdempotencyConflict, fire_event
 from surveyor.checkpoints.models import EventIn, EventOut
 from surveyor.services import services
 from surveyor.web.errors import invalid
@@ -44,7 +44,12 @@ async def post_event(
     checkpoint = await store.cached_checkpoint(svc, data.checkpoint)
     if checkpoint is None:
         raise NotFoundException(detail=f"checkpoint: no checkpoint {data.checkpoint!r}")
-    _, answer = await fire_event(
-        svc, data, checkpoint, api_key_id=current_api_key(request).id, dry_run=dry_run
-    )
+    try:
+        _, answer = await fire_event(
+            svc, data, checkpoint, api_key_id=current_api_key(request).id, dry_run=dry_run
+        )
+    except EventRejected as rejected:
+        raise invalid(rejected.field, rejected.message) from None
+    except IdempotencyConflict as conflict:
+        raise ClientException(detail=str(conflict), status_code=409) from None
     return Response(answer, status_code=200 if dry_run else 202)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from surveyor.checkpoints.policy import PolicyCheckpoint, QuietHours
+from surveyor.invitations.models import Invitation
 
 Key = Annotated[
     str,
@@ -128,15 +129,9 @@ class EventIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     ) = None
 
 
-class InvitationOut(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    channel: str
-    send_at: str
-
-
 class EventOut(msgspec.Struct, frozen=True, kw_only=True):
     event_id: str | None
     decision: Literal["scheduled", "suppressed"]
     reason: str
-    invitations: list[InvitationOut]
+    invitations: list[Invitation]
     dry_run: bool = False

@@ -121,3 +121,71 @@ async def checkpoint_stats(db: Database) -> dict[str, dict[str, int]]:
     for row in rows:
         stats.setdefault(row["checkpoint_key"], {})[row["decision"]] = row["n"]
     return stats
+
+
+# -- events ---------------------------------------------------------------------
+
+
+async def seen_event(tx: Tx, api_key_id: str, idempotency_key: str) -> dict[str, Any] | None:
+    """The fingerprint and stored answer of an earlier event sent with this key."""
+    return await tx.fetch_one(
+        "SELECT request_hash, response FROM events WHERE api_key_id = ? AND idempotency_key = ?",
+        (api_key_id, idempotency_key),
+    )
+
+
+async def insert_event(
+    tx: Tx,
+    *,
+    event_id: str,
+    checkpoint: Checkpoint,
+    contact_id: str,
+    properties: str,
+    decision: str,
+    reason: str,
+    api_key_id: str,
+    idempotency_key: str | None,
+    request_hash: str,
+    response: str,
+    created_at: str,
+) -> None:
+    await tx.execute(
+        "INSERT INTO events (id, checkpoint_id, checkpoint_key, contact_id, properties, decision,"
+        " reason, api_key_id, idempotency_key, request_hash, response, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            checkpoint.id,
+            checkpoint.key,
+            contact_id,
+            properties,
+            decision,
+            reason,
+            api_key_id,
+            idempotency_key,
+            request_hash,
+            response,
+            created_at,
+        ),
+    )
+
+
+# -- the surveys a checkpoint may point at --------------------------------------
+# (the surveys domain's tables, read here so a checkpoint form costs one query)
+
+
+async def latest_version_id(tx: Tx | Database, survey_id: str) -> str | None:
+    """The survey's newest version, which an event's invitation is made from."""
+    return await tx.fetch_val(
+        "SELECT id FROM survey_versions WHERE survey_id = ? ORDER BY number DESC LIMIT 1",
+        (survey_id,),
+    )
+
+
+async def survey_exists(db: Database, survey_id: str) -> bool:
+    return bool(await db.fetch_val("SELECT 1 FROM surveys WHERE id = ?", (survey_id,)))
+
+
+async def survey_choices(db: Database) -> list[dict[str, Any]]:
+    """``{id, name}`` of every survey, by name, for the checkpoint form's menu."""
+    return await db.fetch_all("SELECT id, name FROM surveys ORDER BY name")

@@ -68,7 +68,7 @@ def _number(value: Any) -> bool:
 
 
 async def _surveys(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
-    return await services(request).db.fetch_all("SELECT id, name FROM surveys ORDER BY name")
+    return await store.survey_choices(services(request).db)
 
 
 def _channel_names(request: Request[Any, Any, Any]) -> list[str]:

@@ -145,19 +145,13 @@ async def create_unsubscribe_token(tx: Tx, contact_id: str) -> str:
 
 
 async def contact_for_unsubscribe_token(db: Database, raw: str) -> Contact | None:
-    """The contact a ``/u/`` token belongs to: an unsubscribe token or an invitation token."""
-    digest = token_hash(raw)
+    """The contact an unsubscribe token belongs to (an invitation's link token also opens
+    ``/u/``: ``surveyor.invitations.store.contact_for_token``)."""
     row = await db.fetch_one(
         f"SELECT {COLUMNS} FROM contacts WHERE id ="
         " (SELECT contact_id FROM unsubscribe_tokens WHERE token_hash = ?)",
-        (digest,),
+        (token_hash(raw),),
     )
-    if row is None:
-        row = await db.fetch_one(
-            f"SELECT {COLUMNS} FROM contacts WHERE id ="
-            " (SELECT contact_id FROM invitations WHERE token_hash = ?)",
-            (digest,),
-        )
     return _row(row)
 
 

@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter
 
 from surveyor.auth import store as auth_store
 from surveyor.auth.guards import api_scope, current_api_key
-from surveyor.delivery import log, store
+from surveyor.delivery import store
 from surveyor.delivery.models import JOB_STATUSES, Attempt, Job
 from surveyor.delivery.worker import wake_worker
 from surveyor.services import services
@@ -81,7 +81,7 @@ class DeliveriesApi(Controller):
                 detail=f"status: one of {', '.join(JOB_STATUSES)}",
                 extra=[{"key": "status", "message": f"one of {', '.join(JOB_STATUSES)}"}],
             )
-        page = await log.list_jobs(
+        page = await store.list_jobs(
             services(request).db,
             status=status,
             channel=channel,

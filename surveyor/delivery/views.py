@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 from surveyor.auth import store as auth_store
 from surveyor.auth.guards import client_ip, current_user, staff
-from surveyor.delivery import log, store
+from surveyor.delivery import store
 from surveyor.delivery.api import redact
 from surveyor.delivery.models import JOB_STATUSES
 from surveyor.delivery.worker import wake_worker
@@ -38,7 +38,7 @@ class DeliveriesPages(Controller):
     ) -> Response[str]:
         db = services(request).db
         status = status if status in JOB_STATUSES else ""
-        page = await log.list_jobs(
+        page = await store.list_jobs(
             db, status=status, channel=channel[:100], kind=kind[:100], cursor=cursor[:64]
         )
         context = {
@@ -46,8 +46,8 @@ class DeliveriesPages(Controller):
             "next_cursor": page.next_cursor,
             "filters": {"status": status, "channel": channel, "kind": kind},
             "statuses": JOB_STATUSES,
-            "counts": await log.status_counts(db),
-            "values": await log.filter_values(db),
+            "counts": await store.status_counts(db),
+            "values": await store.filter_values(db),
             "badge": STATUS_BADGE,
         }
         return await render(request, "delivery/log.html", context, fragment="delivery/_rows.html")

@@ -28,7 +28,7 @@ from surveyor import DeliveryError
 from surveyor.delivery import store
 from surveyor.delivery.backoff import backoff_seconds
 from surveyor.delivery.models import Job, JobKind
-from surveyor.ids import iso, utcnow
+from surveyor.ids import utcnow
 from surveyor.plugins import PluginError, collect
 
 log = logging.getLogger("surveyor.delivery")
@@ -224,11 +224,7 @@ class Worker:
         now = self.clock()
         kinds = tuple(self.kinds)
         # A read first: an idle poll then costs no write transaction at all.
-        if not await self.svc.db.fetch_val(
-            "SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ?"
-            f" AND kind IN ({', '.join('?' * len(kinds))}) LIMIT 1",
-            (iso(now), *kinds),
-        ):
+        if not await store.has_due_jobs(self.svc.db, kinds, now):
             return []
         return await store.claim_due_jobs(
             self.svc.db,

@@ -18,6 +18,7 @@ from surveyor.checkpoints.events import fire_event
 from surveyor.checkpoints.models import CheckpointIn, EventIn
 from surveyor.db import Tx
 from surveyor.ids import iso, new_id, utcnow
+from surveyor.invitations import store as invitations
 from surveyor.surveys import store as survey_store
 from surveyor.surveys.templates_lib import template_definition
 
@@ -131,27 +132,19 @@ STATUSES = ("sent", "sent", "opened", "expired", "failed", "scheduled")
 
 async def _age_history(tx: Tx) -> None:
     """Spread the invitations over the last weeks and give each a believable history."""
-    rows = await tx.fetch_all(
-        "SELECT i.id, j.id AS job_id FROM invitations i JOIN jobs j ON j.subject_id = i.id"
-        " AND j.kind = 'invitation.send' ORDER BY i.created_at"
-    )
     now = utcnow()
-    for index, row in enumerate(rows):
+    for index, (invitation_id, job_id) in enumerate(await invitations.with_send_jobs(tx)):
         status = STATUSES[index % len(STATUSES)]
         when = now - timedelta(days=2 + index % 40, hours=index % 9)
         if status == "scheduled":
             when = now + timedelta(hours=1 + index % 5)
         stamp = iso(when)
-        await tx.execute(
-            "UPDATE invitations SET status = ?, send_at = ?, created_at = ?, updated_at = ?, expires_at = ? WHERE id = ?",
-            (
-                status,
-                stamp,
-                stamp,
-                stamp,
-                iso(when + timedelta(days=14 if status != "expired" else 1)),
-                row["id"],
-            ),
+        await invitations.backdate(
+            tx,
+            invitation_id,
+            status=status,
+            at=stamp,
+            expires_at=iso(when + timedelta(days=14 if status != "expired" else 1)),
         )
         job_status = {"scheduled": "queued", "failed": "dead"}.get(status, "done")
         error = "550 5.1.1 mailbox unavailable" if status == "failed" else ""
@@ -167,7 +160,7 @@ async def _age_history(tx: Tx) -> None:
                 stamp,
                 stamp,
                 None if status == "scheduled" else stamp,
-                row["job_id"],
+                job_id,
             ),
         )
         for attempt in range(1, attempts + 1):
@@ -178,7 +171,7 @@ async def _age_history(tx: Tx) -> None:
                 " VALUES (?, ?, ?, 'demo-worker', ?, ?, ?, ?, ?)",
                 (
                     new_id(),
-                    row["job_id"],
+                    job_id,
                     attempt,
                     tried,
                     tried,

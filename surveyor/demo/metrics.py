@@ -20,6 +20,7 @@ import msgspec
 from surveyor.checkpoints.store import list_checkpoints
 from surveyor.db import Database, Tx
 from surveyor.ids import iso, new_id, new_token, token_hash, utcnow
+from surveyor.invitations import store as invitation_store
 from surveyor.metrics.store import AnnotationIn, add_annotation
 from surveyor.surveys import store as survey_store
 from surveyor.surveys.models import SurveyDefinition
@@ -217,12 +218,7 @@ async def seed_metrics(svc: Any, out: Any) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (external_id) DO NOTHING",
             contacts,
         )
-        await tx.execute_many(
-            "INSERT INTO invitations (id, survey_id, survey_version_id, contact_id, checkpoint_key,"
-            " channel, token_hash, status, send_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            invitations,
-        )
+        await invitation_store.insert_history(tx, invitations)
         await tx.execute_many(
             "INSERT INTO responses (id, invitation_id, survey_id, survey_version_id, contact_id,"
             " checkpoint_key, channel, status, started_at, updated_at, completed_at, nps, ces,"

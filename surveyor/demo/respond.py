@@ -15,6 +15,7 @@ import msgspec
 from surveyor.contacts.store import upsert_contact
 from surveyor.db import Tx
 from surveyor.ids import iso, now_iso, utcnow
+from surveyor.invitations import store as invitations
 from surveyor.respond import store
 from surveyor.surveys import store as surveys
 from surveyor.surveys.templates_lib import template_definition
@@ -51,11 +52,7 @@ async def seed_respond(svc: Any, out: Any) -> None:
             svc.db, survey_id, slug=PUBLIC_SLUG, hidden_fields=["plan", "source"]
         )
     url = svc.settings.url
-    seeded = await svc.db.fetch_val(
-        "SELECT COUNT(*) FROM invitations i JOIN contacts c ON c.id = i.contact_id"
-        " WHERE c.external_id = ?",
-        (PEOPLE[0][0],),
-    )
+    seeded = await invitations.count_for_contact(svc.db, PEOPLE[0][0])
     out("Answer a survey as a customer:")
     out(f"  public link    {url('/p/' + PUBLIC_SLUG + '?plan=pro')}")
     if seeded:
@@ -68,7 +65,7 @@ async def seed_respond(svc: Any, out: Any) -> None:
             contact = await upsert_contact(
                 tx, external_id, email=f"{external_id}@example.com", name=name, locale=locale
             )
-            token = await store.create_invitation(
+            token = await invitations.create_invitation(
                 tx,
                 survey_id=survey_id,
                 survey_version_id=version_id,

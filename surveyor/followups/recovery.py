@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 
-from surveyor.checkpoints.events import schedule_invitation
 from surveyor.checkpoints.store import get_checkpoint
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
@@ -22,6 +21,7 @@ from surveyor.delivery.channels import channels
 from surveyor.followups import context_store, rules_store, store
 from surveyor.followups.models import Followup
 from surveyor.ids import utcnow
+from surveyor.invitations.jobs import schedule_invitation
 from surveyor.surveys import store as surveys
 from surveyor.surveys.models import SurveyDefinition, definition_from_json
 

@@ -17,7 +17,7 @@ from litestar.response import Redirect
 
 from surveyor.auth.guards import current_user, staff
 from surveyor.contacts.store import get_contact
-from surveyor.delivery.store import jobs_for_subject, list_attempts
+from surveyor.delivery.store import deliveries_for_subject
 from surveyor.followups import context_store, service, store
 from surveyor.followups.models import CASE_STATUSES, PRIORITIES, Followup
 from surveyor.followups.service import Actor, CaseError, can_see, viewer_for
@@ -131,12 +131,12 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
 
 
 async def delivery_history(db: Any, invitation_id: str | None) -> list[dict[str, Any]]:
-    """The invitation's outbox jobs (send, reminders, expiry) with every attempt."""
+    """The invitation's outbox jobs (send, reminders, expiry) with every attempt (one query)."""
     if not invitation_id:
         return []
     return [
-        {**msgspec.structs.asdict(job), "attempt_log": await list_attempts(db, job.id)}
-        for job in await jobs_for_subject(db, "invitation", invitation_id)
+        {**msgspec.structs.asdict(job), "attempt_log": attempts}
+        for job, attempts in await deliveries_for_subject(db, "invitation", invitation_id)
     ]
 
 

@@ -5,12 +5,12 @@ database, counts out."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import msgspec
 
 from surveyor.db import Database
 from surveyor.ids import iso
+from surveyor.invitations import store as invitations
 from surveyor.metrics import queries, stats
 from surveyor.metrics.models import NpsResult
 from surveyor.metrics.queries import Scope
@@ -55,34 +55,20 @@ async def funnel(db: Database, scope: Scope) -> Funnel:
     ones; "started" and "completed" are the responses made from them. Segments do not
     apply here (the funnel is about delivery, not about who answered).
     """
-    clauses = ["i.send_at >= ?", "i.send_at < ?"]
-    params: list[Any] = [iso(scope.start), iso(scope.end)]
-    if scope.checkpoint_key is not None:
-        clauses.insert(0, "i.checkpoint_key = ?")
-        params.insert(0, scope.checkpoint_key)
-    if scope.survey_id is not None:
-        clauses.append("i.survey_id = ?")
-        params.append(scope.survey_id)
-    where = " AND ".join(clauses)
-    rows = await db.fetch_all(
-        f"SELECT i.status AS status, count(*) AS n FROM invitations i WHERE {where}"
-        " GROUP BY i.status",
-        params,
+    counts = await invitations.funnel_counts(
+        db,
+        start=iso(scope.start),
+        end=iso(scope.end),
+        checkpoint_key=scope.checkpoint_key,
+        survey_id=scope.survey_id,
     )
-    by_status = {row["status"]: int(row["n"]) for row in rows}
-    answered = await db.fetch_one(
-        "SELECT count(*) AS started,"
-        " sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END) AS completed"
-        f" FROM responses r JOIN invitations i ON r.invitation_id = i.id WHERE {where}",
-        params,
-    )
-    assert answered is not None
+    by_status = counts.by_status
     return Funnel(
         scheduled=sum(by_status.values()),
         sent=sum(by_status.get(s, 0) for s in ("sent", "opened", "answered", "expired")),
         opened=sum(by_status.get(s, 0) for s in ("opened", "answered")),
-        started=int(answered["started"] or 0),
-        completed=int(answered["completed"] or 0),
+        started=counts.started,
+        completed=counts.completed,
     )
 
 

@@ -1,4 +1,5 @@
-"""Invitations, responses and public links as the respondent pages see them."""
+"""Responses and public links as the respondent pages see them (an invitation is a
+:class:`surveyor.invitations.models.Invitation`)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,8 @@ from typing import Any, Literal
 
 import msgspec
 
-InvitationStatus = Literal["scheduled", "sent", "failed", "opened", "answered", "expired"]
 ResponseStatus = Literal["partial", "complete"]
 METRICS: tuple[str, ...] = ("nps", "ces", "csat", "emotion")
-
-
-class Invitation(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    event_id: str | None = None
-    survey_id: str
-    survey_version_id: str
-    contact_id: str
-    checkpoint_key: str | None = None
-    channel: str = ""
-    status: InvitationStatus
-    send_at: str
-    expires_at: str | None = None
-    locale: str = ""
-    properties: dict[str, Any] = {}
-    reminder_count: int = 0
-    created_at: str
-    updated_at: str
 
 
 class Response(msgspec.Struct, frozen=True, kw_only=True):

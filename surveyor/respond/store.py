@@ -1,4 +1,4 @@
-"""SQL for invitations, responses, answers and public links.
+"""SQL for responses, answers and public links (invitations: ``surveyor.invitations.store``).
 
 Reads go through the readers; each answer POST is one write unit (``save_answers``)
 that creates the response on first use, upserts the answers, moves the step and, when
@@ -13,153 +13,27 @@ from typing import Any
 
 import msgspec
 
-from surveyor.contacts.models import Contact
-from surveyor.contacts.store import COLUMNS as CONTACT_COLUMNS
-from surveyor.contacts.store import contact_from_row
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, new_token, now_iso, token_hash
-from surveyor.respond.models import (
-    METRICS,
-    Invitation,
-    NewResponse,
-    PublicLink,
-    Response,
-    SaveResult,
+from surveyor.invitations.store import mark_opened_or_answered
+from surveyor.respond.models import METRICS, NewResponse, PublicLink, Response, SaveResult
+from surveyor.respond.rows import RESPONSE_COLUMNS, response_from_row
+
+# Moved to ``surveyor.invitations.store`` (the table's one owner); re-exported while
+# callers in other rooms (respond/views.py, the follow-up and webhook tests) move over.
+from surveyor.invitations.store import (  # noqa: F401  isort: skip
+    LinkState,
+    create_invitation,
+    get_invitation,
+    invitation_for_token,
 )
 
-INVITATION_COLUMNS = (
-    "id, event_id, survey_id, survey_version_id, contact_id, checkpoint_key, channel, status,"
-    " send_at, expires_at, locale, properties, reminder_count, created_at, updated_at"
-)
-RESPONSE_COLUMNS = (
-    "id, invitation_id, public_slug, survey_id, survey_version_id, contact_id, checkpoint_key,"
-    " channel, locale, hidden, status, current_step, started_at, updated_at, completed_at,"
-    " nps, ces, csat, emotion"
-)
 # Callbacks other domains add to ``services.registries[ON_COMPLETE_TX]``: each runs inside
 # the unit that completes a response (e.g. open a follow-up case atomically with it).
 ON_COMPLETE_TX = "on_response_complete_tx"
 CompleteTx = Callable[[Tx, Response], Awaitable[None]]
 
 _json = msgspec.json.encode
-
-
-def _decode(text: str | None) -> Any:
-    return msgspec.json.decode(text or "{}")
-
-
-def invitation_from_row(row: dict[str, Any]) -> Invitation:
-    return msgspec.convert(
-        {**row, "properties": _decode(row["properties"])}, Invitation, strict=False
-    )
-
-
-def response_from_row(row: dict[str, Any]) -> Response:
-    return msgspec.convert({**row, "hidden": _decode(row["hidden"])}, Response, strict=False)
-
-
-# -- invitations -----------------------------------------------------------------
-
-
-async def create_invitation(
-    tx: Tx,
-    *,
-    survey_id: str,
-    survey_version_id: str,
-    contact_id: str,
-    channel: str,
-    send_at: str,
-    expires_at: str | None = None,
-    event_id: str | None = None,
-    checkpoint_key: str | None = None,
-    locale: str = "",
-    properties: dict[str, Any] | None = None,
-    status: str = "scheduled",
-    invitation_id: str | None = None,
-) -> str:
-    """Create an invitation inside the caller's transaction; returns the raw link token.
-
-    The token carries 192 random bits and only its SHA-256 is stored, so the caller must
-    keep the raw token with whatever sends the message (e.g. the outbox payload). Pass
-    ``invitation_id`` to choose the id (e.g. to reference it from the same transaction).
-    """
-    raw = new_token()
-    now = now_iso()
-    await tx.execute(
-        f"INSERT INTO invitations ({INVITATION_COLUMNS}, token_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            invitation_id or new_id(),
-            event_id,
-            survey_id,
-            survey_version_id,
-            contact_id,
-            checkpoint_key,
-            channel,
-            status,
-            send_at,
-            expires_at,
-            locale,
-            _json(properties or {}).decode(),
-            0,
-            now,
-            now,
-            token_hash(raw),
-        ),
-    )
-    return raw
-
-
-async def get_invitation(db: Database | Tx, invitation_id: str) -> Invitation | None:
-    row = await db.fetch_one(
-        f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
-    )
-    return None if row is None else invitation_from_row(row)
-
-
-class LinkState(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything a personal link page needs, read in one query."""
-
-    invitation: Invitation
-    response: Response | None
-    contact: Contact | None
-    latest_version_id: str | None  # the survey's latest published version (None: closed)
-
-
-def _prefixed(prefix: str, alias: str, columns: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()} AS {prefix}{c.strip()}" for c in columns.split(","))
-
-
-def _take(row: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
-
-
-async def invitation_for_token(db: Database, raw: str) -> LinkState | None:
-    """The invitation a link token opens, its response so far, its contact and the survey's
-    latest published version, in one read (the answer POST is the hot path)."""
-    # survey_versions/surveys belong to the surveys domain; reading them here saves a
-    # round trip per request. Archived surveys have no current version.
-    row = await db.fetch_one(
-        f"SELECT {_prefixed('i_', 'i', INVITATION_COLUMNS)},"
-        f" {_prefixed('r_', 'r', RESPONSE_COLUMNS)},"
-        f" {_prefixed('c_', 'c', CONTACT_COLUMNS)},"
-        " (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
-        "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
-        "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id"
-        " FROM invitations i"
-        " LEFT JOIN responses r ON r.invitation_id = i.id"
-        " LEFT JOIN contacts c ON c.id = i.contact_id"
-        " WHERE i.token_hash = ?",
-        (token_hash(raw),),
-    )
-    if row is None:
-        return None
-    return LinkState(
-        invitation=invitation_from_row(_take(row, "i_")),
-        response=None if row["r_id"] is None else response_from_row(_take(row, "r_")),
-        contact=None if row["c_id"] is None else contact_from_row(_take(row, "c_")),
-        latest_version_id=row["latest_version_id"],
-    )
 
 
 # -- responses -------------------------------------------------------------------
@@ -284,7 +158,7 @@ async def save_answers_tx(
                 (step, now, response.id),
             )
         if new.invitation_id is not None:
-            await _mark_invitation(tx, new.invitation_id, "opened", now)
+            await mark_opened_or_answered(tx, new.invitation_id, "opened", now)
         return SaveResult(
             response=msgspec.structs.replace(response, current_step=step, updated_at=now),
             answers=stored,
@@ -300,7 +174,7 @@ async def save_answers_tx(
     if changed != 1:  # someone else completed it between our read and write
         return SaveResult(response=response, answers=stored, already_complete=True)
     if new.invitation_id is not None:
-        await _mark_invitation(tx, new.invitation_id, "answered", now)
+        await mark_opened_or_answered(tx, new.invitation_id, "answered", now)
     done = msgspec.structs.replace(
         response,
         status="complete",
@@ -335,20 +209,6 @@ async def save_answers(
             scores=scores,
             on_complete=on_complete,
         )
-    )
-
-
-async def _mark_invitation(tx: Tx, invitation_id: str, status: str, now: str) -> None:
-    # 'opened' never overwrites 'answered'; an expired invitation keeps its status.
-    allowed = (
-        ("scheduled", "sent", "failed")
-        if status == "opened"
-        else ("scheduled", "sent", "failed", "opened")
-    )
-    marks = ", ".join("?" for _ in allowed)
-    await tx.execute(
-        f"UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status IN ({marks})",
-        (status, now, invitation_id, *allowed),
     )
 
 

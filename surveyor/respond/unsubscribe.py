@@ -22,6 +22,7 @@ from surveyor.contacts import store as contacts
 from surveyor.contacts.models import Contact
 from surveyor.db import Tx
 from surveyor.i18n import best_locale, parse_accept_language
+from surveyor.invitations import store as invitations
 from surveyor.respond.pages import PRIVATE_HEADERS, render_notice
 from surveyor.respond.views import TOKEN, blocked_for, refuse, unavailable
 from surveyor.services import services
@@ -40,7 +41,9 @@ def _locale(request: Req, contact: Contact) -> None:
 async def _contact(request: Req, token: str) -> Contact | None:
     if not TOKEN.match(token):
         return None
-    return await contacts.contact_for_unsubscribe_token(services(request).db, token)
+    db = services(request).db
+    found = await contacts.contact_for_unsubscribe_token(db, token)
+    return found or await invitations.contact_for_token(db, token)
 
 
 async def _page(request: Req, token: str, contact: Contact, done: str = "") -> Response[str]:

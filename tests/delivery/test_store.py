@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from surveyor.db import open_database
-from surveyor.delivery import log, store
+from surveyor.delivery import store
 from tests.delivery.helpers import T0
 
 KINDS = ("test.count",)
@@ -177,13 +177,13 @@ async def test_cancel_jobs_about_a_record_leaves_the_others(db) -> None:
 async def test_the_log_filters_and_pages_newest_first(db) -> None:
     # UUIDv7 ids sort by creation time (to the millisecond; ties in id order).
     ids = sorted(await _enqueue(db, 5), reverse=True)
-    page = await log.list_jobs(db, limit=2)
+    page = await store.list_jobs(db, limit=2)
     assert [j.id for j in page.items] == ids[:2] and page.next_cursor == ids[1]
-    rest = await log.list_jobs(db, limit=10, cursor=page.next_cursor)
+    rest = await store.list_jobs(db, limit=10, cursor=page.next_cursor)
     assert [j.id for j in rest.items] == ids[2:] and rest.next_cursor is None
-    assert (await log.list_jobs(db, status="dead")).items == []
-    assert len((await log.list_jobs(db, kind="test.count", status="queued")).items) == 5
-    assert (await log.status_counts(db))["queued"] == 5
+    assert (await store.list_jobs(db, status="dead")).items == []
+    assert len((await store.list_jobs(db, kind="test.count", status="queued")).items) == 5
+    assert (await store.status_counts(db))["queued"] == 5
 
 
 async def test_two_claimers_never_get_the_same_job(db, settings) -> None:

@@ -11,7 +11,7 @@ import msgspec
 from surveyor.contacts import store as contacts
 from surveyor.db import Database, Tx
 from surveyor.ids import iso, now_iso, utcnow
-from surveyor.respond import store
+from surveyor.invitations import store as invitations
 from surveyor.surveys import store as surveys
 from surveyor.surveys.models import SurveyDefinition, SurveyVersion
 from surveyor.surveys.templates_lib import template_definition
@@ -50,7 +50,7 @@ async def invite(
         contact = await contacts.upsert_contact(
             tx, external_id, email=f"{external_id}@example.com", name=name, locale=locale or None
         )
-        token = await store.create_invitation(
+        token = await invitations.create_invitation(
             tx,
             survey_id=version.survey_id,
             survey_version_id=version.id,

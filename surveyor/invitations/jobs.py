@@ -1,4 +1,5 @@
-"""The invitation jobs the events API puts in the outbox, and what the worker does with them.
+"""The invitation's outbox jobs: scheduling one with its send job, sending it (and its
+reminders), and closing links nobody used.
 
 ``invitation.send`` builds the message (the survey link, the first question so the
 customer can tap a score in the email itself, an unsubscribe link) and hands it to the
@@ -11,39 +12,72 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from litestar.exceptions import NotFoundException
 
 from surveyor import DeliveryError, Message
-from surveyor.checkpoints.events import invitation_token, token_key
+from surveyor.checkpoints.models import Checkpoint
+from surveyor.contacts.models import Contact
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
 from surveyor.delivery.channels import channels, send_message
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
-from surveyor.ids import iso, now_iso, parse_iso, utcnow
+from surveyor.ids import iso, new_id, now_iso, parse_iso, token_hash, utcnow
+from surveyor.invitations import store
+from surveyor.invitations.models import EXPIRE, SEND, Invitation, InvitationNotFound
+from surveyor.invitations.tokens import invitation_token, token_key
 from surveyor.plugins import gather
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
 
-SEND = "invitation.send"
-EXPIRE = "invitation.expire"
-INVITATION_COLUMNS = (
-    "i.id, i.survey_version_id, i.contact_id, i.checkpoint_key, i.channel, i.status, i.send_at,"
-    " i.expires_at, i.locale, i.properties, i.reminder_count, v.definition"
-)
 
-
-async def _load(svc: Any, invitation_id: str) -> dict[str, Any] | None:
-    return await svc.db.fetch_one(
-        f"SELECT {INVITATION_COLUMNS} FROM invitations i"
-        " JOIN survey_versions v ON v.id = i.survey_version_id WHERE i.id = ?",
-        (invitation_id,),
+async def schedule_invitation(
+    tx: Tx,
+    svc: Any,
+    *,
+    checkpoint: Checkpoint,
+    version_id: str,
+    contact: Contact,
+    event_id: str | None,
+    channel: str,
+    send_at: datetime,
+    properties: dict[str, Any],
+) -> Invitation:
+    """Insert the invitation and its send job in the caller's transaction (the outbox)."""
+    now = now_iso()
+    invitation = Invitation(
+        id=new_id(),
+        event_id=event_id,
+        survey_id=checkpoint.survey_id or "",
+        survey_version_id=version_id,
+        contact_id=contact.id,
+        checkpoint_key=checkpoint.key,
+        channel=channel,
+        status="scheduled",
+        send_at=iso(send_at),
+        expires_at=iso(send_at + timedelta(days=checkpoint.expires_days)),
+        locale=contact.locale or "",
+        properties=properties,
+        created_at=now,
+        updated_at=now,
     )
+    digest = token_hash(invitation_token(token_key(svc), invitation.id))
+    await store.insert_invitation(tx, invitation, token_digest=digest)
+    await enqueue_job(
+        tx,
+        kind=SEND,
+        payload={"invitation_id": invitation.id},
+        run_at=send_at,
+        dedupe_key=f"{SEND}:{invitation.id}",
+        subject_type=store.SUBJECT,
+        subject_id=invitation.id,
+        channel=channel,
+    )
+    return invitation
 
 
 def webhook_secret(svc: Any) -> str:
@@ -82,42 +116,46 @@ def first_question(
 async def run_send(job: Job, svc: Any) -> None:
     invitation_id = str(job.payload.get("invitation_id", ""))
     reminder = bool(job.payload.get("reminder"))
-    row = await _load(svc, invitation_id)
-    if row is None:
+    found = await store.invitation_to_send(svc.db, invitation_id)
+    if found is None:
         raise DeliveryError(f"invitation {invitation_id} does not exist", permanent=True)
-    if row["status"] in ("answered", "expired") or (
-        reminder and row["status"] not in ("sent", "opened")
+    invitation = found.invitation
+    if invitation.status in ("answered", "expired") or (
+        reminder and invitation.status not in ("sent", "opened")
     ):
         return  # nothing left to ask; not an error
-    if row["expires_at"] and parse_iso(row["expires_at"]) <= utcnow():
+    if invitation.expires_at and parse_iso(invitation.expires_at) <= utcnow():
         raise DeliveryError("the invitation expired before it could be sent", permanent=True)
-    contact = await get_contact(svc.db, row["contact_id"])
+    contact = await get_contact(svc.db, invitation.contact_id)
     if contact is None or contact.erased_at:
         raise DeliveryError("the contact was erased", permanent=True)
     if contact.unsubscribed_at:
         raise DeliveryError(
             "the contact unsubscribed before the invitation was sent", permanent=True
         )
-    channel = channels(svc).get(row["channel"])
+    channel = channels(svc).get(invitation.channel)
     if channel is None:
-        raise DeliveryError(f"no channel named {row['channel']!r} is registered")
+        raise DeliveryError(f"no channel named {invitation.channel!r} is registered")
     address = channel.address_for(contact)
     if not address:
-        raise DeliveryError(f"the contact has no {row['channel']} address any more", permanent=True)
-    definition = msgspec.json.decode(row["definition"], type=SurveyDefinition)
+        raise DeliveryError(
+            f"the contact has no {invitation.channel} address any more", permanent=True
+        )
+    definition = msgspec.json.decode(found.definition, type=SurveyDefinition)
     locale = resolve_locale(
-        definition, [row["locale"], contact.locale, svc.settings.default_locale]
+        definition, [invitation.locale, contact.locale, svc.settings.default_locale]
     )
-    properties = msgspec.json.decode(row["properties"] or "{}")
+    properties = invitation.properties
     token = invitation_token(token_key(svc), invitation_id)
     link = svc.settings.url(f"/s/{token}")
     unsubscribe = svc.settings.url(f"/u/{token}")
     question = first_question(svc, definition, locale, contact, properties)
     brand = text_for(definition.settings.brand, locale, definition.default_locale) or "Surveyor"
     title = text_for(definition.title, locale, definition.default_locale)
+    sequence = invitation.reminder_count if reminder else 0
     message = Message(
         kind="reminder" if reminder else "invitation",
-        id=f"{invitation_id}.{'r' if reminder else 's'}{row['reminder_count'] if reminder else 0}",
+        id=f"{invitation_id}.{'r' if reminder else 's'}{sequence}",
         recipient=address,
         recipient_name=contact.name,
         link=link,
@@ -131,67 +169,55 @@ async def run_send(job: Job, svc: Any) -> None:
             "brand": brand,
             "title": title,
             "question": question,
-            "checkpoint": row["checkpoint_key"],
+            "checkpoint": invitation.checkpoint_key,
         },
         secret=webhook_secret(svc),
         payload={
             "type": "invitation.reminder" if reminder else "invitation.created",
             "invitation_id": invitation_id,
             "contact_id": contact.external_id,
-            "checkpoint": row["checkpoint_key"],
+            "checkpoint": invitation.checkpoint_key,
             "link": link,
             "unsubscribe_url": unsubscribe,
             "locale": locale,
             "question": question,
         },
     )
-    await send_message(svc, row["channel"], message)
+    await send_message(svc, invitation.channel, message)
 
 
 async def mark_sent(tx: Tx, job: Job) -> None:
     """In the transaction that records the job done: the invitation becomes ``sent`` and
     its reminder (if any) and expiry are queued, so a crash cannot separate them."""
     invitation_id = str(job.payload.get("invitation_id", ""))
-    row = await tx.fetch_one(
-        "SELECT i.status, i.expires_at, i.reminder_count, c.reminder_days, c.max_reminders"
-        " FROM invitations i LEFT JOIN checkpoints c ON c.key = i.checkpoint_key WHERE i.id = ?",
-        (invitation_id,),
-    )
-    if row is None:
+    plan = await store.reminder_plan(tx, invitation_id)
+    if plan is None:
         return
     now = utcnow()
     if job.payload.get("reminder"):
-        await tx.execute(
-            "UPDATE invitations SET reminder_count = reminder_count + 1, updated_at = ? WHERE id = ?",
-            (iso(now), invitation_id),
-        )
+        await store.count_reminder(tx, invitation_id, iso(now))
         return
-    # 'failed' too: a dead delivery retried from the delivery log may succeed later.
-    await tx.execute(
-        "UPDATE invitations SET status = 'sent', updated_at = ?"
-        " WHERE id = ? AND status IN ('scheduled', 'failed')",
-        (iso(now), invitation_id),
-    )
-    if row["reminder_days"] and row["reminder_count"] < (row["max_reminders"] or 0):
-        remind_at = now + timedelta(days=int(row["reminder_days"]))
-        if not row["expires_at"] or remind_at < parse_iso(row["expires_at"]):
+    await store.mark_sent(tx, invitation_id, iso(now))
+    if plan.reminder_days and plan.reminder_count < plan.max_reminders:
+        remind_at = now + timedelta(days=int(plan.reminder_days))
+        if not plan.expires_at or remind_at < parse_iso(plan.expires_at):
             await enqueue_job(
                 tx,
                 SEND,
                 {"invitation_id": invitation_id, "reminder": True},
                 remind_at,
-                f"{SEND}:{invitation_id}:reminder:{row['reminder_count'] + 1}",
-                subject_type="invitation",
+                f"{SEND}:{invitation_id}:reminder:{plan.reminder_count + 1}",
+                subject_type=store.SUBJECT,
                 subject_id=invitation_id,
             )
-    if row["expires_at"]:
+    if plan.expires_at:
         await enqueue_job(
             tx,
             EXPIRE,
             {"invitation_id": invitation_id},
-            row["expires_at"],
+            plan.expires_at,
             f"{EXPIRE}:{invitation_id}",
-            subject_type="invitation",
+            subject_type=store.SUBJECT,
             subject_id=invitation_id,
         )
 
@@ -200,22 +226,17 @@ async def mark_failed(tx: Tx, job: Job) -> None:
     """In the transaction that records the job dead (a lost reminder leaves it alone)."""
     if job.payload.get("reminder"):
         return
-    await tx.execute(
-        "UPDATE invitations SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'scheduled'",
-        (now_iso(), str(job.payload.get("invitation_id", ""))),
-    )
+    await store.mark_failed(tx, str(job.payload.get("invitation_id", "")), now_iso())
 
 
 async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "") -> None:
     """Tell plugins, after the invitation's new status committed."""
-    from surveyor.checkpoints.invitations import load_invitation
-
     hook = svc.pm.hook.invitation_sent if outcome == "sent" else svc.pm.hook.invitation_failed
     if not hook.get_hookimpls():
         return  # no listener: spare the worker the invitation's history read on every send
     try:
-        invitation = await load_invitation(svc, invitation_id)
-    except NotFoundException:
+        invitation = await store.load_detail(svc.db, invitation_id)
+    except InvitationNotFound:
         return
     if outcome == "sent":
         await gather(svc.pm.hook.invitation_sent, invitation=invitation, services=svc)
@@ -236,15 +257,7 @@ async def on_failed(job: Job, svc: Any) -> None:
 
 async def run_expire(job: Job, svc: Any) -> None:
     invitation_id = str(job.payload.get("invitation_id", ""))
-
-    async def expire(tx: Tx) -> None:
-        await tx.execute(
-            "UPDATE invitations SET status = 'expired', updated_at = ?"
-            " WHERE id = ? AND status IN ('scheduled', 'sent', 'opened') AND expires_at <= ?",
-            (now_iso(), invitation_id, now_iso()),
-        )
-
-    await svc.db.write(expire)
+    await svc.db.write(lambda tx: store.expire(tx, invitation_id, now_iso()))
 
 
 SEND_JOB = JobKind(

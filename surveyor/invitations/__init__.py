@@ -1,0 +1,1 @@
+"""Invitations: one owner for the ``invitations`` table (models, store, jobs, API)."""

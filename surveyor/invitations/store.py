@@ -1,0 +1,421 @@
+"""Every SQL statement on the ``invitations`` table.
+
+Other domains never touch the table: they call these functions, inside their own
+transaction where the change must be atomic with theirs (the events API schedules an
+invitation with its send job; an answer marks it opened or answered; the worker marks
+it sent or failed in the unit that records the job's outcome).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from surveyor.contacts.models import Contact
+from surveyor.contacts.store import COLUMNS as CONTACT_COLUMNS
+from surveyor.contacts.store import contact_from_row
+from surveyor.db import Database, Tx
+from surveyor.delivery.store import deliveries_for_subject
+from surveyor.ids import new_id, new_token, now_iso, token_hash
+from surveyor.invitations.models import (
+    SEND,
+    AttemptOut,
+    DeliveryOut,
+    Invitation,
+    InvitationDetail,
+    InvitationNotFound,
+)
+from surveyor.respond.models import Response
+from surveyor.respond.rows import RESPONSE_COLUMNS, response_from_row
+
+COLUMNS = (
+    "id, event_id, survey_id, survey_version_id, contact_id, checkpoint_key, channel, status,"
+    " send_at, expires_at, locale, properties, reminder_count, created_at, updated_at"
+)
+SUBJECT = "invitation"  # the outbox jobs about an invitation carry subject_type 'invitation'
+
+
+def invitation_from_row(row: dict[str, Any]) -> Invitation:
+    properties = msgspec.json.decode(row["properties"] or "{}")
+    return msgspec.convert({**row, "properties": properties}, Invitation, strict=False)
+
+
+def _prefixed(prefix: str, alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()} AS {prefix}{c.strip()}" for c in columns.split(","))
+
+
+def _take(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
+
+
+# -- writing -----------------------------------------------------------------------
+
+
+async def insert_invitation(tx: Tx, invitation: Invitation, *, token_digest: str) -> None:
+    """Store ``invitation`` in the caller's transaction; only its link token's hash is kept."""
+    await tx.execute(
+        f"INSERT INTO invitations ({COLUMNS}, token_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            invitation.id,
+            invitation.event_id,
+            invitation.survey_id,
+            invitation.survey_version_id,
+            invitation.contact_id,
+            invitation.checkpoint_key,
+            invitation.channel,
+            invitation.status,
+            invitation.send_at,
+            invitation.expires_at,
+            invitation.locale,
+            msgspec.json.encode(invitation.properties).decode(),
+            invitation.reminder_count,
+            invitation.created_at,
+            invitation.updated_at,
+            token_digest,
+        ),
+    )
+
+
+async def create_invitation(
+    tx: Tx,
+    *,
+    survey_id: str,
+    survey_version_id: str,
+    contact_id: str,
+    channel: str,
+    send_at: str,
+    expires_at: str | None = None,
+    event_id: str | None = None,
+    checkpoint_key: str | None = None,
+    locale: str = "",
+    properties: dict[str, Any] | None = None,
+    status: str = "scheduled",
+    invitation_id: str | None = None,
+) -> str:
+    """Create an invitation with a random link token; returns the raw token.
+
+    The token carries 192 random bits and only its SHA-256 is stored, so the caller must
+    keep the raw token (the demo prints it; tests open the link). Invitations the events
+    API makes use a derived token instead (``surveyor.invitations.jobs``).
+    """
+    raw = new_token()
+    now = now_iso()
+    invitation = msgspec.convert(
+        {
+            "id": invitation_id or new_id(),
+            "event_id": event_id,
+            "survey_id": survey_id,
+            "survey_version_id": survey_version_id,
+            "contact_id": contact_id,
+            "checkpoint_key": checkpoint_key,
+            "channel": channel,
+            "status": status,
+            "send_at": send_at,
+            "expires_at": expires_at,
+            "locale": locale,
+            "properties": properties or {},
+            "created_at": now,
+            "updated_at": now,
+        },
+        Invitation,
+    )
+    await insert_invitation(tx, invitation, token_digest=token_hash(raw))
+    return raw
+
+
+async def insert_history(tx: Tx, rows: list[tuple[Any, ...]]) -> None:
+    """Bulk-insert finished invitations (the demo's year of history). Each row is
+    ``(id, survey_id, survey_version_id, contact_id, checkpoint_key, channel, token_hash,
+    status, send_at, created_at, updated_at)``."""
+    await tx.execute_many(
+        "INSERT INTO invitations (id, survey_id, survey_version_id, contact_id, checkpoint_key,"
+        " channel, token_hash, status, send_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+async def mark_opened_or_answered(tx: Tx, invitation_id: str, status: str, now: str) -> None:
+    """A response was started (``opened``) or completed (``answered``) from the link."""
+    # 'opened' never overwrites 'answered'; an expired invitation keeps its status.
+    allowed = (
+        ("scheduled", "sent", "failed")
+        if status == "opened"
+        else ("scheduled", "sent", "failed", "opened")
+    )
+    marks = ", ".join("?" for _ in allowed)
+    await tx.execute(
+        f"UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status IN ({marks})",
+        (status, now, invitation_id, *allowed),
+    )
+
+
+async def mark_sent(tx: Tx, invitation_id: str, now: str) -> None:
+    # 'failed' too: a dead delivery retried from the delivery log may succeed later.
+    await tx.execute(
+        "UPDATE invitations SET status = 'sent', updated_at = ?"
+        " WHERE id = ? AND status IN ('scheduled', 'failed')",
+        (now, invitation_id),
+    )
+
+
+async def count_reminder(tx: Tx, invitation_id: str, now: str) -> None:
+    await tx.execute(
+        "UPDATE invitations SET reminder_count = reminder_count + 1, updated_at = ? WHERE id = ?",
+        (now, invitation_id),
+    )
+
+
+async def mark_failed(tx: Tx, invitation_id: str, now: str) -> None:
+    await tx.execute(
+        "UPDATE invitations SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'scheduled'",
+        (now, invitation_id),
+    )
+
+
+async def expire(tx: Tx, invitation_id: str, now: str) -> None:
+    """Close a link nobody used in time (answered and failed ones keep their status)."""
+    await tx.execute(
+        "UPDATE invitations SET status = 'expired', updated_at = ?"
+        " WHERE id = ? AND status IN ('scheduled', 'sent', 'opened') AND expires_at <= ?",
+        (now, invitation_id, now),
+    )
+
+
+async def backdate(tx: Tx, invitation_id: str, *, status: str, at: str, expires_at: str) -> None:
+    """Move an invitation into the past with ``status`` (the demo's believable history)."""
+    await tx.execute(
+        "UPDATE invitations SET status = ?, send_at = ?, created_at = ?, updated_at = ?,"
+        " expires_at = ? WHERE id = ?",
+        (status, at, at, at, expires_at, invitation_id),
+    )
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+async def get_invitation(db: Database | Tx, invitation_id: str) -> Invitation | None:
+    row = await db.fetch_one(f"SELECT {COLUMNS} FROM invitations WHERE id = ?", (invitation_id,))
+    return None if row is None else invitation_from_row(row)
+
+
+class ToSend(msgspec.Struct, frozen=True, kw_only=True):
+    """What the send job reads: the invitation and its survey version's definition (JSON)."""
+
+    invitation: Invitation
+    definition: str
+
+
+async def invitation_to_send(db: Database | Tx, invitation_id: str) -> ToSend | None:
+    row = await db.fetch_one(
+        f"SELECT {_prefixed('i_', 'i', COLUMNS)}, v.definition FROM invitations i"
+        " JOIN survey_versions v ON v.id = i.survey_version_id WHERE i.id = ?",
+        (invitation_id,),
+    )
+    if row is None:
+        return None
+    return ToSend(invitation=invitation_from_row(_take(row, "i_")), definition=row["definition"])
+
+
+class ReminderPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """An invitation with its checkpoint's reminder settings (when it was just sent)."""
+
+    status: str
+    expires_at: str | None
+    reminder_count: int
+    reminder_days: int | None
+    max_reminders: int
+
+
+async def reminder_plan(tx: Tx, invitation_id: str) -> ReminderPlan | None:
+    row = await tx.fetch_one(
+        "SELECT i.status, i.expires_at, i.reminder_count, c.reminder_days, c.max_reminders"
+        " FROM invitations i LEFT JOIN checkpoints c ON c.key = i.checkpoint_key WHERE i.id = ?",
+        (invitation_id,),
+    )
+    if row is None:
+        return None
+    return ReminderPlan(
+        status=row["status"],
+        expires_at=row["expires_at"],
+        reminder_count=int(row["reminder_count"]),
+        reminder_days=row["reminder_days"],
+        max_reminders=int(row["max_reminders"] or 0),
+    )
+
+
+async def last_invited(
+    tx: Tx | Database, contact_id: str, checkpoint_key: str
+) -> tuple[str | None, str | None]:
+    """When the contact was last invited at all, and last at this checkpoint."""
+    # One index range scan answers both questions (any checkpoint, and this one).
+    row = await tx.fetch_one(
+        "SELECT max(created_at) AS any_at,"
+        " max(CASE WHEN checkpoint_key = ? THEN created_at END) AS here_at"
+        " FROM invitations WHERE contact_id = ?",
+        (checkpoint_key, contact_id),
+    )
+    return (row["any_at"], row["here_at"]) if row else (None, None)
+
+
+class LinkState(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a personal link page needs, read in one query."""
+
+    invitation: Invitation
+    response: Response | None
+    contact: Contact | None
+    latest_version_id: str | None  # the survey's latest published version (None: closed)
+
+
+async def invitation_for_token(db: Database, raw: str) -> LinkState | None:
+    """The invitation a link token opens, its response so far, its contact and the survey's
+    latest published version, in one read (the answer POST is the hot path)."""
+    # survey_versions/surveys/responses belong to other domains; reading them here
+    # saves round trips per request. Archived surveys have no current version.
+    row = await db.fetch_one(
+        f"SELECT {_prefixed('i_', 'i', COLUMNS)},"
+        f" {_prefixed('r_', 'r', RESPONSE_COLUMNS)},"
+        f" {_prefixed('c_', 'c', CONTACT_COLUMNS)},"
+        " (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
+        "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
+        "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id"
+        " FROM invitations i"
+        " LEFT JOIN responses r ON r.invitation_id = i.id"
+        " LEFT JOIN contacts c ON c.id = i.contact_id"
+        " WHERE i.token_hash = ?",
+        (token_hash(raw),),
+    )
+    if row is None:
+        return None
+    return LinkState(
+        invitation=invitation_from_row(_take(row, "i_")),
+        response=None if row["r_id"] is None else response_from_row(_take(row, "r_")),
+        contact=None if row["c_id"] is None else contact_from_row(_take(row, "c_")),
+        latest_version_id=row["latest_version_id"],
+    )
+
+
+async def contact_for_token(db: Database, raw: str) -> Contact | None:
+    """The contact an invitation's link token belongs to (its ``/u/`` link uses the same)."""
+    row = await db.fetch_one(
+        f"SELECT {_prefixed('c_', 'c', CONTACT_COLUMNS)} FROM invitations i"
+        " JOIN contacts c ON c.id = i.contact_id WHERE i.token_hash = ?",
+        (token_hash(raw),),
+    )
+    return None if row is None else contact_from_row(_take(row, "c_"))
+
+
+async def count_for_contact(db: Database, external_id: str) -> int:
+    return int(
+        await db.fetch_val(
+            "SELECT COUNT(*) FROM invitations i JOIN contacts c ON c.id = i.contact_id"
+            " WHERE c.external_id = ?",
+            (external_id,),
+        )
+        or 0
+    )
+
+
+async def with_send_jobs(tx: Tx | Database) -> list[tuple[str, str]]:
+    """``(invitation id, its first send job's id)``, oldest invitation first."""
+    rows = await tx.fetch_all(
+        "SELECT i.id, j.id AS job_id FROM invitations i JOIN jobs j ON j.subject_id = i.id"
+        " AND j.kind = ? ORDER BY i.created_at",
+        (SEND,),
+    )
+    return [(row["id"], row["job_id"]) for row in rows]
+
+
+class FunnelCounts(msgspec.Struct, frozen=True, kw_only=True):
+    by_status: dict[str, int]
+    started: int
+    completed: int
+
+
+async def funnel_counts(
+    db: Database,
+    *,
+    start: str,
+    end: str,
+    checkpoint_key: str | None = None,
+    survey_id: str | None = None,
+) -> FunnelCounts:
+    """Invitations sent in ``[start, end)`` by status, and the responses made from them."""
+    clauses = ["i.send_at >= ?", "i.send_at < ?"]
+    params: list[Any] = [start, end]
+    if checkpoint_key is not None:
+        clauses.insert(0, "i.checkpoint_key = ?")
+        params.insert(0, checkpoint_key)
+    if survey_id is not None:
+        clauses.append("i.survey_id = ?")
+        params.append(survey_id)
+    where = " AND ".join(clauses)
+    rows = await db.fetch_all(
+        f"SELECT i.status AS status, count(*) AS n FROM invitations i WHERE {where}"
+        " GROUP BY i.status",
+        params,
+    )
+    answered = await db.fetch_one(
+        "SELECT count(*) AS started,"
+        " sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END) AS completed"
+        f" FROM responses r JOIN invitations i ON r.invitation_id = i.id WHERE {where}",
+        params,
+    )
+    assert answered is not None
+    return FunnelCounts(
+        by_status={row["status"]: int(row["n"]) for row in rows},
+        started=int(answered["started"] or 0),
+        completed=int(answered["completed"] or 0),
+    )
+
+
+async def load_detail(db: Database | Tx, invitation_id: str) -> InvitationDetail:
+    """The invitation, its contact's external id and the event that made it (one query),
+    then its whole delivery history (one more query, however many jobs it has)."""
+    row = await db.fetch_one(
+        "SELECT i.id, i.status, i.channel, i.checkpoint_key, i.survey_id, i.survey_version_id,"
+        " i.send_at, i.expires_at, i.reminder_count, i.created_at, i.event_id, c.external_id,"
+        " e.decision AS e_decision, e.reason AS e_reason, e.created_at AS e_created_at"
+        " FROM invitations i JOIN contacts c ON c.id = i.contact_id"
+        " LEFT JOIN events e ON e.id = i.event_id WHERE i.id = ?",
+        (invitation_id,),
+    )
+    if row is None:
+        raise InvitationNotFound(invitation_id)
+    event = None
+    if row["event_id"] and row["e_decision"] is not None:
+        event = {
+            "id": row["event_id"],
+            "decision": row["e_decision"],
+            "reason": row["e_reason"],
+            "created_at": row["e_created_at"],
+        }
+    deliveries = [
+        DeliveryOut(
+            job_id=job.id,
+            kind=job.kind,
+            status=job.status,
+            run_at=job.run_at,
+            last_error=job.last_error,
+            reminder=bool(job.payload.get("reminder")),
+            attempts=msgspec.convert(msgspec.to_builtins(attempts), list[AttemptOut]),
+        )
+        for job, attempts in await deliveries_for_subject(db, SUBJECT, invitation_id)
+    ]
+    return InvitationDetail(
+        id=row["id"],
+        status=row["status"],
+        channel=row["channel"],
+        checkpoint=row["checkpoint_key"],
+        survey_id=row["survey_id"],
+        survey_version_id=row["survey_version_id"],
+        contact_id=row["external_id"],
+        send_at=row["send_at"],
+        expires_at=row["expires_at"],
+        reminder_count=row["reminder_count"],
+        created_at=row["created_at"],
+        event=event,
+        deliveries=deliveries,
+    )
