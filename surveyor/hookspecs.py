@@ -70,9 +70,10 @@ def register_job_kinds(register: Any) -> None:
 @hookspec
 def register_question_kinds(register: Any) -> None:
     """Add survey question kinds: ``register(kind)`` with a
-    :class:`surveyor.surveys.kinds.QuestionKind` (its answer check, definition check,
-    the metric it feeds and its respondent template). Called once per app, when the
-    registry is first needed; a name already registered is an error.
+    :class:`surveyor.surveys.kinds.QuestionKind` (how it reads the form, checks an answer
+    and its config, its respondent template, its designer fields, how an answer prints
+    and the metric it feeds). The built-in kinds come through this hook too. Called once
+    per app, when the registry is first needed; a name already registered is an error.
     """
 
 

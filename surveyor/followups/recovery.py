@@ -23,9 +23,9 @@ from surveyor.followups.models import Followup
 from surveyor.ids import utcnow
 from surveyor.invitations.jobs import schedule_invitation
 from surveyor.surveys import store as surveys
+from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
 from surveyor.surveys.models import SurveyDefinition, definition_from_json
 
-SCORE_KINDS = ("nps", "ces", "csat", "emotion")
 ASK = {
     "en": "Did we resolve this for you?",
     "de": "Haben wir das für Sie gelöst?",
@@ -41,9 +41,14 @@ def _meta_key(survey_id: str) -> str:
     return f"followups.recovery_survey:{survey_id}"
 
 
-def recovery_definition(original: SurveyDefinition) -> SurveyDefinition | None:
-    """The companion definition, or None when the original has no score question."""
-    score = next((q for q in original.questions if q.kind in SCORE_KINDS), None)
+def recovery_definition(
+    original: SurveyDefinition, kinds: KindRegistry = DEFAULT_KINDS
+) -> SurveyDefinition | None:
+    """The companion definition, or None when the original has no question feeding a
+    metric (a score question)."""
+    score = next(
+        (q for q in original.questions if getattr(kinds.get(q.kind), "metric", None)), None
+    )
     if score is None:
         return None
     locales = list(original.locales) or [original.default_locale]

@@ -32,6 +32,7 @@ from surveyor.followups.sla import due_at, warn_at
 from surveyor.followups.store import Viewer
 from surveyor.ids import iso, new_id, utcnow
 from surveyor.plugins import first_result, gather
+from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry, question_kinds
 
 DEFAULT_ROOT_CAUSES = (
     "product defect",
@@ -91,15 +92,20 @@ def viewer_for(user: Any) -> Viewer:
 # -- opening -------------------------------------------------------------------------
 
 
-async def comment_of(tx: Any, response: Any) -> str:
-    """The free-text answers of a response, joined (what keyword rules look at)."""
+async def comment_of(tx: Any, response: Any, kinds: KindRegistry = DEFAULT_KINDS) -> str:
+    """The comment answers of a response (kinds whose ``comment`` is set), joined: what
+    keyword rules look at."""
     row = await tx.fetch_one(
         "SELECT definition FROM survey_versions WHERE id = ?", (response.survey_version_id,)
     )
     text_ids: set[str] = set()
     if row is not None:
         definition = msgspec.json.decode(row["definition"])
-        text_ids = {q["id"] for q in definition.get("questions", []) if q.get("kind") == "text"}
+        text_ids = {
+            q["id"]
+            for q in definition.get("questions", [])
+            if getattr(kinds.get(q.get("kind", "")), "comment", False)
+        }
     rows = await tx.fetch_all(
         "SELECT question_id, value FROM answers WHERE response_id = ? ORDER BY question_id",
         (response.id,),
@@ -151,7 +157,7 @@ async def open_case_in_tx(
     scores = Scores(
         nps=response.nps, ces=response.ces, csat=response.csat, emotion=response.emotion
     )
-    comment = await comment_of(tx, response)
+    comment = await comment_of(tx, response, question_kinds(svc))
     decision = decide(
         await rules_store.rules_or_default(tx),
         survey_id=response.survey_id,

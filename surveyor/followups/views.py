@@ -25,7 +25,9 @@ from surveyor.followups.sla import sla_state
 from surveyor.followups.store import CaseFilter
 from surveyor.ids import now_iso, parse_iso, utcnow
 from surveyor.services import services
+from surveyor.surveys.kinds import KindRegistry, question_kinds
 from surveyor.surveys.logic import recall_plain, text_for
+from surveyor.surveys.models import SurveyDefinition
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render
 
@@ -59,29 +61,25 @@ async def visible_case(request: Req, case_id: str) -> Followup:
 
 
 def answer_rows(
-    definition: dict[str, Any], answers: dict[str, Any], locale: str
+    definition: dict[str, Any], answers: dict[str, Any], locale: str, kinds: KindRegistry
 ) -> list[dict[str, Any]]:
-    """Each answered question with its label, in survey order; option ids become labels."""
-    default = definition.get("default_locale", "en")
-    brand = text_for(definition.get("settings", {}).get("brand", {}), locale, default)
+    """Each answered question with its label, in survey order, printed by its kind."""
+    import msgspec
+
+    parsed = msgspec.convert(definition, SurveyDefinition)
+    default = parsed.default_locale
+    brand = text_for(parsed.settings.brand, locale, default)
     rows = []
-    for q in definition.get("questions", []):
-        if q["id"] not in answers:
+    for q in parsed.questions:
+        if q.id not in answers:
             continue
-        value = answers[q["id"]]
-        options = {
-            o["id"]: text_for(o.get("label", {}), locale, default) for o in q.get("options", [])
-        }
-        if isinstance(value, list):
-            shown = ", ".join(options.get(v, str(v)) for v in value)
-        else:
-            shown = options.get(value, str(value)) if isinstance(value, str) else str(value)
+        kind = kinds.get(q.kind)
         rows.append(
             {
-                "label": recall_plain(text_for(q.get("text", {}), locale, default), brand=brand)
-                or q["id"],
-                "kind": q["kind"],
-                "value": shown,
+                "label": recall_plain(text_for(q.text, locale, default), brand=brand) or q.id,
+                "kind": q.kind,
+                "comment": bool(kind and kind.comment),
+                "value": kinds.answer_text(q, answers[q.id], locale),
             }
         )
     return rows
@@ -97,7 +95,9 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
         definition = await context_store.version_definition(db, response["survey_version_id"])
         values = await context_store.answer_values(db, case.response_id)
         if definition is not None:
-            answers = answer_rows(definition, values, response["locale"] or "en")
+            answers = answer_rows(
+                definition, values, response["locale"] or "en", question_kinds(svc)
+            )
     earlier: list[dict[str, Any]] = []
     if contact is not None:
         earlier = await context_store.earlier_responses(db, contact.id, exclude=case.response_id)
@@ -114,7 +114,7 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
         "contact": contact,
         "response": response,
         "answers": answers,
-        "comment": "\n\n".join(a["value"] for a in answers if a["kind"] == "text"),
+        "comment": "\n\n".join(a["value"] for a in answers if a["comment"]),
         "earlier_responses": earlier,
         # Only cases this user may open are listed; colleagues' cases are only counted.
         "earlier_cases": [c for c in others if can_see(c, viewer)],

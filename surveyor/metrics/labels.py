@@ -2,6 +2,7 @@
 
 Labels come from the published version a response answered (``survey_versions``),
 in the definition's default locale, so an export reads like the survey the customer saw.
+How an answer prints is its question kind's business (``QuestionKind.answer_text``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import msgspec
 from surveyor.db import Database, Tx
 from surveyor.metrics import stats
 from surveyor.metrics.queries import published_versions
-from surveyor.surveys.models import SurveyDefinition, definition_from_json
+from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
+from surveyor.surveys.models import Question, SurveyDefinition, definition_from_json
 
 
 class QuestionLabel(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,6 +24,9 @@ class QuestionLabel(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     label: str
     options: dict[str, str] = {}
+    comment: bool = False  # its kind's answers are free-text comments
+    question: Question | None = None  # the question itself, for its kind's printing
+    locale: str = "en"
 
 
 class VersionLabels(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,7 +40,7 @@ class VersionLabels(msgspec.Struct, frozen=True, kw_only=True):
         return {q.id: q for q in self.questions}
 
     def text_question_ids(self) -> set[str]:
-        return {q.id for q in self.questions if q.kind == "text"}
+        return {q.id for q in self.questions if q.comment}
 
 
 def _text(value: dict[str, str], locale: str) -> str:
@@ -43,7 +48,11 @@ def _text(value: dict[str, str], locale: str) -> str:
 
 
 def labels_of(
-    version_id: str, survey_id: str, number: int, definition: SurveyDefinition
+    version_id: str,
+    survey_id: str,
+    number: int,
+    definition: SurveyDefinition,
+    kinds: KindRegistry = DEFAULT_KINDS,
 ) -> VersionLabels:
     locale = definition.default_locale
     return VersionLabels(
@@ -57,6 +66,9 @@ def labels_of(
                 kind=q.kind,
                 label=_text(q.text, locale) or q.id,
                 options={o.id: _text(o.label, locale) or o.id for o in q.options},
+                comment=bool(getattr(kinds.get(q.kind), "comment", False)),
+                question=q,
+                locale=locale,
             )
             for q in definition.questions
         ],
@@ -64,22 +76,34 @@ def labels_of(
 
 
 async def version_labels(
-    db: Database | Tx, *, survey_id: str | None = None, version_ids: Iterable[str] = ()
+    db: Database | Tx,
+    *,
+    survey_id: str | None = None,
+    version_ids: Iterable[str] = (),
+    kinds: KindRegistry = DEFAULT_KINDS,
 ) -> dict[str, VersionLabels]:
     """Labels of every published version (of one survey, or of the given versions)."""
     rows = await published_versions(db, survey_id=survey_id, version_ids=list(version_ids))
     return {
         row["id"]: labels_of(
-            row["id"], row["survey_id"], int(row["number"]), definition_from_json(row["definition"])
+            row["id"],
+            row["survey_id"],
+            int(row["number"]),
+            definition_from_json(row["definition"]),
+            kinds,
         )
         for row in rows
     }
 
 
-def answer_text(question: QuestionLabel | None, value: Any) -> str:
-    """An answer as a person reads it: option labels for choices, the value otherwise."""
+def answer_text(
+    question: QuestionLabel | None, value: Any, kinds: KindRegistry = DEFAULT_KINDS
+) -> str:
+    """An answer as a person reads it, as its kind prints it (option labels for choices)."""
     if value is None:
         return ""
+    if question is not None and question.question is not None:
+        return kinds.answer_text(question.question, value, question.locale)
     if question is not None and question.options:
         if isinstance(value, list):
             return "; ".join(question.options.get(str(v), str(v)) for v in value)
@@ -100,7 +124,9 @@ def nps_class(score: int | None) -> str | None:
     return "passive"
 
 
-def labelled_answers(labels: VersionLabels | None, answers: dict[str, Any]) -> list[dict[str, Any]]:
+def labelled_answers(
+    labels: VersionLabels | None, answers: dict[str, Any], kinds: KindRegistry = DEFAULT_KINDS
+) -> list[dict[str, Any]]:
     """Answers in question order, each with its label (what webhooks and pages carry)."""
     questions = labels.by_id() if labels else {}
     order = [q.id for q in labels.questions] if labels else []
@@ -114,7 +140,7 @@ def labelled_answers(labels: VersionLabels | None, answers: dict[str, Any]) -> l
                 "kind": question.kind if question else "",
                 "label": question.label if question else qid,
                 "value": answers[qid],
-                "text": answer_text(question, answers[qid]),
+                "text": answer_text(question, answers[qid], kinds),
             }
         )
     return found

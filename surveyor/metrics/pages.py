@@ -16,6 +16,7 @@ from surveyor.metrics.filters import PERIODS, read_filters
 from surveyor.metrics.labels import labelled_answers, nps_class, version_labels
 from surveyor.respond.store import get_answers, get_response
 from surveyor.services import services
+from surveyor.surveys.kinds import question_kinds
 from surveyor.web.templating import render
 
 
@@ -60,7 +61,8 @@ async def response_page(
     request: Request[Any, Any, Any], response_id: FromPath[str]
 ) -> Response[str]:
     """One response with its labelled answers, scores and contact (linked from comments)."""
-    db = services(request).db
+    svc = services(request)
+    db = svc.db
     response = await get_response(db, response_id)
     if response is None:
         raise NotFoundException(detail="no such response")
@@ -75,7 +77,7 @@ async def response_page(
         "metrics/response.html",
         {
             "response": response,
-            "answers": labelled_answers(labels, answers),
+            "answers": labelled_answers(labels, answers, question_kinds(svc)),
             "labels": labels,
             "contact": contact,
             "nps_class": nps_class(response.nps),

@@ -24,6 +24,7 @@ from surveyor.metrics.labels import version_labels
 from surveyor.metrics.queries import Scope
 from surveyor.metrics.stats import SCALES
 from surveyor.services import services
+from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.store import get_survey
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render
@@ -64,7 +65,9 @@ async def dashboard_context(
     low, high = SCALES[metric]
     funnel = await breakdowns.funnel(db, scope)
     by_channel = await breakdowns.nps_by_channel(db, scope)
-    labels = await version_labels(db, survey_id=scope.survey_id)
+    labels = await version_labels(
+        db, survey_id=scope.survey_id, kinds=question_kinds(services(request))
+    )
     comments = await breakdowns.latest_comments(
         db, scope, {vid: v.text_question_ids() for vid, v in labels.items()}
     )

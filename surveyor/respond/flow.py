@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from surveyor.respond.models import METRICS
 from surveyor.surveys import logic
-from surveyor.surveys.kinds import DEFAULT_KINDS, AnswerError, KindRegistry
+from surveyor.surveys.kinds import DEFAULT_KINDS, AnswerError, KindRegistry, read_one
 from surveyor.surveys.models import Question, SurveyDefinition
 
 FIELD_PREFIX = "q_"  # form field of a question: q_<question id>
@@ -97,23 +97,39 @@ def check_step(
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for question in step.questions:
-        raw = form.get(field_name(question.id))
-        if too_long(raw):
+        if too_long(form.get(field_name(question.id))):
             errors[question.id] = "This answer is too long."
             continue
-        kind = kinds.get(question.kind)
-        if isinstance(raw, list) and not (kind and kind.name == "multi_choice"):
-            # A repeated field where one value is expected is a crafted request.
-            errors[question.id] = "Choose one answer."
-            continue
         try:
+            raw = read_answer(question, form, kinds)
+            if too_long(raw):
+                errors[question.id] = "This answer is too long."
+                continue
             answers[question.id] = logic.check_answer(question, raw, kinds)
         except AnswerError as exc:
             errors[question.id] = str(exc)
     return answers, errors
 
 
+def read_answer(question: Question, form: Mapping[str, Any], kinds: KindRegistry) -> Any:
+    """The raw answer of one question from a posted form, read as its kind says."""
+    kind = kinds.get(question.kind)
+    read = kind.read if kind is not None else read_one
+    return read(question, form, field_name(question.id))
+
+
+def posted_value(question: Question, form: Mapping[str, Any], kinds: KindRegistry) -> Any:
+    """What the respondent posted, to show again beside an error (None when unreadable)."""
+    try:
+        raw = read_answer(question, form, kinds)
+    except AnswerError:
+        return None
+    return None if too_long(raw) else raw
+
+
 def too_long(raw: Any) -> bool:
+    if isinstance(raw, dict):
+        return len(raw) > 200 or any(too_long(v) for v in raw.values())
     if isinstance(raw, list):
         return len(raw) > 200 or any(too_long(v) for v in raw)
     return isinstance(raw, str) and len(raw) > MAX_FIELD_CHARS
@@ -202,7 +218,7 @@ def preselect(
         return {}
     question = step.questions[0]
     kind = kinds.get(question.kind)
-    if kind is None or (kind.scale is None and kind.name != "rating"):
+    if kind is None or kind.numeric_range(question) is None:
         return {}
     try:
         value = logic.check_answer(question, raw, kinds)
@@ -219,7 +235,8 @@ class QuestionView:
     """What a ``respond/_question_<kind>.html`` template gets as ``q``.
 
     Texts are already translated and recalled (escaped Markup); ``value`` is the current
-    answer (an int, an option id, a list of ids or text) or None.
+    answer (an int, an option id, a list of ids, text, or what a plugin kind stores, e.g. a
+    dict row → value) or None. ``scale`` lists the numbers of a numeric kind.
     """
 
     id: str
@@ -262,13 +279,8 @@ def question_view(
         )
 
     kind = kinds.get(question.kind)
-    if kind is not None and kind.scale is not None:
-        low, high = kind.scale
-        scale = list(range(low, high + 1))
-    elif question.kind == "rating":
-        scale = list(range(1, (question.scale_max or 5) + 1))
-    else:
-        scale = []
+    bounds = kind.numeric_range(question) if kind is not None else None
+    scale = list(range(bounds[0], bounds[1] + 1)) if bounds is not None else []
     return QuestionView(
         id=question.id,
         name=field_name(question.id),

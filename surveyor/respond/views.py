@@ -217,7 +217,7 @@ def plan_answer(sheet: Sheet, form: dict[str, Any], kinds: KindRegistry) -> Plan
     outcome = flow.advance(definition, sheet.answers, step, form, kinds)
     if outcome.errors:
         posted = {
-            q.id: form.get(flow.field_name(q.id))
+            q.id: flow.posted_value(q, form, kinds)
             for q in step.questions
             if not flow.too_long(form.get(flow.field_name(q.id)))
         }

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from surveyor.surveys.edit import EditError, replace_question
-from surveyor.surveys.kinds import KindRegistry
+from surveyor.surveys.kinds import EditorField, KindRegistry
 from surveyor.surveys.logic import text_for
 from surveyor.surveys.models import Condition, Question, SurveyDefinition
 
@@ -50,7 +50,7 @@ def _numeric(question: Question | None, kinds: KindRegistry) -> bool:
     if question is None:
         return False
     kind = kinds.get(question.kind)
-    return kind is not None and (kind.scale is not None or question.kind == "rating")
+    return kind is not None and kind.numeric_range(question) is not None
 
 
 def condition_from_form(
@@ -171,18 +171,43 @@ def apply_question_form(
     condition = condition_from_form(form, earlier, kinds)
     if condition is not None:
         fields["condition"] = msgspec.to_builtins(condition)
-    if (kind is not None and kind.scale is not None) or question.kind == "rating":
-        fields["low_label"] = _text(question.low_label, locale, str(form.get("low_label", "")))
-        fields["high_label"] = _text(question.high_label, locale, str(form.get("high_label", "")))
-    if question.kind == "rating":
-        raw = str(form.get("scale_max", "")).strip()
-        fields["scale_max"] = int(raw) if raw.isdigit() else None
-    if question.kind == "text":
-        fields["multiline"] = True if form.get("multiline") else None
-    if kind is not None and kind.has_options:
-        existing = [msgspec.to_builtins(o) for o in question.options]
-        fields["options"] = options_from_lines(str(form.get("options", "")), existing, locale)
+    config = dict(question.config)
+    for editor_field in kind.editor if kind is not None else ():
+        value = editor_value(editor_field, question, form, locale)
+        key = editor_field.config_key
+        if key is None:
+            fields[editor_field.name] = value
+        elif value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    if kind is not None and any(f.config_key for f in kind.editor):
+        fields["config"] = config or None
     return replace_question(definition, question_id, fields)
+
+
+def editor_value(
+    editor_field: EditorField, question: Question, form: dict[str, Any], locale: str
+) -> Any:
+    """One editor field's posted value, typed as the field says (None removes it)."""
+    import msgspec
+
+    name = editor_field.name
+    raw = form.get(name, "")
+    raw = str(raw[-1] if isinstance(raw, list) and raw else raw)
+    if editor_field.type == "checkbox":
+        return True if form.get(name) else None
+    if editor_field.type == "number":
+        raw = raw.strip()
+        return int(raw) if raw.isdigit() else None
+    if editor_field.type == "options":
+        existing = [msgspec.to_builtins(o) for o in question.options]
+        return options_from_lines(raw, existing, locale)
+    if editor_field.type == "lines":
+        return [line.strip() for line in raw.splitlines() if line.strip()] or None
+    if editor_field.config_key is not None:
+        return raw.strip() or None
+    return _text(getattr(question, name), locale, raw)
 
 
 _PART = re.compile(r"\.(questions|endings|options)\[(\d+)\]")

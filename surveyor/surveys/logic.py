@@ -48,7 +48,7 @@ __all__ = [
 
 
 def is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list) and not value) or value == ""
+    return value is None or (isinstance(value, str | list | dict) and not value) or value == ""
 
 
 def _number(value: Any) -> float | None:

@@ -7,7 +7,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.surveys.api import SurveysApi
 from surveyor.surveys.endings import EndingsDesigner
-from surveyor.surveys.kinds import question_kinds
+from surveyor.surveys.kinds import DEFAULT_KINDS, question_kinds
 from surveyor.surveys.translations import TranslationsDesigner
 from surveyor.surveys.views import ROUTES
 
@@ -26,3 +26,10 @@ def startup(services: Any) -> None:
     # Build the kind registry before the first request, so a broken plugin kind stops
     # the start instead of the first survey page.
     question_kinds(services)
+
+
+@hookimpl
+def register_question_kinds(register: Any) -> None:
+    # The built-in kinds come through the same hook as any plugin's.
+    for kind in DEFAULT_KINDS.values():
+        register(kind)

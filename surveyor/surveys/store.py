@@ -56,6 +56,23 @@ async def get_survey(db: Database, survey_id: str) -> Survey | None:
     )
 
 
+async def completed_response_counts(db: Database, ids: list[str]) -> dict[str, int]:
+    """Completed responses per survey; {} when the installation has no ``responses``
+    table (the respond domain switched off)."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    try:
+        rows = await db.fetch_all(
+            "SELECT survey_id, COUNT(*) AS n FROM responses"
+            f" WHERE status = 'complete' AND survey_id IN ({marks}) GROUP BY survey_id",
+            tuple(ids),
+        )
+    except Exception:  # no responses table in this installation: nothing to count
+        return {}
+    return {row["survey_id"]: int(row["n"]) for row in rows}
+
+
 async def list_surveys(
     db: Database, *, limit: int = 50, cursor: str | None = None, include_archived: bool = True
 ) -> tuple[list[Survey], str | None]:

@@ -14,40 +14,29 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
+from surveyor.surveys.kinds import (
+    ALWAYS_OPS,
+    CHOICE_OPS,
+    DEFAULT_KINDS,
+    NUMERIC_OPS,
+    TEXT_OPS,
+    KindRegistry,
+)
 from surveyor.surveys.logic import evaluate, text_fields
 from surveyor.surveys.models import Condition, Problem, Question, SurveyDefinition
 
-# Operators that make sense for each family of question.
-NUMERIC_OPS = {"eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "not_in"}
-CHOICE_OPS = {"eq", "ne", "in", "not_in", "contains"}
-TEXT_OPS = {"eq", "ne", "contains"}
-ALWAYS_OPS = {"answered", "not_answered"}
+__all__ = ["ALWAYS_OPS", "CHOICE_OPS", "NUMERIC_OPS", "TEXT_OPS", "validate_definition"]
 MAX_COMBINATIONS = 20_000  # reachability is brute force over possible answers; cap it
 
 
-def _ops_for(question: Question, kinds: KindRegistry) -> set[str] | None:
+def _ops_for(question: Question, kinds: KindRegistry) -> frozenset[str] | None:
     kind = kinds.get(question.kind)
-    if kind is None:
-        return None
-    if kind.scale is not None or question.kind == "rating":
-        return NUMERIC_OPS | ALWAYS_OPS
-    if kind.has_options:
-        return CHOICE_OPS | ALWAYS_OPS
-    if question.kind == "text":
-        return TEXT_OPS | ALWAYS_OPS
-    return None  # plugin kinds: any operator
+    return kind.operators if kind is not None else None  # None: any operator
 
 
 def _bounds(question: Question, kinds: KindRegistry) -> tuple[int, int] | None:
     kind = kinds.get(question.kind)
-    if kind is None:
-        return None
-    if kind.scale is not None:
-        return kind.scale
-    if question.kind == "rating":
-        return 1, question.scale_max or 5
-    return None
+    return kind.numeric_range(question) if kind is not None else None
 
 
 def _check_condition(
@@ -114,17 +103,9 @@ def _possible_answers(question: Question, reachable: bool, kinds: KindRegistry) 
     if not reachable:
         return [None]
     skippable = [None] if not question.required or question.condition is not None else []
-    bounds = _bounds(question, kinds)
     kind = kinds.get(question.kind)
-    if bounds is not None:
-        return [*range(bounds[0], bounds[1] + 1), *skippable]
-    if kind is not None and question.kind == "single_choice":
-        return [o.id for o in question.options] + skippable
-    if kind is not None and question.kind == "multi_choice" and len(question.options) <= 8:
-        ids = [o.id for o in question.options]
-        subsets = [list(c) for n in range(1, len(ids) + 1) for c in itertools.combinations(ids, n)]
-        return subsets + skippable
-    return None
+    possible = kind.possible_answers(question) if kind is not None else None
+    return None if possible is None else [*possible, *skippable]
 
 
 def _can_hold(

@@ -52,18 +52,7 @@ async def response_counts(request: Request[Any, Any, Any], ids: list[str]) -> di
     counter = svc.registries.get("survey_response_counts")
     if counter is not None:
         return await counter(svc.db, ids)
-    if not ids:
-        return {}
-    marks = ", ".join("?" for _ in ids)
-    try:
-        rows = await svc.db.fetch_all(
-            "SELECT survey_id, COUNT(*) AS n FROM responses"
-            f" WHERE status = 'complete' AND survey_id IN ({marks}) GROUP BY survey_id",
-            tuple(ids),
-        )
-    except Exception:  # no responses table in this installation: nothing to count
-        return {}
-    return {row["survey_id"]: int(row["n"]) for row in rows}
+    return await store.completed_response_counts(svc.db, ids)
 
 
 async def load(request: Request[Any, Any, Any], survey_id: str) -> Survey:

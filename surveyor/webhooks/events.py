@@ -31,6 +31,7 @@ from surveyor.delivery.store import enqueue_job
 from surveyor.delivery.worker import wake_worker
 from surveyor.ids import new_id, now_iso
 from surveyor.metrics.labels import labelled_answers, nps_class, version_labels
+from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry, question_kinds
 from surveyor.webhooks.store import active_for_event, subscription_secret
 
 log = logging.getLogger("surveyor.webhooks")
@@ -67,7 +68,9 @@ async def enqueue_event(
     return jobs
 
 
-async def response_data(tx: Tx, response: Any) -> dict[str, Any]:
+async def response_data(
+    tx: Tx, response: Any, kinds: KindRegistry = DEFAULT_KINDS
+) -> dict[str, Any]:
     """The ``response`` block of an event: scores, NPS class and labelled answers."""
     rows = await tx.fetch_all(
         "SELECT question_id, value FROM answers WHERE response_id = ?", (response.id,)
@@ -99,7 +102,7 @@ async def response_data(tx: Tx, response: Any) -> dict[str, Any]:
             "emotion": response.emotion,
         },
         "nps_class": nps_class(response.nps),
-        "answers": labelled_answers(labels, answers),
+        "answers": labelled_answers(labels, answers, kinds),
     }
 
 
@@ -140,7 +143,7 @@ async def publish_followup(services: Any, event_type: str, case: Any) -> None:
 
             response = await get_response(tx, response_id)
             if response is not None:
-                data["response"] = await response_data(tx, response)
+                data["response"] = await response_data(tx, response, question_kinds(services))
         return await enqueue_event(tx, event_type, data, event_key=case_id)
 
     if await services.db.write(unit):

@@ -13,7 +13,7 @@ from surveyor import hookimpl
 from surveyor.app import create_app
 from surveyor.plugins import PluginError, make_plugin_manager
 from surveyor.settings import Settings
-from surveyor.surveys.kinds import AnswerError, KindRegistry, QuestionKind, as_int
+from surveyor.surveys.kinds import AnswerError, KindRegistry, QuestionKind, as_int, builtin_kinds
 from surveyor.surveys.logic import check_answer
 from surveyor.surveys.models import Question, SurveyDefinition
 from surveyor.surveys.validation import validate_definition
@@ -142,7 +142,7 @@ def test_a_kind_name_cannot_be_taken_twice() -> None:
     with pytest.raises(ValueError, match="registered twice"):
         KindRegistry([SLIDER, SLIDER])
     with pytest.raises(ValueError, match="registered twice"):
-        KindRegistry([QuestionKind(name="nps", label="Mine", check=check_slider)])
+        KindRegistry([*builtin_kinds(), QuestionKind(name="nps", label="Mine", check=check_slider)])
 
 
 def test_without_the_plugin_the_kind_is_unknown() -> None:
