@@ -19,7 +19,7 @@ from surveyor.db.migrate import migrate
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
-from surveyor.settings import Settings
+from surveyor.settings import LoadedSettings, Settings, SettingsSources, load_plugin_settings
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import handle_http_exception, handle_unexpected
 from surveyor.web.static import StaticFiles
@@ -33,8 +33,15 @@ def migration_sources(pm: pluggy.PluginManager) -> list[tuple[str, object]]:
 
 
 def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -> Services:
-    """Everything an app or a command needs, not yet connected."""
-    pm = pm or make_plugin_manager(settings)
+    """Everything an app or a command needs, not yet connected.
+
+    The plugins are loaded first (they need the allow-list and the plugins folder), then
+    their settings are validated against what ``load_settings(..., plugins=True)`` kept
+    aside; whatever no plugin claims is refused here.
+    """
+    pm = pm or make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)
+    sources = settings.sources if isinstance(settings, LoadedSettings) else SettingsSources()
+    plugin_settings = load_plugin_settings(collect(pm.hook.register_settings), sources)
     return Services(
         settings=settings,
         db=open_database(
@@ -50,6 +57,7 @@ def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -
             auto_reload=settings.debug,
         ),
         static=StaticFiles(),
+        plugin_settings=plugin_settings,
     )
 
 
