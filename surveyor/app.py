@@ -36,7 +36,7 @@ def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -
     """Everything an app or a command needs, not yet connected.
 
     The plugins are loaded first (they need the allow-list and the plugins folder), then
-    their settings are validated against what ``load_settings(..., plugins=True)`` kept
+    their settings are validated against what ``load_settings(..., for_plugins=True)`` kept
     aside; whatever no plugin claims is refused here.
     """
     pm = pm or make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)

@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {"plugins_dir": args.plugins_dir} if args.plugins_dir else {}
     try:
-        settings = load_settings(args.config, plugins=True, **overrides)
+        settings = load_settings(args.config, for_plugins=True, **overrides)
         args.func(settings, args)
     except (SettingsError, CommandError) as exc:
         print(f"surveyor: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ Plugins declare their own settings (the ``register_settings`` hook): a frozen St
 read from ``SURVEYOR_<PLUGIN>_*`` variables and a ``[plugins.<name>]`` table of the
 file. Those are only known once the plugins are loaded, which needs two core settings
 (the allow-list and the plugins folder), so loading has two steps:
-``load_settings(..., plugins=True)`` validates the core and keeps what it does not
+``load_settings(..., for_plugins=True)`` validates the core and keeps what it does not
 know in ``LoadedSettings.sources``; ``load_plugin_settings`` (called by
 ``build_services`` once the plugins are known) validates the plugins' part and then
 refuses whatever is still left over.
@@ -163,15 +163,16 @@ def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     *,
-    plugins: bool = False,
+    for_plugins: bool = False,
     **overrides: object,
-) -> LoadedSettings:
+) -> Settings:
     """Merge the TOML file, the environment and explicit overrides (in that order).
 
-    With ``plugins=False`` (tools and tests that load no plugin settings) a variable or
-    table that no core setting claims is refused at once. With ``plugins=True`` (the
-    app, the commands) it is kept in ``sources`` for the plugins' settings, and refused
-    by :func:`load_plugin_settings` if no plugin claims it either.
+    With ``for_plugins=False`` (tools and tests that load no plugin settings) a variable or
+    table that no core setting claims is refused at once. With ``for_plugins=True`` (the
+    app, the commands) the result is a :class:`LoadedSettings` that keeps it in
+    ``sources`` for the plugins' settings; ``build_services`` refuses it if no plugin
+    claims it either.
     """
     environ = os.environ if environ is None else environ
     config_file = config_file or environ.get("SURVEYOR_CONFIG") or None
@@ -201,9 +202,9 @@ def load_settings(
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_field(str(exc))) from None
     sources = SettingsSources(environ=rest, tables=tables, file=str(config_file or ""))
-    if not plugins:
+    if not for_plugins:
         _refuse_leftovers(sources)
-        sources = SettingsSources()
+        return core
     return LoadedSettings(**msgspec.structs.asdict(core), sources=sources)
 
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pluggy
 import pytest
 
@@ -373,6 +374,42 @@ async def test_plugins_json_is_for_admins_only(settings: Any) -> None:
 # ---------------------------------------------------------------------------
 # One test per hook: test_hook_<name>
 # ---------------------------------------------------------------------------
+
+
+async def test_hook_register_settings(tmp_path: Path) -> None:
+    class GreetingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+        greeting: str = "hello"
+        times: int = 1
+
+    seen: list[GreetingSettings] = []
+
+    class Greeter:
+        @hookimpl
+        def register_settings(self, register: Any) -> None:
+            register("greeter", GreetingSettings)
+
+        @hookimpl
+        def startup(self, services: Any) -> None:
+            seen.append(services.plugin_settings(GreetingSettings))
+
+    config = tmp_path / "surveyor.toml"
+    config.write_text('[plugins.greeter]\ngreeting = "bonjour"\n')
+    settings = load_settings(
+        config,
+        environ={"SURVEYOR_GREETER_TIMES": "3"},
+        for_plugins=True,
+        database=str(tmp_path / "s.db"),
+    )
+    svc = build_services(
+        settings,
+        make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(Greeter(),)),
+    )
+    await start_services(svc)
+    try:
+        await gather(svc.pm.hook.startup, services=svc)
+    finally:
+        await svc.db.close()
+    assert seen == [GreetingSettings(greeting="bonjour", times=3)]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
