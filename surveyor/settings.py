@@ -276,18 +276,17 @@ def load_plugin_settings(declared: list[Any], sources: SettingsSources) -> Plugi
     of the plugin's Struct, a ``[plugins.<name>]`` table of no plugin, and any other
     ``SURVEYOR_*`` variable stop the start with one line naming it.
     """
-    claimed: dict[str, str] = {}  # full variable name -> who claims it
-    for field in FIELDS:
-        claimed[ENV_PREFIX + field.upper()] = "a core setting"
-    values: dict[str, msgspec.Struct] = {}
-    environ = dict(sources.environ)
+    claimed: dict[str, str] = {ENV_PREFIX + f.upper(): "a core setting" for f in FIELDS}
+    owner: dict[str, tuple[str, str]] = {}  # variable -> (plugin, field)
+    structs: dict[str, type[msgspec.Struct]] = {}
     for item in declared:
         if not (isinstance(item, tuple) and len(item) == 2):
             raise SettingsError(f"register_settings: call register(name, Struct), not {item!r}")
         name, struct = item
         _check_declaration(name, struct)
-        if name in values:
+        if name in structs:
             raise SettingsError(f"plugins.{name}: settings registered twice")
+        structs[name] = struct
         for field in struct.__struct_fields__:
             variable = env_name(name, field)
             if variable in claimed:
@@ -295,20 +294,35 @@ def load_plugin_settings(declared: list[Any], sources: SettingsSources) -> Plugi
                     f"{variable}: plugin settings {name!r} clash with {claimed[variable]}"
                 )
             claimed[variable] = f"plugin settings {name!r}"
-        values[name] = _load_one(name, struct, environ, sources)
-    for name in sources.tables:
-        if name not in values:
+            owner[variable] = (name, field)
+    from_env: dict[str, dict[str, tuple[str, str]]] = {name: {} for name in structs}
+    for variable in sorted(sources.environ):
+        if variable in owner:
+            name, field = owner[variable]
+            from_env[name][field] = (variable, sources.environ[variable])
+            continue
+        # The longest plugin name that prefixes it: SURVEYOR_A_B_X is plugin a_b's if any.
+        prefixes = [n for n in structs if variable.startswith(f"{ENV_PREFIX}{n.upper()}_")]
+        if prefixes:
+            name = max(prefixes, key=len)
+            raise SettingsError(f"{variable}: unknown setting of plugin {name!r}")
+        raise SettingsError(f"{variable}: unknown setting")
+    for name in sorted(sources.tables):
+        if name not in structs:
             where = f" in {sources.file}" if sources.file else ""
             raise SettingsError(f"[plugins.{name}]: no plugin declares these settings{where}")
-    _refuse_leftovers(SettingsSources(environ=environ))
-    return PluginSettings(values)
+    return PluginSettings(
+        {name: _load_one(name, struct, from_env[name], sources) for name, struct in structs.items()}
+    )
 
 
 def _load_one(
-    name: str, struct: type[msgspec.Struct], environ: dict[str, str], sources: SettingsSources
+    name: str,
+    struct: type[msgspec.Struct],
+    from_env: dict[str, tuple[str, str]],
+    sources: SettingsSources,
 ) -> msgspec.Struct:
     fields = struct.__struct_fields__
-    prefix = f"{ENV_PREFIX}{name.upper()}_"
     where = f" in {sources.file}" if sources.file else ""
     raw: dict[str, object] = {}
     origin: dict[str, str] = {}
@@ -317,11 +331,8 @@ def _load_one(
             raise SettingsError(f"plugins.{name}.{key}: unknown setting{where}")
         raw[key] = value
         origin[key] = f"plugins.{name}.{key}"
-    for variable in [v for v in environ if v.startswith(prefix)]:
-        key = variable[len(prefix) :].lower()
-        if key not in fields:
-            raise SettingsError(f"{variable}: unknown setting of plugin {name!r}")
-        raw[key] = environ.pop(variable)
+    for key, (variable, value) in from_env.items():  # the environment wins over the file
+        raw[key] = value
         origin[key] = variable
     try:
         return msgspec.convert(raw, struct, strict=False)

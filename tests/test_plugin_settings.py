@@ -250,3 +250,16 @@ def test_the_command_runs_with_valid_plugin_settings(
     monkeypatch.setenv("SURVEYOR_HELLO_TIMES", "3")
     assert main(["--plugins-dir", str(folder), "migrate"]) == 0
     assert "applied" in capsys.readouterr().out
+
+
+def test_a_variable_goes_to_the_plugin_whose_field_it_spells(tmp_path: Path) -> None:
+    class A(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+        x: str = ""
+
+    class AB(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+        c: str = ""
+
+    plugins = (_declaring("a", A), _declaring("a_b", AB))
+    svc = _services(tmp_path, {"SURVEYOR_A_B_C": "1", "SURVEYOR_A_X": "2"}, "", *plugins)
+    assert (svc.plugin_settings(A).x, svc.plugin_settings(AB).c) == ("2", "1")
+    assert "plugin 'a_b'" in _error(tmp_path, {"SURVEYOR_A_B_Z": "1"}, "", *plugins)
