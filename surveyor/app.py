@@ -19,7 +19,13 @@ from surveyor.db.migrate import migrate
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
-from surveyor.settings import LoadedSettings, Settings, SettingsSources, load_plugin_settings
+from surveyor.settings import (
+    LoadedSettings,
+    PluginSettings,
+    Settings,
+    SettingsSources,
+    load_plugin_settings,
+)
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import handle_http_exception, handle_unexpected
 from surveyor.web.static import StaticFiles
@@ -32,6 +38,12 @@ def migration_sources(pm: pluggy.PluginManager) -> list[tuple[str, object]]:
     return [("core", MIGRATIONS_DIR), *collect(pm.hook.register_migrations)]
 
 
+def plugin_settings_for(settings: Settings, pm: pluggy.PluginManager) -> PluginSettings:
+    """The plugins' validated settings; refuses what neither the core nor a plugin claims."""
+    sources = settings.sources if isinstance(settings, LoadedSettings) else SettingsSources()
+    return load_plugin_settings(collect(pm.hook.register_settings), sources)
+
+
 def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -> Services:
     """Everything an app or a command needs, not yet connected.
 
@@ -40,8 +52,7 @@ def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -
     aside; whatever no plugin claims is refused here.
     """
     pm = pm or make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)
-    sources = settings.sources if isinstance(settings, LoadedSettings) else SettingsSources()
-    plugin_settings = load_plugin_settings(collect(pm.hook.register_settings), sources)
+    plugin_settings = plugin_settings_for(settings, pm)
     return Services(
         settings=settings,
         db=open_database(

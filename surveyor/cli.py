@@ -167,9 +167,12 @@ def cmd_apikeys_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.app import plugin_settings_for
     from surveyor.plugins import describe, make_plugin_manager
 
-    rows = describe(make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir))
+    pm = make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)
+    plugin_settings_for(settings, pm)  # the plugins' settings are checked here too
+    rows = describe(pm)
     if args.json:
         print(json.dumps(rows, indent=2))
         return

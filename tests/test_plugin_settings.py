@@ -263,3 +263,17 @@ def test_a_variable_goes_to_the_plugin_whose_field_it_spells(tmp_path: Path) -> 
     svc = _services(tmp_path, {"SURVEYOR_A_B_C": "1", "SURVEYOR_A_X": "2"}, "", *plugins)
     assert (svc.plugin_settings(A).x, svc.plugin_settings(AB).c) == ("2", "1")
     assert "plugin 'a_b'" in _error(tmp_path, {"SURVEYOR_A_B_Z": "1"}, "", *plugins)
+
+
+def test_surveyor_plugins_checks_the_plugin_settings_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "hello.py").write_text(SINGLE_FILE)
+    monkeypatch.setenv("SURVEYOR_HELLO_TIMES", "many")
+    assert main(["--plugins-dir", str(folder), "plugins"]) == 2
+    assert "SURVEYOR_HELLO_TIMES" in capsys.readouterr().err
+    monkeypatch.setenv("SURVEYOR_HELLO_TIMES", "2")
+    assert main(["--plugins-dir", str(folder), "plugins"]) == 0
+    assert "hello (plugin): register_settings" in capsys.readouterr().out
