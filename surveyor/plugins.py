@@ -3,7 +3,9 @@
 Three sources, one manager: the core's own domains and the built-in channel plugins
 by import, installed packages through the ``surveyor`` entry-point group, and single
 ``.py`` files from ``--plugins-dir``. ``SURVEYOR_PLUGINS`` (an allow-list of names)
-restricts everything but the core.
+restricts everything but the core; a name in it that matches no plugin stops the start.
+The manager is given those two values, not the settings: plugins' own settings are
+validated after it is built (``surveyor.app.plugin_settings_for``).
 """
 
 from __future__ import annotations
