@@ -20,7 +20,13 @@ from surveyor.db.migrate import migrate
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
-from surveyor.settings import Settings
+from surveyor.settings import (
+    LoadedSettings,
+    PluginSettings,
+    Settings,
+    SettingsSources,
+    load_plugin_settings,
+)
 from surveyor.static_files import StaticFiles
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
@@ -33,9 +39,21 @@ def migration_sources(pm: pluggy.PluginManager) -> list[tuple[str, object]]:
     return [("core", MIGRATIONS_DIR), *collect(pm.hook.register_migrations)]
 
 
+def plugin_settings_for(settings: Settings, pm: pluggy.PluginManager) -> PluginSettings:
+    """The plugins' validated settings; refuses what neither the core nor a plugin claims."""
+    sources = settings.sources if isinstance(settings, LoadedSettings) else SettingsSources()
+    return load_plugin_settings(collect(pm.hook.register_settings), sources)
+
+
 def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -> Services:
-    """Everything an app or a command needs, not yet connected."""
-    pm = pm or make_plugin_manager(settings)
+    """Everything an app or a command needs, not yet connected.
+
+    The plugins are loaded first (they need the allow-list and the plugins folder), then
+    their settings are validated against what ``load_settings(..., for_plugins=True)`` kept
+    aside; whatever no plugin claims is refused here.
+    """
+    pm = pm or make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)
+    plugin_settings = plugin_settings_for(settings, pm)
     return Services(
         settings=settings,
         db=open_database(
@@ -51,6 +69,7 @@ def build_services(settings: Settings, pm: pluggy.PluginManager | None = None) -
             auto_reload=settings.debug,
         ),
         static=StaticFiles(),
+        plugin_settings=plugin_settings,
     )
 
 

@@ -31,7 +31,7 @@ def tune_garbage_collector() -> None:
 
 
 def make_app() -> Litestar:
-    settings = load_settings()
+    settings = load_settings(for_plugins=True)
     configure_logging(settings.log_level)
     app = create_app(settings)
     tune_garbage_collector()

@@ -167,9 +167,12 @@ def cmd_apikeys_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
+    from surveyor.app import plugin_settings_for
     from surveyor.plugins import describe, make_plugin_manager
 
-    rows = describe(make_plugin_manager(settings))
+    pm = make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)
+    plugin_settings_for(settings, pm)  # the plugins' settings are checked here too
+    rows = describe(pm)
     if args.json:
         print(json.dumps(rows, indent=2))
         return
@@ -358,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {"plugins_dir": args.plugins_dir} if args.plugins_dir else {}
     try:
-        settings = load_settings(args.config, **overrides)
+        settings = load_settings(args.config, for_plugins=True, **overrides)
         args.func(settings, args)
     except (SettingsError, CommandError) as exc:
         print(f"surveyor: {exc}", file=sys.stderr)

@@ -24,6 +24,18 @@ hookspec = pluggy.HookspecMarker("surveyor")
 
 
 @hookspec
+def register_settings(register: Any) -> None:
+    """Declare the plugin's settings: ``register(name, SettingsStruct)``.
+
+    ``SettingsStruct`` is a ``msgspec.Struct`` declared with ``frozen=True,
+    forbid_unknown_fields=True``; its values come from ``SURVEYOR_<NAME>_<FIELD>``
+    variables and a ``[plugins.<name>]`` table of the settings file, validated at
+    start-up like the core settings (a wrong value or an unknown key stops the start
+    with one line naming it). Read them with ``services.plugin_settings(SettingsStruct)``.
+    """
+
+
+@hookspec
 def register_migrations(register: Any) -> None:
     """Add a folder of numbered SQL migrations: ``register(namespace, folder)``.
 

@@ -3,7 +3,9 @@
 Three sources, one manager: the core's own domains and the built-in channel plugins
 by import, installed packages through the ``surveyor`` entry-point group, and single
 ``.py`` files from ``--plugins-dir``. ``SURVEYOR_PLUGINS`` (an allow-list of names)
-restricts everything but the core.
+restricts everything but the core; a name in it that matches no plugin stops the start.
+The manager is given those two values, not the settings: plugins' own settings are
+validated after it is built (``surveyor.app.plugin_settings_for``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any, TypeVar
 import pluggy
 
 from surveyor import hookspecs
-from surveyor.settings import Settings
 
 log = logging.getLogger("surveyor.plugins")
 T = TypeVar("T")
@@ -48,12 +49,20 @@ class PluginError(RuntimeError):
 
 
 def make_plugin_manager(
-    settings: Settings, *, extra: tuple[object, ...] = ()
+    allowed: frozenset[str] | None = None,
+    plugins_dir: str | Path | None = None,
+    *,
+    extra: tuple[object, ...] = (),
 ) -> pluggy.PluginManager:
-    """A fresh manager for one app: never a global, so every test gets its own."""
+    """A fresh manager for one app: never a global, so every test gets its own.
+
+    ``allowed`` is the allow-list (``settings.plugin_allow_list``; None loads every
+    plugin found), ``plugins_dir`` the folder of single-file plugins. An allow-list
+    entry that names no plugin found stops the start: a typo there would otherwise
+    switch the built-in channels off without a word.
+    """
     pm = pluggy.PluginManager("surveyor")
     pm.add_hookspecs(hookspecs)
-    allowed = settings.plugin_allow_list
     for name in CORE_PLUGINS:
         _register(pm, importlib.import_module(name), name)
     for name in BUILTIN_PLUGINS:
@@ -69,14 +78,20 @@ def make_plugin_manager(
         except Exception as exc:
             raise PluginError(f"plugin {entry_point.name}: cannot load: {exc}") from exc
         _register(pm, plugin, entry_point.name)
-    if settings.plugins_dir:
-        for module in load_plugins_dir(Path(settings.plugins_dir), allowed):
+    if plugins_dir:
+        for module in load_plugins_dir(Path(plugins_dir), allowed):
             name = module.__name__.rsplit(".", 1)[-1]
             if pm.has_plugin(name):
                 raise PluginError(f"plugin {name}: a plugin of that name is already loaded")
             _register(pm, module, name)
     for plugin in extra:
         _register(pm, plugin, _plugin_name(pm, plugin))
+    missing = sorted(name for name in allowed or () if not pm.has_plugin(name))
+    if missing:
+        raise PluginError(
+            f"SURVEYOR_PLUGINS: {', '.join(missing)}: no such plugin is installed "
+            "(built in, entry point or plugins_dir)"
+        )
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -15,7 +15,7 @@ import pluggy
 from litestar.connection import ASGIConnection
 
 from surveyor.db import Database
-from surveyor.settings import Settings
+from surveyor.settings import PluginSettings, Settings
 from surveyor.static_files import StaticFiles
 
 
@@ -29,6 +29,8 @@ class Services:
     # Filled by domains at start-up (channels, question kinds, …), keyed by registry name.
     registries: dict[str, Any] = field(default_factory=dict)
     secret: bytes = b""
+    # Each plugin's validated settings: ``services.plugin_settings(ChatSettings)``.
+    plugin_settings: PluginSettings = field(default_factory=PluginSettings)
 
 
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

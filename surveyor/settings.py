@@ -3,15 +3,25 @@
 The environment wins over the file. Every key is validated at start-up: a wrong
 key or value stops the start with a message naming it, so a typo never turns
 into a silently ignored setting.
+
+Plugins declare their own settings (the ``register_settings`` hook): a frozen Struct
+read from ``SURVEYOR_<PLUGIN>_*`` variables and a ``[plugins.<name>]`` table of the
+file. Those are only known once the plugins are loaded, which needs two core settings
+(the allow-list and the plugins folder), so loading has two steps:
+``load_settings(..., for_plugins=True)`` validates the core and keeps what it does not
+know in ``LoadedSettings.sources``; ``load_plugin_settings`` (called by
+``build_services`` once the plugins are known) validates the plugins' part and then
+refuses whatever is still left over.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -19,6 +29,10 @@ ENV_PREFIX = "SURVEYOR_"
 # Variables that share the prefix but are not settings (read by one command only).
 # SURVEYOR_TEST_PG names the test suite's PostgreSQL server (tests/conftest.py, .ci/run).
 NOT_SETTINGS = frozenset({"SURVEYOR_NEW_PASSWORD", "SURVEYOR_CONFIG", "SURVEYOR_TEST_PG"})
+
+
+T = TypeVar("T")
+PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class SettingsError(ValueError):
@@ -92,27 +106,78 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 FIELDS = frozenset(Settings.__struct_fields__)
 
 
-def _from_env(environ: Mapping[str, str]) -> dict[str, str]:
+class SettingsSources(msgspec.Struct, frozen=True, kw_only=True):
+    """What the environment and the file said that no core setting claims (yet).
+
+    Checked by :func:`load_plugin_settings` once the plugins are known.
+    """
+
+    # SURVEYOR_* variables that are not core settings, by full name.
+    environ: dict[str, str] = msgspec.field(default_factory=dict)
+    # The file's [plugins.<name>] tables.
+    tables: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    file: str = ""
+
+
+class LoadedSettings(Settings, frozen=True, kw_only=True):
+    """The core settings, plus what is left for the plugins' settings to claim."""
+
+    sources: SettingsSources = msgspec.field(default_factory=SettingsSources)
+
+
+def _from_env(environ: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     found: dict[str, str] = {}
+    rest: dict[str, str] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         key = name[len(ENV_PREFIX) :].lower()
-        if key not in FIELDS:
-            raise SettingsError(f"{name}: unknown setting")
-        found[key] = value
-    return found
+        if key in FIELDS:
+            found[key] = value
+        else:
+            rest[name] = value
+    return found, rest
+
+
+def _plugin_tables(value: object, path: Path, raw: dict[str, object]) -> dict[str, dict[str, Any]]:
+    # `plugins` in the file is either the allow-list (a string) or a table of
+    # [plugins.<name>] tables, which may hold the allow-list as `enabled = "a,b"`.
+    if not isinstance(value, dict):
+        raw["plugins"] = value
+        return {}
+    tables: dict[str, dict[str, Any]] = {}
+    for name, table in value.items():
+        if name == "enabled" and not isinstance(table, dict):
+            raw["plugins"] = table
+        elif isinstance(table, dict):
+            tables[name] = table
+        else:
+            raise SettingsError(
+                f"plugins.{name}: must be a [plugins.{name}] table in {path} "
+                '(the allow-list goes in plugins.enabled = "a,b")'
+            )
+    return tables
 
 
 def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    for_plugins: bool = False,
     **overrides: object,
 ) -> Settings:
-    """Merge the TOML file, the environment and explicit overrides (in that order)."""
+    """Merge the TOML file, the environment and explicit overrides (in that order).
+
+    With ``for_plugins=False`` (tools and tests that load no plugin settings) a variable or
+    table that no core setting claims is refused at once. With ``for_plugins=True`` (the
+    app, the commands) the result is a :class:`LoadedSettings` that keeps it in
+    ``sources`` for the plugins' settings; ``build_services`` refuses it if no plugin
+    claims it either.
+    """
     environ = os.environ if environ is None else environ
     config_file = config_file or environ.get("SURVEYOR_CONFIG") or None
     raw: dict[str, object] = {}
+    tables: dict[str, dict[str, Any]] = {}
     if config_file:
         path = Path(config_file)
         try:
@@ -123,15 +188,24 @@ def load_settings(
             raise SettingsError(f"config file {path}: {exc}") from None
         for key, value in data.items():
             lowered = key.lower()
+            if lowered == "plugins":
+                tables = _plugin_tables(value, path, raw)
+                continue
             if lowered not in FIELDS:
                 raise SettingsError(f"{key}: unknown setting in {path}")
             raw[lowered] = value
-    raw.update(_from_env(environ))
+    found, rest = _from_env(environ)
+    raw.update(found)
     raw.update(overrides)
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        core = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_field(str(exc))) from None
+    sources = SettingsSources(environ=rest, tables=tables, file=str(config_file or ""))
+    if not for_plugins:
+        _refuse_leftovers(sources)
+        return core
+    return LoadedSettings(**msgspec.structs.asdict(core), sources=sources)
 
 
 def _name_field(message: str) -> str:
@@ -140,3 +214,146 @@ def _name_field(message: str) -> str:
         text, _, where = message.rpartition(" - at `$.")
         return f"{where.rstrip('`')}: {text}"
     return message
+
+
+# ---------------------------------------------------------------------------
+# Plugin settings
+# ---------------------------------------------------------------------------
+
+
+class PluginSettings:
+    """Every plugin's validated settings, looked up by the plugin's own Struct type.
+
+    ``services.plugin_settings(ChatSettings)`` returns the ``ChatSettings`` instance
+    built at start-up (typed: the result is a ``ChatSettings``).
+    """
+
+    def __init__(self, values: Mapping[str, msgspec.Struct] | None = None) -> None:
+        self._by_name = dict(values or {})
+        self._by_type = {type(value): value for value in self._by_name.values()}
+
+    def __call__(self, struct: type[T]) -> T:
+        try:
+            return self._by_type[struct]  # type: ignore[return-value]
+        except KeyError:
+            raise LookupError(
+                f"{struct.__qualname__}: no plugin registered these settings"
+            ) from None
+
+    def by_name(self, name: str) -> msgspec.Struct:
+        """The settings registered under ``name`` (untyped; prefer calling with the type)."""
+        return self._by_name[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+
+def env_name(plugin: str, field: str) -> str:
+    """The variable of one plugin setting: ``SURVEYOR_<PLUGIN>_<FIELD>``."""
+    return f"{ENV_PREFIX}{plugin.upper()}_{field.upper()}"
+
+
+def _check_declaration(name: object, struct: object) -> None:
+    if not isinstance(name, str) or not PLUGIN_NAME.match(name):
+        raise SettingsError(
+            f"register_settings: {name!r} is not a settings name (lower case, digits, _)"
+        )
+    if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+        raise SettingsError(f"plugins.{name}: the settings must be a msgspec.Struct class")
+    config = struct.__struct_config__
+    if not (config.frozen and config.forbid_unknown_fields):
+        raise SettingsError(
+            f"plugins.{name}: {struct.__qualname__} must be declared with "
+            "frozen=True, forbid_unknown_fields=True"
+        )
+
+
+def load_plugin_settings(declared: list[Any], sources: SettingsSources) -> PluginSettings:
+    """Validate each declared plugin's settings from ``sources``; refuse what is left.
+
+    ``declared`` holds ``(name, Struct)`` pairs from the ``register_settings`` hook. A
+    variable ``SURVEYOR_<NAME>_X`` or a key of ``[plugins.<name>]`` that names no field
+    of the plugin's Struct, a ``[plugins.<name>]`` table of no plugin, and any other
+    ``SURVEYOR_*`` variable stop the start with one line naming it.
+    """
+    claimed: dict[str, str] = {ENV_PREFIX + f.upper(): "a core setting" for f in FIELDS}
+    owner: dict[str, tuple[str, str]] = {}  # variable -> (plugin, field)
+    structs: dict[str, type[msgspec.Struct]] = {}
+    for item in declared:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise SettingsError(f"register_settings: call register(name, Struct), not {item!r}")
+        name, struct = item
+        _check_declaration(name, struct)
+        if name in structs:
+            raise SettingsError(f"plugins.{name}: settings registered twice")
+        structs[name] = struct
+        for field in struct.__struct_fields__:
+            variable = env_name(name, field)
+            if variable in claimed:
+                raise SettingsError(
+                    f"{variable}: plugin settings {name!r} clash with {claimed[variable]}"
+                )
+            claimed[variable] = f"plugin settings {name!r}"
+            owner[variable] = (name, field)
+    from_env: dict[str, dict[str, tuple[str, str]]] = {name: {} for name in structs}
+    for variable in sorted(sources.environ):
+        if variable in owner:
+            name, field = owner[variable]
+            from_env[name][field] = (variable, sources.environ[variable])
+            continue
+        # The longest plugin name that prefixes it: SURVEYOR_A_B_X is plugin a_b's if any.
+        prefixes = [n for n in structs if variable.startswith(f"{ENV_PREFIX}{n.upper()}_")]
+        if prefixes:
+            name = max(prefixes, key=len)
+            raise SettingsError(f"{variable}: unknown setting of plugin {name!r}")
+        raise SettingsError(f"{variable}: unknown setting")
+    for name in sorted(sources.tables):
+        if name not in structs:
+            where = f" in {sources.file}" if sources.file else ""
+            raise SettingsError(f"[plugins.{name}]: no plugin declares these settings{where}")
+    return PluginSettings(
+        {name: _load_one(name, struct, from_env[name], sources) for name, struct in structs.items()}
+    )
+
+
+def _load_one(
+    name: str,
+    struct: type[msgspec.Struct],
+    from_env: dict[str, tuple[str, str]],
+    sources: SettingsSources,
+) -> msgspec.Struct:
+    fields = struct.__struct_fields__
+    where = f" in {sources.file}" if sources.file else ""
+    raw: dict[str, object] = {}
+    origin: dict[str, str] = {}
+    for key, value in sources.tables.get(name, {}).items():
+        if key not in fields:
+            raise SettingsError(f"plugins.{name}.{key}: unknown setting{where}")
+        raw[key] = value
+        origin[key] = f"plugins.{name}.{key}"
+    for key, (variable, value) in from_env.items():  # the environment wins over the file
+        raw[key] = value
+        origin[key] = variable
+    try:
+        return msgspec.convert(raw, struct, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        if " - at `$." in message:
+            text, _, at = message.rpartition(" - at `$.")
+            key = at.rstrip("`").split(".", 1)[0].split("[", 1)[0]
+            raise SettingsError(f"{origin.get(key, env_name(name, key))}: {text}") from None
+        missing = re.search(r"missing required field `([^`]+)`", message)
+        if missing:
+            key = missing.group(1)
+            raise SettingsError(
+                f"{env_name(name, key)}: required (or plugins.{name}.{key} in the file)"
+            ) from None
+        raise SettingsError(f"plugins.{name}: {message}") from None
+
+
+def _refuse_leftovers(sources: SettingsSources) -> None:
+    for name in sorted(sources.environ):
+        raise SettingsError(f"{name}: unknown setting")
+    for name in sorted(sources.tables):
+        where = f" in {sources.file}" if sources.file else ""
+        raise SettingsError(f"[plugins.{name}]: no plugin declares these settings{where}")

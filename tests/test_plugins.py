@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pluggy
 import pytest
 
@@ -37,6 +38,11 @@ HOOKS_DOC = ROOT / "docs" / "plugin_hooks.md"
 
 def _settings(**overrides: Any):  # type: ignore[no-untyped-def]
     return load_settings(environ={}, **overrides)
+
+
+def _pm(extra: tuple[object, ...] = (), **overrides: Any) -> pluggy.PluginManager:
+    settings = _settings(**overrides)
+    return make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=extra)
 
 
 def _hookspecs() -> list[Any]:
@@ -109,7 +115,7 @@ def test_every_hook_has_a_docstring_and_annotations() -> None:
 
 
 def test_core_and_builtin_plugins_load() -> None:
-    pm = make_plugin_manager(_settings())
+    pm = _pm()
     for name in (*CORE_PLUGINS, *BUILTIN_PLUGINS):
         assert pm.has_plugin(name), name
     names = {row["name"]: row for row in describe(pm)}
@@ -118,7 +124,7 @@ def test_core_and_builtin_plugins_load() -> None:
 
 
 def test_the_allow_list_cannot_switch_the_core_off() -> None:
-    pm = make_plugin_manager(_settings(plugins="something_else"))
+    pm = _pm(plugins="surveyor.core_plugin")
     for name in CORE_PLUGINS:
         assert pm.has_plugin(name)
     for name in BUILTIN_PLUGINS:
@@ -151,7 +157,7 @@ def test_an_installed_package_loads_through_its_entry_point(
 ) -> None:
     _install_dist(tmp_path, "surveyor_installed_demo", ENTRY_POINT_PLUGIN, "installed_demo")
     monkeypatch.syspath_prepend(str(tmp_path))
-    pm = make_plugin_manager(_settings())
+    pm = _pm()
     assert pm.has_plugin("installed_demo")
     row = next(r for r in describe(pm) if r["name"] == "installed_demo")
     assert row == {
@@ -161,8 +167,8 @@ def test_an_installed_package_loads_through_its_entry_point(
         "core": False,
     }
     # The allow-list keeps it out.
-    assert not make_plugin_manager(_settings(plugins="other")).has_plugin("installed_demo")
-    assert make_plugin_manager(_settings(plugins="installed_demo")).has_plugin("installed_demo")
+    assert not _pm(plugins="surveyor_email").has_plugin("installed_demo")
+    assert _pm(plugins="installed_demo").has_plugin("installed_demo")
 
 
 def test_an_entry_point_that_cannot_load_stops_the_start(
@@ -171,11 +177,11 @@ def test_an_entry_point_that_cannot_load_stops_the_start(
     _install_dist(tmp_path, "surveyor_broken_demo", "raise ImportError('no such thing')", "broken")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(PluginError, match="broken"):
-        make_plugin_manager(_settings())
+        _pm()
 
 
 def test_a_single_file_plugin_loads_from_the_plugins_dir() -> None:
-    pm = make_plugin_manager(_settings(plugins_dir=str(SINGLE_FILE_DIR)))
+    pm = _pm(plugins_dir=str(SINGLE_FILE_DIR))
     assert pm.has_plugin("hello_single")
     row = next(r for r in describe(pm) if r["name"] == "hello_single")
     assert row["hooks"] == ["register_routes"]
@@ -187,20 +193,20 @@ def test_the_allow_list_keeps_single_files_from_even_being_imported(tmp_path: Pa
     (tmp_path / "allowed.py").write_text(
         "from surveyor import hookimpl\n\n@hookimpl\ndef menu_links(user):\n    return []\n"
     )
-    pm = make_plugin_manager(_settings(plugins_dir=str(tmp_path), plugins="allowed"))
+    pm = _pm(plugins_dir=str(tmp_path), plugins="allowed")
     assert pm.has_plugin("allowed")
     assert not pm.has_plugin("not_allowed")
 
 
 def test_a_plugins_dir_that_is_not_a_folder_stops_the_start(tmp_path: Path) -> None:
     with pytest.raises(PluginError, match="not a folder"):
-        make_plugin_manager(_settings(plugins_dir=str(tmp_path / "missing")))
+        _pm(plugins_dir=str(tmp_path / "missing"))
 
 
 def test_a_single_file_that_raises_on_import_is_named(tmp_path: Path) -> None:
     (tmp_path / "crashy.py").write_text("1 / 0\n")
     with pytest.raises(PluginError, match="crashy"):
-        make_plugin_manager(_settings(plugins_dir=str(tmp_path)))
+        _pm(plugins_dir=str(tmp_path))
 
 
 def test_a_misspelled_hookimpl_fails_at_start() -> None:
@@ -210,7 +216,7 @@ def test_a_misspelled_hookimpl_fails_at_start() -> None:
             """One letter off: would silently never run without check_pending()."""
 
     with pytest.raises(PluginError, match="register_rotues"):
-        make_plugin_manager(_settings(), extra=(Typo(),))
+        _pm(extra=(Typo(),))
 
 
 def test_a_hookimpl_with_a_wrong_argument_fails_at_start() -> None:
@@ -220,7 +226,7 @@ def test_a_hookimpl_with_a_wrong_argument_fails_at_start() -> None:
             """``person`` is not an argument of menu_links."""
 
     with pytest.raises(PluginError, match="menu_links"):
-        make_plugin_manager(_settings(), extra=(WrongArgs(),))
+        _pm(extra=(WrongArgs(),))
 
 
 # ---------------------------------------------------------------------------
@@ -304,7 +310,7 @@ def test_a_registration_hook_that_raises_stops_the_start() -> None:
         def register_routes(self, register: Any) -> None:
             raise RuntimeError("half-registered")
 
-    pm = make_plugin_manager(_settings(), extra=(BrokenRoutes(),))
+    pm = _pm(extra=(BrokenRoutes(),))
     with pytest.raises(PluginError, match="register_routes"):
         collect(pm.hook.register_routes)
 
@@ -370,9 +376,50 @@ async def test_plugins_json_is_for_admins_only(settings: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
+async def test_hook_register_settings(tmp_path: Path) -> None:
+    class GreetingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+        greeting: str = "hello"
+        times: int = 1
+
+    seen: list[GreetingSettings] = []
+
+    class Greeter:
+        @hookimpl
+        def register_settings(self, register: Any) -> None:
+            register("greeter", GreetingSettings)
+
+        @hookimpl
+        def startup(self, services: Any) -> None:
+            seen.append(services.plugin_settings(GreetingSettings))
+
+    config = tmp_path / "surveyor.toml"
+    config.write_text('[plugins.greeter]\ngreeting = "bonjour"\n')
+    settings = load_settings(
+        config,
+        environ={"SURVEYOR_GREETER_TIMES": "3"},
+        for_plugins=True,
+        database=str(tmp_path / "s.db"),
+    )
+    svc = build_services(
+        settings,
+        make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(Greeter(),)),
+    )
+    await start_services(svc)
+    try:
+        await gather(svc.pm.hook.startup, services=svc)
+    finally:
+        await svc.db.close()
+    assert seen == [GreetingSettings(greeting="bonjour", times=3)]
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_hook_register_migrations(settings: Any) -> None:
-    svc = build_services(settings, make_plugin_manager(settings, extra=(SamplePlugin(),)))
+    svc = build_services(
+        settings,
+        make_plugin_manager(
+            settings.plugin_allow_list, settings.plugins_dir, extra=(SamplePlugin(),)
+        ),
+    )
     await start_services(svc)
     try:
         assert await svc.db.fetch_val("SELECT body FROM sample_notes") == (
@@ -384,7 +431,12 @@ async def test_hook_register_migrations(settings: Any) -> None:
     finally:
         await svc.db.close()
     # Applied once: starting again does not run it a second time (its INSERT would fail).
-    svc = build_services(settings, make_plugin_manager(settings, extra=(SamplePlugin(),)))
+    svc = build_services(
+        settings,
+        make_plugin_manager(
+            settings.plugin_allow_list, settings.plugins_dir, extra=(SamplePlugin(),)
+        ),
+    )
     await start_services(svc)
     try:
         assert await svc.db.fetch_val("SELECT count(*) FROM sample_notes") == 1
@@ -402,13 +454,18 @@ async def test_hook_register_routes(settings: Any) -> None:
 
 
 async def test_hook_register_template_dirs(settings: Any) -> None:
-    svc = build_services(settings, make_plugin_manager(settings, extra=(SamplePlugin(),)))
+    svc = build_services(
+        settings,
+        make_plugin_manager(
+            settings.plugin_allow_list, settings.plugins_dir, extra=(SamplePlugin(),)
+        ),
+    )
     template = svc.templates.get_template("sample/_part.html")
     assert template.render(count=2).strip() == '<div id="part">fragment 2</div>'
 
 
 def test_hook_register_channels() -> None:
-    pm = make_plugin_manager(_settings(), extra=(SamplePlugin(),))
+    pm = _pm(extra=(SamplePlugin(),))
     channels = [c for c in collect(pm.hook.register_channels) if isinstance(c, SampleChannel)]
     assert len(channels) == 1
     assert isinstance(channels[0], Channel)

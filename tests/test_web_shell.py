@@ -87,7 +87,12 @@ def test_the_default_prefix_always_reaches_the_built_in_template(
 
 
 def test_candidate_names_pick_the_first_that_exists(settings: Any) -> None:
-    svc = build_services(settings, make_plugin_manager(settings, extra=(SamplePlugin(),)))
+    svc = build_services(
+        settings,
+        make_plugin_manager(
+            settings.plugin_allow_list, settings.plugins_dir, extra=(SamplePlugin(),)
+        ),
+    )
     chosen = svc.templates.select_template(["sample/nope.html", "sample/page.html", "base.html"])
     assert chosen.name == "sample/page.html"
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import msgspec
 
 from surveyor import DeliveryError, Message, __version__
-from surveyor.delivery.signing import SignatureError, signed_headers
-from surveyor.delivery.ssrf import check_url
+from surveyor.net.client import GuardedClient
+from surveyor.net.signing import SignatureError, signed_headers
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
@@ -43,7 +42,7 @@ class WebhookChannel:
 
     def __init__(self) -> None:
         self.allow_private = False
-        self._client: httpx.AsyncClient | None = None
+        self._client: GuardedClient | None = None
 
     def configure(self, services: Any) -> None:
         self.allow_private = services.settings.allow_private_webhooks
@@ -57,56 +56,35 @@ class WebhookChannel:
         url = (attributes or {}).get("webhook_url")
         return url if isinstance(url, str) and url else None
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            # trust_env=False: an HTTP(S)_PROXY variable must not route around the SSRF check.
-            self._client = httpx.AsyncClient(
-                timeout=TIMEOUT, follow_redirects=False, trust_env=False
+    def client(self) -> GuardedClient:
+        if self._client is None or self._client.allow_private != self.allow_private:
+            self._client = GuardedClient(
+                allow_private=self.allow_private,
+                timeout=TIMEOUT_SECONDS,
+                max_response_bytes=MAX_RESPONSE_BYTES,
+                user_agent=f"Surveyor-Webhooks/{__version__}",
             )
         return self._client
 
     async def send(self, message: Message) -> None:
         if not message.secret:
             raise DeliveryError("webhook: no signing secret", permanent=True)
-        target = await check_url(message.recipient, allow_private=self.allow_private)
         body = msgspec.json.encode(message.payload)
         try:
             headers = signed_headers(message.secret, message.id or "msg", body)
         except SignatureError as exc:
             raise DeliveryError(f"webhook: {exc}", permanent=True) from None
-        default_port = 443 if target.scheme == "https" else 80
-        host = f"[{target.host}]" if ":" in target.host else target.host
-        host_header = host if target.port == default_port else f"{host}:{target.port}"
-        url = httpx.URL(target.url).copy_with(host=target.ip, port=target.port)
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        request = self.client().build_request(
-            "POST",
-            url,
-            content=body,
-            headers={
-                **headers,
-                "Host": host_header,
-                "Content-Type": "application/json",
-                "User-Agent": f"Surveyor-Webhooks/{__version__}",
-            },
-            extensions=extensions,
-        )
         try:
-            response = await self.client().send(request, stream=True)
-            try:
-                received = bytearray()
-                async for chunk in response.aiter_raw():
-                    received += chunk
-                    if len(received) >= MAX_RESPONSE_BYTES:
-                        break  # enough to show in the log; the rest is not our business
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException:
-            raise DeliveryError(f"webhook: no answer from {target.host} in time") from None
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook: {type(exc).__name__}: {exc}") from None
-        snippet = " ".join(bytes(received[:200]).decode(errors="replace").split())
-        error = outcome(response.status_code, snippet)
+            answer = await self.client().post(
+                message.recipient,
+                content=body,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+        except DeliveryError as exc:
+            if exc.permanent:  # refused by the guard: its message says why
+                raise
+            raise DeliveryError(f"webhook: {exc.message}") from None
+        error = outcome(answer.status, answer.snippet())
         if error is not None:
             raise error
 

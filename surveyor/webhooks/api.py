@@ -10,8 +10,8 @@ from litestar.params import FromPath, JSONBody
 
 from surveyor import DeliveryError
 from surveyor.auth.guards import api_scope, current_api_key
-from surveyor.delivery.ssrf import UnsafeTarget, check_url
 from surveyor.metrics.filters import invalid
+from surveyor.net.guard import UnsafeTarget, check_url
 from surveyor.services import services
 from surveyor.webhooks import store
 from surveyor.webhooks.models import CreatedSubscription, Subscription, SubscriptionIn

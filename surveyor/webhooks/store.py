@@ -8,8 +8,8 @@ import msgspec
 
 from surveyor.auth.store import audit
 from surveyor.db import Database, Tx
-from surveyor.delivery.signing import new_secret
 from surveyor.ids import new_id, now_iso
+from surveyor.net.signing import new_secret
 from surveyor.webhooks.models import CreatedSubscription, Subscription, SubscriptionIn
 
 COLUMNS = "id, url, description, event_types, active, created_at, revoked_at"

@@ -338,7 +338,9 @@ async def test_hook_invitation_sent(make_settings) -> None:
         settings = make_settings(
             email_url=f"mailto://127.0.0.1:{port}?from=surveys@acme.example&mode=insecure"
         )
-        pm = make_plugin_manager(settings, extra=(recorder,))
+        pm = make_plugin_manager(
+            settings.plugin_allow_list, settings.plugins_dir, extra=(recorder,)
+        )
         async with AsyncTestClient(
             app=create_app(settings, pm=pm), base_url="http://surveyor.test"
         ) as client:
@@ -357,7 +359,7 @@ async def test_hook_invitation_sent(make_settings) -> None:
 async def test_hook_invitation_failed(make_settings) -> None:
     recorder = DeliveryRecorder()
     settings = make_settings()
-    pm = make_plugin_manager(settings, extra=(recorder,))
+    pm = make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(recorder,))
     async with AsyncTestClient(
         app=create_app(settings, pm=pm), base_url="http://surveyor.test"
     ) as client:

@@ -156,7 +156,9 @@ class SyncPlugin:
 
 async def test_hook_register_job_kinds(settings, services) -> None:
     plugin = SyncPlugin()
-    services.pm = make_plugin_manager(settings, extra=(plugin,))
+    services.pm = make_plugin_manager(
+        settings.plugin_allow_list, settings.plugins_dir, extra=(plugin,)
+    )
     services.registries.clear()
     kinds = job_kinds(services)
     assert {"message.send", "crm.sync"} <= set(kinds)

@@ -74,7 +74,9 @@ async def db_call(client: Any, fn: Any, *args: Any) -> Any:
 
 @asynccontextmanager
 async def app_client(settings: Any, plugin: Any = None) -> AsyncIterator[Any]:
-    pm = make_plugin_manager(settings, extra=(plugin,) if plugin else ())
+    pm = make_plugin_manager(
+        settings.plugin_allow_list, settings.plugins_dir, extra=(plugin,) if plugin else ()
+    )
     async with AsyncTestClient(
         app=create_app(settings, pm=pm), base_url="http://surveyor.test"
     ) as c:

@@ -13,5 +13,5 @@ def sample_app_client(settings, *plugins):  # type: ignore[no-untyped-def]
     from surveyor.app import create_app
     from surveyor.plugins import make_plugin_manager
 
-    pm = make_plugin_manager(settings, extra=tuple(plugins))
+    pm = make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=tuple(plugins))
     return AsyncTestClient(app=create_app(settings, pm=pm), base_url="http://surveyor.test")

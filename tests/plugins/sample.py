@@ -1,7 +1,7 @@
 """Test plugins: one that uses every hook, one that fails in every hook it can.
 
 They are classes so that each test registers a fresh instance (``create_app(settings,
-pm=make_plugin_manager(settings, extra=(SamplePlugin(),)))``) and can look at what
+pm=make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(SamplePlugin(),)))``) and can look at what
 that instance saw.
 """
 

@@ -110,7 +110,10 @@ class Recorder:
 @pytest.fixture
 async def recorded(settings) -> Any:
     recorder = Recorder()
-    app = create_app(settings, pm=make_plugin_manager(settings, extra=(recorder,)))
+    app = create_app(
+        settings,
+        pm=make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(recorder,)),
+    )
     async with AsyncTestClient(app=app, base_url="http://surveyor.test") as test_client:
         yield test_client, recorder
 
@@ -145,7 +148,9 @@ class Exploding:
 async def test_hook_response_completed(settings) -> None:
     """A plugin that raises in response_completed loses nothing: the response is stored."""
     recorder = Recorder()
-    pm = make_plugin_manager(settings, extra=(Exploding(), recorder))
+    pm = make_plugin_manager(
+        settings.plugin_allow_list, settings.plugins_dir, extra=(Exploding(), recorder)
+    )
     app = create_app(settings, pm=pm)
     async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
         token, version = await setup_link(client)

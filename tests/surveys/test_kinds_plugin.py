@@ -86,7 +86,9 @@ SURVEY = {
 
 
 async def test_hook_register_question_kinds(settings: Settings, slider_templates: Path) -> None:
-    pm = make_plugin_manager(settings, extra=(SliderPlugin(slider_templates),))
+    pm = make_plugin_manager(
+        settings.plugin_allow_list, settings.plugins_dir, extra=(SliderPlugin(slider_templates),)
+    )
     app = create_app(settings, pm=pm)
     async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
         kinds = app.state["services"].registries["question_kinds"]
@@ -160,6 +162,9 @@ async def test_a_broken_kind_registration_stops_the_start(settings: Settings) ->
     from surveyor.app import build_services
     from surveyor.surveys.kinds import question_kinds
 
-    svc = build_services(settings, make_plugin_manager(settings, extra=(Broken(),)))
+    svc = build_services(
+        settings,
+        make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(Broken(),)),
+    )
     with pytest.raises((PluginError, TypeError)):
         question_kinds(svc)

@@ -9,9 +9,9 @@ from litestar.testing import AsyncTestClient
 
 from surveyor.app import create_app
 from surveyor.contacts.store import upsert_contact
-from surveyor.delivery.signing import SignatureError, verify
 from surveyor.delivery.worker import Worker
 from surveyor.demo.metrics import ensure_pulse_survey
+from surveyor.net.signing import SignatureError, verify
 from surveyor.respond import store as respond_store
 from surveyor.respond.models import NewResponse
 from surveyor.webhooks.events import publish_followup

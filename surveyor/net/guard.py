@@ -10,6 +10,13 @@ Redirects are not followed, for the same reason.
 Every spelling of an address is caught because the resolver normalises them all
 before the check: ``127.1``, ``2130706433``, ``0x7f000001``, ``0177.0.0.1``,
 ``[::ffff:127.0.0.1]``, ``[::1]``, ``0``, and names that resolve there.
+
+``allow_private`` (``SURVEYOR_ALLOW_PRIVATE_WEBHOOKS``) opens loopback and private
+networks, for receivers on the same host or LAN. It never opens link-local addresses
+(``169.254.0.0/16``, ``fe80::/10``) or the cloud metadata services (``169.254.169.254``,
+``fd00:ec2::254``, ``100.100.100.200``), in any spelling or wrapped in IPv6 (mapped,
+compatible, 6to4, Teredo, NAT64): nothing legitimate listens there for a webhook, and
+they hand out cloud credentials.
 """
 
 from __future__ import annotations
@@ -28,6 +35,15 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 # NAT64 (RFC 6052) carries an IPv4 address in its last 32 bits.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv4-compatible IPv6 (deprecated, ::a.b.c.d) carries it there too.
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Refused even with allow_private: link-local networks and cloud metadata services.
+NEVER_ALLOWED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
+    (ipaddress.ip_network("169.254.0.0/16"), "a link-local address (cloud metadata)"),
+    (ipaddress.ip_network("fe80::/10"), "a link-local address"),
+    (ipaddress.ip_network("fd00:ec2::254/128"), "a cloud metadata address"),
+    (ipaddress.ip_network("100.100.100.200/32"), "a cloud metadata address"),
+)
 
 
 class UnsafeTarget(DeliveryError):
@@ -58,6 +74,20 @@ def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
         return ip.teredo[1]
     if ip in NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def never_allowed_reason(ip: IPAddress) -> str | None:
+    """Why ``ip`` is refused even when private addresses are allowed, or None."""
+    inner = _embedded_ipv4(ip)
+    if inner is None and isinstance(ip, ipaddress.IPv6Address) and ip in IPV4_COMPATIBLE:
+        inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if inner is not None:
+        reason = never_allowed_reason(inner)
+        return f"{reason} (inside {ip})" if reason else None
+    for network, reason in NEVER_ALLOWED:
+        if ip.version == network.version and ip in network:
+            return reason
     return None
 
 
@@ -112,7 +142,8 @@ async def check_url(
 ) -> Target:
     """Parse, resolve and check ``url``; raises :class:`UnsafeTarget` when refused.
 
-    With ``allow_private`` (``SURVEYOR_ALLOW_PRIVATE_WEBHOOKS``) any address is allowed.
+    With ``allow_private`` (``SURVEYOR_ALLOW_PRIVATE_WEBHOOKS``) loopback and private
+    addresses are allowed; link-local and cloud metadata addresses never are.
     """
     try:
         parsed = httpx.URL(url)
@@ -131,15 +162,21 @@ async def check_url(
         addresses = await (resolver or system_resolver)(host, port)
         if not addresses:
             raise DeliveryError(f"{host!r} resolves to no address")
-    if not allow_private:
-        for address in addresses:
-            reason = forbidden_reason(ipaddress.ip_address(address))
-            if reason:
-                # Every answer must be public: connecting to "the first" would let a
-                # name with one public and one private answer through half the time.
-                shown = host if literal is None else url
-                raise UnsafeTarget(
-                    f"{shown} resolves to {address}, {reason}; refused "
-                    "(set SURVEYOR_ALLOW_PRIVATE_WEBHOOKS=true to allow)"
-                )
+    shown = host if literal is None else url
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        reason = never_allowed_reason(ip)
+        if reason:
+            raise UnsafeTarget(
+                f"{shown} resolves to {address}, {reason}; refused (even with "
+                "SURVEYOR_ALLOW_PRIVATE_WEBHOOKS)"
+            )
+        reason = None if allow_private else forbidden_reason(ip)
+        if reason:
+            # Every answer must be public: connecting to "the first" would let a
+            # name with one public and one private answer through half the time.
+            raise UnsafeTarget(
+                f"{shown} resolves to {address}, {reason}; refused "
+                "(set SURVEYOR_ALLOW_PRIVATE_WEBHOOKS=true to allow)"
+            )
     return Target(url=url, scheme=parsed.scheme, host=host, port=port, ip=addresses[0])
