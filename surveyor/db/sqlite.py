@@ -169,6 +169,7 @@ class SQLiteDatabase:
         self._task: asyncio.Task[None] | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._closing = False
+        self._in_hand: list[Any] = []  # the group the writer is working on
         self.commits = 0  # how many group commits ran (observed by tests and bench)
         self.failed_groups = 0  # groups failed by a storage error (observed by tests)
         self.writer_restarts = 0  # writer tasks the supervisor had to restart
@@ -242,6 +243,10 @@ class SQLiteDatabase:
         return await future
 
     def _fail_queued(self, exc: StorageUnavailable) -> None:
+        in_hand, self._in_hand = self._in_hand, []
+        for _, future in in_hand:
+            if not future.done():
+                future.set_exception(exc)
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if item is not _STOP and not item[1].done():
@@ -278,7 +283,9 @@ class SQLiteDatabase:
                 else:
                     batch.append(more)
             if batch:
+                self._in_hand = batch
                 await self._flush(batch)
+                self._in_hand = []
 
     async def _flush(
         self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]]
