@@ -43,7 +43,7 @@ async def prepare(settings: Settings) -> list[str]:
         await svc.db.close()
 
 
-PARENT_ENV = "SURVEYOR_SERVE_PID"
+PARENT_ENV = "_SURVEYOR_SERVE_PID"  # not SURVEYOR_*: settings reject unknown names
 PR_SET_PDEATHSIG = 1
 _held_locks: list[int] = []  # lock file descriptors, open for the life of the process
 
