@@ -335,3 +335,66 @@ def test_a_full_filesystem_answers_503_and_the_server_recovers_without_restart(
         assert set(acked) <= stored, "an acknowledged event was lost"
         assert all(n == 1 for n in counts.values())
         assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+# -- idempotent start-up writes, in-process ------------------------------------------
+
+
+async def test_a_racing_starter_keeps_the_fresh_link_and_a_later_restart_replaces_it(
+    services: Any,
+) -> None:
+    db = services.db
+    first, second = await asyncio.gather(
+        auth_store.ensure_setup_token(db), auth_store.ensure_setup_token(db)
+    )
+    links = [t for t in (first, second) if t is not None]
+    assert len(links) == 1 and await auth_store.check_setup_token(db, links[0])
+    # A restart after the race window makes a new link; the old one stops working.
+    await db.write(_age_setup_token)
+    later = await auth_store.ensure_setup_token(db)
+    assert later is not None and later != links[0]
+    assert await auth_store.check_setup_token(db, later)
+    assert not await auth_store.check_setup_token(db, links[0])
+
+
+async def _age_setup_token(tx: Any) -> None:
+    """Move the stored link's expiry back past the race window (as if made minutes ago)."""
+    from datetime import datetime, timedelta
+
+    from surveyor.ids import iso
+
+    value = await tx.fetch_val("SELECT value FROM meta WHERE key = 'setup_token'")
+    stored, _, expires = value.partition("|")
+    aged = iso(
+        datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        - timedelta(seconds=auth_store.RACE_SECONDS + 60)
+    )
+    await tx.execute("UPDATE meta SET value = ? WHERE key = 'setup_token'", (f"{stored}|{aged}",))
+
+
+async def test_two_demo_runs_at_once_claim_seeding_once(database_url: str) -> None:
+    from surveyor.app import migration_sources
+    from surveyor.cli import claim_demo_seeding
+    from surveyor.db.migrate import migrate
+    from surveyor.plugins import make_plugin_manager
+    from surveyor.settings import load_settings
+
+    settings = load_settings(environ=_env(database_url))
+    # Two processes' worth of connections, so on PostgreSQL the claims really race.
+    one, two = open_database(database_url), open_database(database_url)
+    await one.connect()
+    await two.connect()
+    try:
+        await migrate(one, migration_sources(make_plugin_manager(settings)))
+        results = await asyncio.gather(claim_demo_seeding(one), claim_demo_seeding(two))
+        assert results.count(None) == 1 and str(os.getpid()) in results
+        # A claim left by a seeder killed halfway expires and can be taken over.
+        await one.write(
+            lambda tx: tx.execute(
+                "UPDATE meta SET value = '1|2000-01-01T00:00:00Z' WHERE key = 'demo_seeding'"
+            )
+        )
+        assert await claim_demo_seeding(two) is None
+    finally:
+        await one.close()
+        await two.close()
