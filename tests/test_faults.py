@@ -398,3 +398,109 @@ async def test_two_demo_runs_at_once_claim_seeding_once(database_url: str) -> No
     finally:
         await one.close()
         await two.close()
+
+
+# -- the delivery worker killed mid-batch ---------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_keep_their_message_id(
+    tmp_path: Path,
+) -> None:
+    import email
+
+    from aiosmtpd.controller import Controller
+
+    from tests.delivery.servers import SmtpSink
+
+    class HeldSink(SmtpSink):
+        """Takes each message but holds its ``250`` until released: the worker dies with
+        every send of its batch on the wire, the case that makes duplicates."""
+
+        release = False
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with self.lock:
+                self.messages.append(envelope)
+            while not self.release:
+                await asyncio.sleep(0.01)  # a fake server waiting for the test, not timing
+            return "250 Message accepted"
+
+    events, concurrency = 20, 8
+    smtp_port = free_port()
+    sink = HeldSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        env = {
+            **_env(str(tmp_path / "worker.db")),
+            "SURVEYOR_EMAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=surveys@acme.example&mode=insecure",
+            "SURVEYOR_WORKER_POLL_SECONDS": "0.2",
+        }
+        secret = asyncio.run(prepare(env))
+        port = free_port()
+        server = start_server(env, port, tmp_path / "server.log", "--no-worker")
+        try:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {secret}"}
+            ) as http:
+                for i in range(events):
+                    response = http.post(
+                        "/api/v1/events",
+                        json={
+                            "checkpoint": "order_delivered",
+                            "contact": {"id": f"c{i}", "email": f"c{i}@example.com"},
+                        },
+                    )
+                    assert response.status_code == 202, response.text
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(20)
+
+        worker_env = {k: v for k, v in env.items() if k != "SURVEYOR_RUN_WORKER"}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "surveyor.cli", "worker", "--concurrency", str(concurrency)],
+            env=worker_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_for(lambda: len(sink.messages) >= concurrency, 30, "a batch on the wire")
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+        in_flight = len(sink.messages)
+        sink.release = True
+
+        # Let the dead worker's leases run out now instead of in LEASE_SECONDS.
+        db = sqlite3.connect(env["SURVEYOR_DATABASE"])
+        try:
+            db.execute(
+                "UPDATE jobs SET lease_until = '2000-01-01T00:00:00.000000Z'"
+                " WHERE status = 'running'"
+            )
+            db.commit()
+        finally:
+            db.close()
+        done = subprocess.run(
+            [sys.executable, "-m", "surveyor.cli", "worker", "--once"],
+            env=worker_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        controller.stop()
+
+    sent: dict[str, set[str]] = {}
+    for envelope in sink.messages:
+        message = email.message_from_bytes(envelope.original_content)
+        for rcpt in envelope.rcpt_tos:
+            sent.setdefault(rcpt, set()).add(message["Message-ID"])
+    assert sorted(sent) == sorted(f"c{i}@example.com" for i in range(events)), "one was lost"
+    duplicates = len(sink.messages) - events
+    # Only what was on the wire at the kill repeats (here all of it: no 250 came back).
+    assert 1 <= duplicates <= in_flight
+    assert all(len(ids) == 1 for ids in sent.values()), "a repeat changed its Message-ID"
