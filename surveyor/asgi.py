@@ -11,6 +11,7 @@ from litestar import Litestar
 
 from surveyor.app import create_app
 from surveyor.logs import configure_logging
+from surveyor.serve import die_with_parent
 from surveyor.settings import load_settings
 
 
@@ -31,6 +32,7 @@ def tune_garbage_collector() -> None:
 
 
 def make_app() -> Litestar:
+    die_with_parent()
     settings = load_settings(for_plugins=True)
     configure_logging(settings.log_level)
     app = create_app(settings)

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, NoReturn
 
 import msgspec
@@ -194,10 +195,53 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
     print(f"backed up {settings.database} to {args.path}")
 
 
+DEMO_CLAIM_MINUTES = 10
+
+
+async def claim_demo_seeding(db: Any) -> str | None:
+    """Claim the right to seed (one ``meta`` row, taken in one unit); ``None`` if taken.
+
+    Two ``surveyor demo`` runs starting at once (``make run`` in two terminals, several
+    containers) would otherwise both find no demo data and both insert it. The claim
+    expires after ``DEMO_CLAIM_MINUTES`` so a seeder killed halfway never blocks the next.
+    Returns the PID of the process holding a live claim, or ``None`` once claimed.
+    """
+    from surveyor.ids import iso, utcnow
+
+    now = utcnow()
+    mine = f"{os.getpid()}|{iso(now + timedelta(minutes=DEMO_CLAIM_MINUTES))}"
+
+    async def claim(tx: Any) -> str | None:
+        await db.lock_for_migrations(tx)
+        value = await tx.fetch_val("SELECT value FROM meta WHERE key = 'demo_seeding'")
+        if value:
+            holder, _, expires = value.partition("|")
+            if expires > iso(now):
+                return holder
+        await tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('demo_seeding', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (mine,),
+        )
+        return None
+
+    return await db.write(claim)
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.demo import seed_demo
 
-    asyncio.run(_with_services(settings, lambda svc: seed_demo(svc, out=print)))
+    async def work(svc: Any) -> None:
+        holder = await claim_demo_seeding(svc.db)
+        if holder is not None:
+            print(f"Demo data is being seeded by another process (pid {holder}); nothing to do.")
+            return
+        try:
+            await seed_demo(svc, out=print)
+        finally:
+            await svc.db.write(lambda tx: tx.execute("DELETE FROM meta WHERE key = 'demo_seeding'"))
+
+    asyncio.run(_with_services(settings, work))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -360,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     overrides = {"plugins_dir": args.plugins_dir} if args.plugins_dir else {}
+    settings: Any = None
     try:
         settings = load_settings(args.config, for_plugins=True, **overrides)
         args.func(settings, args)
@@ -369,10 +414,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line for operators; the traceback helps nobody at a prompt
+        import sqlite3
+
+        from surveyor.db.database import StorageUnavailable
         from surveyor.plugins import PluginError
 
-        if isinstance(exc, PluginError | OSError):
+        if isinstance(exc, PluginError | OSError | StorageUnavailable):
             print(f"surveyor: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, sqlite3.Error):  # e.g. a read-only database file or directory
+            print(f"surveyor: database {settings.database}: {exc}", file=sys.stderr)
             return 1
         raise
     return 0

@@ -3,6 +3,10 @@ served by ``surveyor.metrics``)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
+import socket
 from typing import Any
 
 from litestar import Request, Response, get
@@ -10,19 +14,64 @@ from litestar.response import Redirect
 
 from surveyor import hookimpl
 from surveyor.auth.guards import load_session, staff
+from surveyor.ids import now_iso
 from surveyor.plugins import describe
 from surveyor.services import services
+
+log = logging.getLogger("surveyor.health")
 
 
 @get("/healthz", include_in_schema=True, tags=["health"], opt={"public": True}, cache=False)
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
-    """Liveness and a real database round trip (read and write paths)."""
+    """Liveness: the process answers and reaches its database (one read; writes nothing).
+
+    It stays 200 while the disk is full: restarting the process would not help. Whether
+    writes get through is ``/readyz``'s question."""
     svc = services(request)
     try:
         await svc.db.fetch_val("SELECT 1")
-        await svc.db.write(lambda tx: tx.fetch_val("SELECT 1"))
     except Exception:
         return Response({"status": "error", "database": "unreachable"}, status_code=503)
+    return Response({"status": "ok", "database": svc.db.backend})
+
+
+@get("/readyz", include_in_schema=True, tags=["health"], opt={"public": True}, cache=False)
+async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+    """Readiness: a durable write of this process's heartbeat row, then a read of it.
+
+    503 (with ``Retry-After``) while the database cannot take writes — a full disk, I/O
+    errors, a read-only file, a lost connection — and 200 again as soon as it can.
+    """
+    svc = services(request)
+    nonce = secrets.token_hex(8)
+    now = now_iso()
+    beat_id = f"{socket.gethostname()}:{os.getpid()}"  # one row per process
+
+    async def beat(tx: Any) -> None:
+        await tx.execute(
+            "INSERT INTO health_heartbeat (id, beat_at, nonce) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at, nonce = excluded.nonce",
+            (beat_id, now, nonce),
+        )
+
+    try:
+        await svc.db.write(beat)
+        stored = await svc.db.fetch_val(
+            "SELECT nonce FROM health_heartbeat WHERE id = ?", (beat_id,)
+        )
+    except Exception as exc:
+        log.warning("readiness: the database cannot take writes: %s", exc)
+        return Response(
+            {"status": "error", "database": "cannot take writes"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    if stored != nonce:
+        return Response(
+            {"status": "error", "database": "heartbeat not read back"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     return Response({"status": "ok", "database": svc.db.backend})
 
 
@@ -43,5 +92,6 @@ async def home(request: Request[Any, Any, Any]) -> Redirect:
 @hookimpl
 def register_routes(register: Any) -> None:
     register(healthz)
+    register(readyz)
     register(plugins_json)
     register(home)

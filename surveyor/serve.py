@@ -8,8 +8,12 @@ uvicorn stays available with ``--server uvicorn``.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import fcntl
 import importlib.util
 import os
+import signal
+import sys
 from typing import Any
 
 from surveyor.settings import Settings
@@ -24,7 +28,12 @@ async def prepare(settings: Settings) -> list[str]:
     await start_services(svc)
     try:
         if await store.count_admins(svc.db) == 0:
-            token = await store.create_setup_token(svc.db)
+            token = await store.ensure_setup_token(svc.db)
+            if token is None:
+                return [
+                    "No administrator yet. Another process starting at the same time printed"
+                    " the setup link; use that one (or restart later for a new link).",
+                ]
             return [
                 "No administrator yet. Create one (the link works once, for 24 hours):",
                 f"  {settings.url('/setup/' + token)}",
@@ -32,6 +41,54 @@ async def prepare(settings: Settings) -> list[str]:
         return [f"Sign in at {settings.url('/login')}"]
     finally:
         await svc.db.close()
+
+
+PARENT_ENV = "_SURVEYOR_SERVE_PID"  # not SURVEYOR_*: settings reject unknown names
+PR_SET_PDEATHSIG = 1
+_held_locks: list[int] = []  # lock file descriptors, open for the life of the process
+
+
+def lock_database(path: str) -> None:
+    """Refuse a second server on one SQLite file: an exclusive ``flock`` on ``<db>.lock``.
+
+    The kernel drops the lock when this process ends, however it ends (kill -9 too), so
+    a stale lock file never blocks a restart. The file holds the owner's PID for the
+    message."""
+    from surveyor.cli import CommandError
+
+    lock_path = os.path.abspath(path) + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise CommandError(f"database: cannot create {lock_path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        other = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise CommandError(
+            f"database: {path} is in use by another surveyor serve (pid {other}); stop it first"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _held_locks.append(fd)
+
+
+def die_with_parent() -> None:
+    """In a server worker process: end when the ``serve`` process that started it ends.
+
+    Linux delivers SIGKILL to this process when its parent dies (``PR_SET_PDEATHSIG``),
+    so a kill -9 of ``serve`` never leaves a worker holding the port and the database.
+    Everything a worker acknowledged is already durable, so SIGKILL loses nothing.
+    """
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or int(parent) == os.getpid() or not sys.platform.startswith("linux"):
+        return  # not started by ``surveyor serve``, or serving in the serve process itself
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return
+    if os.getppid() != int(parent):  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def serve(
@@ -48,6 +105,9 @@ def serve(
         raise CommandError("--workers: SQLite serves from one process; use PostgreSQL for more")
     if server == "uvicorn" and importlib.util.find_spec("uvicorn") is None:
         raise CommandError("--server uvicorn: uvicorn is not installed (pip install uvicorn)")
+    if not settings.is_postgres:
+        lock_database(settings.database)
+    os.environ[PARENT_ENV] = str(os.getpid())
     if not worker:
         os.environ["SURVEYOR_RUN_WORKER"] = "false"
     for line in asyncio.run(prepare(settings)):

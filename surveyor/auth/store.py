@@ -228,6 +228,37 @@ async def create_setup_token(db: Database, *, hours: int = 24) -> str:
     return token
 
 
+RACE_SECONDS = 120
+
+
+async def ensure_setup_token(db: Database, *, hours: int = 24) -> str | None:
+    """``create_setup_token`` for start-up, safe when several processes start at once.
+
+    Under the migration lock (PostgreSQL: an advisory lock; SQLite: the writer's
+    ``BEGIN IMMEDIATE``), the first process makes the link; one that finds a link made in
+    the last ``RACE_SECONDS`` (a sibling starting with it) keeps it and returns ``None``,
+    so the link the first one printed keeps working. A later restart replaces the link.
+    """
+    token = new_token(24)
+    now = utcnow()
+    expires = iso(now + timedelta(hours=hours))
+    fresh_after = iso(now + timedelta(hours=hours, seconds=-RACE_SECONDS))
+
+    async def store(tx: Tx) -> bool:
+        await db.lock_for_migrations(tx)
+        value = await tx.fetch_val("SELECT value FROM meta WHERE key = 'setup_token'")
+        if value and value.partition("|")[2] > fresh_after:
+            return False
+        await tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('setup_token', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (f"{token_hash(token)}|{expires}",),
+        )
+        return True
+
+    return token if await db.write(store) else None
+
+
 async def check_setup_token(db: Database, token: str) -> bool:
     value = await db.fetch_val("SELECT value FROM meta WHERE key = 'setup_token'")
     if not value:

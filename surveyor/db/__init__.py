@@ -1,5 +1,5 @@
 """Storage: one interface, two backends (SQLite by default, PostgreSQL for scale-out)."""
 
-from surveyor.db.database import Database, Row, Tx, open_database
+from surveyor.db.database import Database, Row, StorageUnavailable, Tx, open_database
 
-__all__ = ["Database", "Row", "Tx", "open_database"]
+__all__ = ["Database", "Row", "StorageUnavailable", "Tx", "open_database"]

@@ -8,6 +8,11 @@ Store code writes portable SQL with ``?`` placeholders and calls:
   PostgreSQL: a transaction) and ``write`` returns its value only once it is durable.
   If the unit raises, its changes are rolled back and the exception propagates.
 
+If the database cannot take the request at all (disk full, I/O error, read-only file,
+connection lost), ``write`` and the reads raise ``StorageUnavailable``: nothing of the
+unit was stored and the same request may be retried later. The web layer answers it
+with ``503`` and ``Retry-After``.
+
 A unit must only talk to the database through ``tx``: no network I/O and no nested
 ``db.write`` (the single SQLite writer would wait on itself).
 """
@@ -20,6 +25,17 @@ from typing import Any, Protocol, TypeVar
 Row = dict[str, Any]
 Params = Sequence[Any]
 T = TypeVar("T")
+
+
+class StorageUnavailable(Exception):
+    """The database cannot take this request now; nothing of it was stored. Retry later.
+
+    Raised for faults of the storage, never of the request: a full disk, an I/O error, a
+    read-only file, a lost connection, a writer that had to restart. ``__cause__`` holds
+    the engine's own error.
+    """
+
+    retry_after = 5  # seconds a client should wait before retrying
 
 
 class Tx(Protocol):

@@ -13,9 +13,30 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from surveyor.db.database import Params, Row, Tx
+from surveyor.db.database import Params, Row, StorageUnavailable, Tx
 
 T = TypeVar("T")
+
+# Faults of the server or the way to it, never of the request: class 08 (connection),
+# 53 (insufficient resources: disk full, out of memory, too many connections),
+# 57 (operator intervention: shutdown, cannot connect now), 58 (system / I/O error), and
+# a transaction refused because the server is read-only (a standby, or made so by hand).
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable (ConnectionError is one)
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.PostgresSystemError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,  # e.g. "connection is closed", "pool is closing"
+)
+
+
+def _unavailable(exc: BaseException) -> StorageUnavailable:
+    error = StorageUnavailable(f"database unavailable: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 @functools.lru_cache(maxsize=2048)
@@ -88,9 +109,22 @@ class PostgresDatabase:
         self._pool: asyncpg.Pool | None = None
 
     async def connect(self) -> None:
-        self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=1, max_size=self.pool_size, command_timeout=60
-        )
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn, min_size=1, max_size=self.pool_size, command_timeout=60
+            )
+        except (*STORAGE_ERRORS, asyncpg.PostgresError, TimeoutError) as exc:
+            # Name the server, never the password in the DSN.
+            raise StorageUnavailable(
+                f"cannot connect to PostgreSQL at {self.where}: {exc}"
+            ) from exc
+
+    @property
+    def where(self) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.dsn)
+        return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -100,22 +134,34 @@ class PostgresDatabase:
     @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
-            raise RuntimeError("database is not connected")
+            raise StorageUnavailable("database is not connected")
         return self._pool
 
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await unit(_PgTx(conn))
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await unit(_PgTx(conn))
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return [dict(r) for r in await self.pool.fetch(to_dollar_params(sql), *params)]
+        try:
+            return [dict(r) for r in await self.pool.fetch(to_dollar_params(sql), *params)]
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        record = await self.pool.fetchrow(to_dollar_params(sql), *params)
+        try:
+            record = await self.pool.fetchrow(to_dollar_params(sql), *params)
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc
         return None if record is None else dict(record)
 
     async def fetch_val(self, sql: str, params: Params = ()) -> Any:
-        return await self.pool.fetchval(to_dollar_params(sql), *params)
+        try:
+            return await self.pool.fetchval(to_dollar_params(sql), *params)
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc
 
     async def stream(
         self, sql: str, params: Params = (), size: int = 1000

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import re
 import sqlite3
@@ -24,7 +25,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from surveyor.db.database import Params, Row, Tx
+from surveyor.db.database import Params, Row, StorageUnavailable, Tx
 
 log = logging.getLogger("surveyor.db")
 T = TypeVar("T")
@@ -105,12 +106,61 @@ class _WriterTx:
             self._conn.execute(statement)
 
 
+# Engine error codes that say "the storage cannot take this now", not "this unit is wrong".
+# The low byte is the primary code (extended codes such as SQLITE_IOERR_WRITE share it).
+_STORAGE_CODES = {
+    5,  # SQLITE_BUSY: another process held the lock past busy_timeout
+    6,  # SQLITE_LOCKED
+    7,  # SQLITE_NOMEM
+    8,  # SQLITE_READONLY
+    10,  # SQLITE_IOERR
+    11,  # SQLITE_CORRUPT
+    13,  # SQLITE_FULL (also EFBIG: a file-size limit)
+    14,  # SQLITE_CANTOPEN
+    26,  # SQLITE_NOTADB
+}
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a fault of the storage (retry later) rather than of the SQL."""
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
+        return True  # the connection went away under us
+    if not isinstance(exc, sqlite3.Error) or isinstance(exc, sqlite3.IntegrityError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _STORAGE_CODES
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        words in str(exc)
+        for words in ("disk", "full", "readonly", "read-only", "unable to open", "locked")
+    )
+
+
+def unavailable(exc: BaseException, what: str = "database") -> StorageUnavailable:
+    error = StorageUnavailable(f"{what} unavailable: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+class _GroupLost(Exception):
+    """The group's transaction is gone (the engine rolled it back, a savepoint vanished,
+    the connection broke): every unit of the group fails with a storage error."""
+
+
 class SQLiteDatabase:
     backend = "sqlite"
 
-    def __init__(self, path: str, *, synchronous: str = "FULL", readers: int = 2) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        synchronous: str = "FULL",
+        readers: int = 2,
+        close_timeout: float = 30.0,
+    ) -> None:
         self.path = str(Path(path))
         self.synchronous = synchronous
+        self.close_timeout = close_timeout
         self._reader_count = readers
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader = 0
@@ -118,47 +168,104 @@ class SQLiteDatabase:
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._closing = False
+        self._in_hand: list[Any] = []  # the group the writer is working on
         self.commits = 0  # how many group commits ran (observed by tests and bench)
+        self.failed_groups = 0  # groups failed by a storage error (observed by tests)
+        self.writer_restarts = 0  # writer tasks the supervisor had to restart
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
-        self._writer = await loop.run_in_executor(self._thread, self._open_writer)
-        for _ in range(self._reader_count):
-            reader = await aiosqlite.connect(self.path, isolation_level=None)
-            reader.row_factory = _dict_row
-            await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await reader.execute("PRAGMA foreign_keys = ON")
-            self._readers.append(reader)
-        self._task = asyncio.create_task(self._run_writer(), name="sqlite-writer")
+        try:
+            self._writer = await loop.run_in_executor(self._thread, self._open_writer)
+            for _ in range(self._reader_count):
+                reader = await aiosqlite.connect(self.path, isolation_level=None)
+                self._readers.append(reader)
+                reader.row_factory = _dict_row
+                await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await reader.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            for reader in self._readers:
+                await reader.close()
+            self._readers.clear()
+            raise unavailable(exc, f"SQLite database {self.path}") from exc
+        self._closing = False
+        self._task = asyncio.create_task(self._supervise(), name="sqlite-writer")
 
     def _open_writer(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        _configure(conn, self.synchronous)
+        try:
+            _configure(conn, self.synchronous)
+        except BaseException:
+            conn.close()
+            raise
         conn.row_factory = _dict_row
         return conn
 
     async def close(self) -> None:
-        """Drain the queue, wait for the last flush, then close every connection."""
+        """Drain the queue, wait for the last flush, then close every connection.
+
+        Bounded by ``close_timeout``: a writer stuck on the disk is abandoned and every unit
+        still waiting fails with ``StorageUnavailable``."""
+        self._closing = True
+        abandoned = False
         if self._task is not None:
+            task, self._task = self._task, None
             await self._queue.put(_STOP)
-            await self._task
-            self._task = None
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self.close_timeout)
+            except TimeoutError:
+                log.error(
+                    "sqlite writer did not stop within %s s; abandoning it", self.close_timeout
+                )
+                abandoned = True
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            self._fail_queued(StorageUnavailable("database is shutting down"))
         for reader in self._readers:
-            await reader.close()
+            with contextlib.suppress(Exception):
+                await reader.close()
         self._readers.clear()
-        if self._writer is not None:
+        if self._writer is not None and not abandoned:
             writer, self._writer = self._writer, None
-            await asyncio.get_running_loop().run_in_executor(self._thread, writer.close)
-        self._thread.shutdown(wait=True)
+            with contextlib.suppress(Exception):
+                await asyncio.get_running_loop().run_in_executor(self._thread, writer.close)
+        self._thread.shutdown(wait=not abandoned)
 
     # -- writes ---------------------------------------------------------------
 
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
-        if self._task is None or self._task.done():
-            raise RuntimeError("database is not connected")
+        if self._task is None or self._task.done() or self._closing:
+            raise StorageUnavailable("database is not connected")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         await self._queue.put((unit, future))
         return await future
+
+    def _fail_queued(self, exc: StorageUnavailable) -> None:
+        in_hand, self._in_hand = self._in_hand, []
+        for _, future in in_hand:
+            if not future.done():
+                future.set_exception(exc)
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not _STOP and not item[1].done():
+                item[1].set_exception(exc)
+
+    async def _supervise(self) -> None:
+        """Run the writer; if it ends for any reason but a stop, fail what waits and restart."""
+        while True:
+            try:
+                await self._run_writer()
+                return
+            except asyncio.CancelledError:
+                self._fail_queued(StorageUnavailable("database writer stopped"))
+                raise
+            except BaseException as exc:
+                self.writer_restarts += 1
+                log.error("sqlite writer ended unexpectedly (%r); restarting it", exc)
+                self._fail_queued(unavailable(exc, "database writer"))
+                await self._reopen()
 
     async def _run_writer(self) -> None:
         stopping = False
@@ -176,46 +283,32 @@ class SQLiteDatabase:
                 else:
                     batch.append(more)
             if batch:
+                self._in_hand = batch
                 await self._flush(batch)
+                self._in_hand = []
 
     async def _flush(
         self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]]
     ) -> None:
-        conn = self._writer
-        assert conn is not None
-        loop = asyncio.get_running_loop()
-        tx = _WriterTx(conn)
-        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        """One group; whatever happens, every future of ``batch`` is answered."""
         try:
-            # BEGIN IMMEDIATE takes the write lock up front, so a busy database fails fast,
-            # not halfway through a unit; it may wait on another process, hence the thread.
-            await loop.run_in_executor(self._thread, conn.execute, "BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+            results = await self._run_group(batch)
+        except BaseException as exc:
+            self.failed_groups += 1
+            cause = exc.__cause__ if isinstance(exc, _GroupLost) and exc.__cause__ else exc
+            log.error(
+                "sqlite writer: a group of %d unit(s) failed, storage unavailable: %s",
+                len(batch),
+                cause,
+            )
+            error = unavailable(cause)
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(error)
+            await self._recover()
+            if not isinstance(exc, Exception):
+                raise  # cancellation and the like end the task; the supervisor decides
             return
-        for unit, future in batch:
-            if future.cancelled():
-                continue
-            conn.execute("SAVEPOINT unit")
-            try:
-                value = await unit(tx)
-            except Exception as exc:  # handed back to the caller of write()
-                conn.execute("ROLLBACK TO unit")
-                conn.execute("RELEASE unit")
-                results.append((future, False, exc))
-            else:
-                conn.execute("RELEASE unit")
-                results.append((future, True, value))
-        try:
-            await loop.run_in_executor(self._thread, conn.execute, "COMMIT")
-            self.commits += 1
-        except sqlite3.Error as exc:
-            log.error("group commit failed: %s", exc)
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            results = [(future, False, exc) for future, _, _ in results]
         for future, ok, value in results:
             if future.done():
                 continue
@@ -224,20 +317,110 @@ class SQLiteDatabase:
             else:
                 future.set_exception(value)
 
+    async def _run_group(
+        self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]]
+    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        if self._writer is None:
+            await self._reopen(raise_errors=True)
+        conn = self._writer
+        assert conn is not None
+        loop = asyncio.get_running_loop()
+        tx = _WriterTx(conn)
+        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        # BEGIN IMMEDIATE takes the write lock up front, so a busy database fails fast,
+        # not halfway through a unit; it may wait on another process, hence the thread.
+        try:
+            await loop.run_in_executor(self._thread, conn.execute, "BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _GroupLost() from exc
+        for unit, future in batch:
+            if future.cancelled():
+                continue
+            try:
+                conn.execute("SAVEPOINT unit")
+            except sqlite3.Error as exc:
+                raise _GroupLost() from exc
+            try:
+                value = await unit(tx)
+            except Exception as exc:  # handed back to the caller of write()
+                if is_storage_error(exc) or not conn.in_transaction:
+                    # The engine may have rolled the whole group back (SQLITE_FULL, IOERR):
+                    # nothing of the group is left to commit.
+                    raise _GroupLost() from exc
+                try:
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                except sqlite3.Error as lost:
+                    raise _GroupLost() from lost
+                results.append((future, False, exc))
+            else:
+                try:
+                    conn.execute("RELEASE unit")
+                except sqlite3.Error as exc:
+                    raise _GroupLost() from exc
+                results.append((future, True, value))
+        try:
+            await loop.run_in_executor(self._thread, conn.execute, "COMMIT")
+        except sqlite3.Error as exc:
+            raise _GroupLost() from exc
+        self.commits += 1
+        return results
+
+    async def _recover(self) -> None:
+        """After a failed group: roll back what is left; reopen a connection that broke."""
+        conn = self._writer
+        if conn is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def rollback() -> bool:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute("SELECT 1").fetchone()
+                return True
+            except sqlite3.Error:
+                return False
+
+        try:
+            healthy = await loop.run_in_executor(self._thread, rollback)
+        except RuntimeError:  # the thread pool is shut down: we are closing
+            return
+        if not healthy:
+            await self._reopen()
+
+    async def _reopen(self, *, raise_errors: bool = False) -> None:
+        """Replace the writer's connection; on failure leave none (the next group retries)."""
+        loop = asyncio.get_running_loop()
+        old, self._writer = self._writer, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await loop.run_in_executor(self._thread, old.close)
+        try:
+            self._writer = await loop.run_in_executor(self._thread, self._open_writer)
+        except sqlite3.Error as exc:
+            log.error("sqlite writer: cannot reopen %s: %s", self.path, exc)
+            if raise_errors:
+                raise _GroupLost() from exc
+
     # -- reads ----------------------------------------------------------------
 
     def _reader(self) -> aiosqlite.Connection:
         if not self._readers:
-            raise RuntimeError("database is not connected")
+            raise StorageUnavailable("database is not connected")
         self._next_reader = (self._next_reader + 1) % len(self._readers)
         return self._readers[self._next_reader]
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self._reader().execute_fetchall(sql, params))
+        try:
+            return list(await self._reader().execute_fetchall(sql, params))
+        except sqlite3.Error as exc:
+            if is_storage_error(exc):
+                raise unavailable(exc) from exc
+            raise
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self._reader().execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetch_all(sql, params)), None)
 
     async def fetch_val(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)

@@ -20,9 +20,10 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Receive, Scope, Send
 
+from surveyor.db.database import StorageUnavailable
 from surveyor.web.accesslog import loggable_path
 from surveyor.web.templating import render
 
@@ -31,7 +32,7 @@ log = logging.getLogger("surveyor.errors")
 # user on the request (``auth.guards.load_session``) under this key of ``app.state``.
 SESSION_LOADER = "load_session"
 SessionLoader = Callable[[Request[Any, Any, Any]], Awaitable[object]]
-JSON_PATHS = ("/api/", "/healthz", "/-/")
+JSON_PATHS = ("/api/", "/healthz", "/readyz", "/-/")
 _AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 _UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
@@ -203,7 +204,45 @@ def nested_field(body: bytes, limit: int = 64) -> str:
     return "body"
 
 
+RETRY_DETAIL = (
+    "storage temporarily unavailable; nothing was stored. Retry after the Retry-After "
+    "seconds (with the same Idempotency-Key)"
+)
+
+
+def handle_storage_unavailable(
+    request: Request[Any, Any, Any], exc: StorageUnavailable
+) -> Response[Any]:
+    """``503`` with ``Retry-After``: the request was fine, the storage could not take it."""
+    log.warning(
+        "storage unavailable on %s %s: %s",
+        request.method,
+        _safe_path(request),
+        exc.__cause__ or exc,
+    )
+    status = HTTP_503_SERVICE_UNAVAILABLE
+    headers = {"Retry-After": str(exc.retry_after)}
+    if wants_json(request):
+        return problem(status, RETRY_DETAIL, headers=headers)
+    return DeferredResponse(
+        lambda: error_page(
+            request,
+            status,
+            {
+                "status_code": status,
+                "detail": "The service cannot store anything right now. Nothing was saved; "
+                "please try again in a moment.",
+                "errors": [],
+            },
+            headers=headers,
+        ),
+        status,
+    )
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, StorageUnavailable):
+        return handle_storage_unavailable(request, exc)
     if isinstance(exc, RecursionError) and wants_json(request):
         # The JSON decoder recurses per nesting level: a hostile body of 10,000 nested
         # arrays is the client's error, not ours.
