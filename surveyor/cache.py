@@ -35,8 +35,4 @@ class TTLCache:
         self._items.clear()
 
 
-def named_cache(registries: dict[str, Any], name: str, ttl: float) -> TTLCache:
-    cache = registries.get(name)
-    if cache is None:
-        cache = registries[name] = TTLCache(ttl)
-    return cache
+

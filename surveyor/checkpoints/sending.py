@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from litestar.exceptions import NotFoundException
 
 from surveyor import DeliveryError, Message
 from surveyor.checkpoints.events import invitation_token, token_key
@@ -24,8 +23,10 @@ from surveyor.db import Tx
 from surveyor.delivery.channels import channels, send_message
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
+from surveyor.events import InvitationFailed, InvitationSent
+from surveyor.hookjobs import call_plugins, has_listeners
 from surveyor.ids import iso, now_iso, parse_iso, utcnow
-from surveyor.plugins import gather
+from surveyor.respond.store import get_invitation
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
@@ -206,32 +207,28 @@ async def mark_failed(tx: Tx, job: Job) -> None:
     )
 
 
-async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "") -> None:
-    """Tell plugins, after the invitation's new status committed."""
-    from surveyor.checkpoints.invitations import load_invitation
-
-    hook = svc.pm.hook.invitation_sent if outcome == "sent" else svc.pm.hook.invitation_failed
-    if not hook.get_hookimpls():
-        return  # no listener: spare the worker the invitation's history read on every send
-    try:
-        invitation = await load_invitation(svc, invitation_id)
-    except NotFoundException:
+async def _announce(svc: Any, job: Job, outcome: str) -> None:
+    """Tell plugins, after the invitation's new status committed. This already runs in
+    the worker (the job's ``on_done``/``on_dead``), never on a request."""
+    if not has_listeners(svc, "invitation_sent" if outcome == "sent" else "invitation_failed"):
+        return  # no listener: spare the worker the invitation's read on every send
+    invitation = await get_invitation(svc.db, str(job.payload.get("invitation_id", "")))
+    if invitation is None:
         return
     if outcome == "sent":
-        await gather(svc.pm.hook.invitation_sent, invitation=invitation, services=svc)
+        reminder = bool(job.payload.get("reminder"))
+        await call_plugins(svc, InvitationSent(invitation=invitation, reminder=reminder))
     else:
-        await gather(
-            svc.pm.hook.invitation_failed, invitation=invitation, error=error, services=svc
-        )
+        await call_plugins(svc, InvitationFailed(invitation=invitation, error=job.last_error))
 
 
 async def on_sent(job: Job, svc: Any) -> None:
-    await _announce(svc, str(job.payload.get("invitation_id", "")), "sent")
+    await _announce(svc, job, "sent")
 
 
 async def on_failed(job: Job, svc: Any) -> None:
     if not job.payload.get("reminder"):
-        await _announce(svc, str(job.payload.get("invitation_id", "")), "failed", job.last_error)
+        await _announce(svc, job, "failed")
 
 
 async def run_expire(job: Job, svc: Any) -> None:

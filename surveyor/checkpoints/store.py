@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from surveyor.cache import MISSING, named_cache
+from surveyor.cache import MISSING, TTLCache
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, now_iso
@@ -53,7 +53,7 @@ async def cached_checkpoint(svc: Any, key: str) -> Checkpoint | None:
     Changes made in this process clear it (``forget_checkpoints``); another process's
     edits apply within ``CHECKPOINT_TTL_SECONDS``.
     """
-    cache = named_cache(svc.registries, "checkpoints", CHECKPOINT_TTL_SECONDS)
+    cache = checkpoint_cache(svc)
     found = cache.get(key)
     if found is MISSING:
         found = await get_checkpoint(svc.db, key)
@@ -61,8 +61,14 @@ async def cached_checkpoint(svc: Any, key: str) -> Checkpoint | None:
     return found
 
 
+def checkpoint_cache(svc: Any) -> TTLCache:
+    if svc.caches.checkpoints is None:
+        svc.caches.checkpoints = TTLCache(CHECKPOINT_TTL_SECONDS)
+    return svc.caches.checkpoints
+
+
 def forget_checkpoints(svc: Any) -> None:
-    named_cache(svc.registries, "checkpoints", CHECKPOINT_TTL_SECONDS).clear()
+    checkpoint_cache(svc).clear()
 
 
 async def list_checkpoints(db: Database) -> list[Checkpoint]:

@@ -23,6 +23,7 @@ from surveyor.db import Tx
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job, enqueue_message
 from surveyor.followups import store
+from surveyor.followups.context import case_context
 from surveyor.followups.models import Followup
 from surveyor.ids import parse_iso, utcnow
 
@@ -136,8 +137,6 @@ async def check_sla(
 ) -> bool:
     """Run one SLA check: if the case is still open, still due at ``due_at`` and the
     moment has come, record it on the timeline and queue the notices. True if it did."""
-    from surveyor.followups.service import case_context
-
     moment = now or utcnow()
 
     async def unit(tx: Tx) -> bool:

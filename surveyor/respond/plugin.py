@@ -7,9 +7,6 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.respond import store, unsubscribe, views
 
-# The survey list asks this registry for its response counts.
-RESPONSE_COUNTS = "survey_response_counts"
-
 
 @hookimpl
 def register_routes(register: Any) -> None:
@@ -19,4 +16,5 @@ def register_routes(register: Any) -> None:
 
 @hookimpl
 def startup(services: Any) -> None:
-    services.registries.setdefault(RESPONSE_COUNTS, store.completed_counts)
+    if services.response_counts is None:
+        services.response_counts = store.completed_counts

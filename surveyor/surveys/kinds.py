@@ -8,7 +8,7 @@ that renders it (``respond/_question_<kind>.html`` for built-ins).
 
 Plugins add kinds through the ``register_question_kinds(register)`` hook with
 ``register(QuestionKind(...))``. :func:`question_kinds` builds the registry of an app
-once and keeps it in ``services.registries["question_kinds"]``.
+once and keeps it in ``services.question_kinds``.
 """
 
 from __future__ import annotations
@@ -246,10 +246,9 @@ DEFAULT_KINDS = KindRegistry()
 
 def question_kinds(svc: Any) -> KindRegistry:
     """The app's registry (built-ins + plugin kinds), made once per app."""
-    found = svc.registries.get("question_kinds")
+    found = svc.question_kinds
     if found is None:
         from surveyor.plugins import collect
 
-        found = KindRegistry(collect(svc.pm.hook.register_question_kinds))
-        svc.registries["question_kinds"] = found
+        found = svc.question_kinds = KindRegistry(collect(svc.pm.hook.register_question_kinds))
     return found

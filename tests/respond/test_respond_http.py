@@ -383,7 +383,7 @@ async def test_a_one_page_survey_completes_in_one_post_when_nothing_new_appears(
 
 async def test_the_survey_list_counts_completed_responses_through_the_registry(client) -> None:
     token, version = await setup_link(client)
-    counter = app_services(client).registries["survey_response_counts"]
+    counter = app_services(client).response_counts
     db = app_services(client).db
     assert await in_app(client, counter, db, [version.survey_id]) == {}
     await answer_all(client, token, 9, "ok")
