@@ -33,6 +33,3 @@ class TTLCache:
 
     def clear(self) -> None:
         self._items.clear()
-
-
-

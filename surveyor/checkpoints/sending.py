@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -30,6 +30,9 @@ from surveyor.respond.store import get_invitation
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
+
+if TYPE_CHECKING:
+    from surveyor.services import Services
 
 SEND = "invitation.send"
 EXPIRE = "invitation.expire"
@@ -207,7 +210,7 @@ async def mark_failed(tx: Tx, job: Job) -> None:
     )
 
 
-async def _announce(svc: Any, job: Job, outcome: str) -> None:
+async def _announce(svc: Services, job: Job, outcome: str) -> None:
     """Tell plugins, after the invitation's new status committed. This already runs in
     the worker (the job's ``on_done``/``on_dead``), never on a request."""
     if not has_listeners(svc, "invitation_sent" if outcome == "sent" else "invitation_failed"):
@@ -222,11 +225,11 @@ async def _announce(svc: Any, job: Job, outcome: str) -> None:
         await call_plugins(svc, InvitationFailed(invitation=invitation, error=job.last_error))
 
 
-async def on_sent(job: Job, svc: Any) -> None:
+async def on_sent(job: Job, svc: Services) -> None:
     await _announce(svc, job, "sent")
 
 
-async def on_failed(job: Job, svc: Any) -> None:
+async def on_failed(job: Job, svc: Services) -> None:
     if not job.payload.get("reminder"):
         await _announce(svc, job, "failed")
 

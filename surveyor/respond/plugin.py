@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from surveyor import hookimpl
 from surveyor.respond import store, unsubscribe, views
+from surveyor.services import Services
 
 
 @hookimpl
-def register_routes(register: Any) -> None:
+def register_routes(register: Callable[[Any], None]) -> None:
     for handler in (*views.ROUTES, *unsubscribe.ROUTES):
         register(handler)
 
 
 @hookimpl
-def startup(services: Any) -> None:
+def startup(services: Services) -> None:
     if services.response_counts is None:
         services.response_counts = store.completed_counts
