@@ -3,8 +3,8 @@ same unit, so no crash between a commit and some after-commit work can lose one.
 
 Proof by the unit's edges: right after the change commits (no worker, no hook run),
 the webhook job is there; and when a later listener in that unit fails, the change
-and its webhook job roll back together. (No kill -9 test: with nothing left to do
-after the commit there is no window left to kill the process in.)
+and its webhook job roll back together. ``test_crash.py`` kills a real server in its
+after-commit work.
 """
 
 from __future__ import annotations
