@@ -1,5 +1,6 @@
 """What one running app holds: settings, database, plugins, templates, static files,
-and the registries and caches the domains fill at start-up — each a named, typed field.
+and what the domains fill at start-up (channels, kinds, caches, listeners), each in a
+named, typed field.
 
 Built by ``create_app`` and kept on ``app.state.services``; handlers reach it with
 ``services(request)`` or the ``services`` dependency. Nothing here is global, so each
