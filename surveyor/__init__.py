@@ -2,7 +2,12 @@
 
 This module is the public plugin API. Plugin authors import from here and
 nowhere else: ``hookimpl`` to mark hook implementations, ``Channel`` and
-``DeliveryError`` for channel plugins, and the event types passed to hooks.
+``DeliveryError`` for channel plugins, the domain events passed to hooks
+(``ResponseCompleted``, ``InvitationSent``, ``InvitationFailed``, ``FollowupOpened``,
+``FollowupChanged``, ``FollowupClosed``) and the read-only models they carry
+(``Contact``, ``Response``, ``Answer``, ``Invitation``, ``Followup``, ``SurveyVersion``).
+The events and models load on first use (``surveyor.events``), so importing
+``surveyor`` stays light.
 """
 
 from __future__ import annotations
@@ -78,4 +83,49 @@ class Channel(Protocol):
         """Deliver the message or raise :class:`DeliveryError`."""
 
 
-__all__ = ["Channel", "DeliveryError", "Message", "__version__", "hookimpl"]
+# Names served lazily from ``surveyor.events`` (they import the domain models).
+_EVENTS = frozenset(
+    {
+        "Answer",
+        "Contact",
+        "Followup",
+        "FollowupChanged",
+        "FollowupClosed",
+        "FollowupOpened",
+        "Invitation",
+        "InvitationFailed",
+        "InvitationSent",
+        "Response",
+        "ResponseCompleted",
+        "SurveyVersion",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EVENTS:
+        from surveyor import events
+
+        return getattr(events, name)
+    raise AttributeError(f"module 'surveyor' has no attribute {name!r}")
+
+
+__all__ = [
+    "Answer",
+    "Channel",
+    "Contact",
+    "DeliveryError",
+    "Followup",
+    "FollowupChanged",
+    "FollowupClosed",
+    "FollowupOpened",
+    "Invitation",
+    "InvitationFailed",
+    "InvitationSent",
+    "Message",
+    "Response",
+    "ResponseCompleted",
+    "SurveyVersion",
+    "__version__",
+    "hookimpl",
+]

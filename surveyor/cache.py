@@ -33,10 +33,3 @@ class TTLCache:
 
     def clear(self) -> None:
         self._items.clear()
-
-
-def named_cache(registries: dict[str, Any], name: str, ttl: float) -> TTLCache:
-    cache = registries.get(name)
-    if cache is None:
-        cache = registries[name] = TTLCache(ttl)
-    return cache

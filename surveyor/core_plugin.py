@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Redirect
 
-from surveyor import hookimpl
+from surveyor import hookimpl, hookjobs
 from surveyor.auth.guards import load_session, staff
 from surveyor.ids import now_iso
 from surveyor.plugins import describe
@@ -95,3 +95,10 @@ def register_routes(register: Any) -> None:
     register(readyz)
     register(plugins_json)
     register(home)
+
+
+@hookimpl
+def register_job_kinds(register: Any) -> None:
+    # ``hook.<name>``: plugin reactions to domain events, run by the worker.
+    for kind in hookjobs.JOB_KINDS:
+        register(kind)

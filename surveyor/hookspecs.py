@@ -11,10 +11,32 @@ Registration hooks take a ``register`` callback and are called once, at start-up
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+# Types only: the hook contract must not import the app (pluggy reads names, not types).
+if TYPE_CHECKING:
+    from litestar import Request
+    from litestar.types import ControllerRouterHandler
+
+    from surveyor import Channel
+    from surveyor.auth.models import User
+    from surveyor.delivery.models import JobKind
+    from surveyor.events import (
+        Contact,
+        Followup,
+        FollowupChanged,
+        FollowupClosed,
+        FollowupOpened,
+        InvitationFailed,
+        InvitationSent,
+        ResponseCompleted,
+    )
+    from surveyor.services import Services
+    from surveyor.surveys.kinds import QuestionKind
 
 hookspec = pluggy.HookspecMarker("surveyor")
 
@@ -24,7 +46,7 @@ hookspec = pluggy.HookspecMarker("surveyor")
 
 
 @hookspec
-def register_settings(register: Any) -> None:
+def register_settings(register: Callable[[str, type[Any]], None]) -> None:
     """Declare the plugin's settings: ``register(name, SettingsStruct)``.
 
     ``SettingsStruct`` is a ``msgspec.Struct`` declared with ``frozen=True,
@@ -36,7 +58,7 @@ def register_settings(register: Any) -> None:
 
 
 @hookspec
-def register_migrations(register: Any) -> None:
+def register_migrations(register: Callable[[str, Path], None]) -> None:
     """Add a folder of numbered SQL migrations: ``register(namespace, folder)``.
 
     ``namespace`` is usually the plugin's name; ``folder`` holds ``NNNN_name.sql`` files
@@ -46,7 +68,7 @@ def register_migrations(register: Any) -> None:
 
 
 @hookspec
-def register_routes(register: Any) -> None:
+def register_routes(register: Callable[[ControllerRouterHandler], None]) -> None:
     """Add HTTP handlers or routers: ``register(handler_or_router)``.
 
     Handlers are Litestar route handlers, controllers or routers. Guard staff pages
@@ -55,7 +77,7 @@ def register_routes(register: Any) -> None:
 
 
 @hookspec
-def register_template_dirs(register: Any) -> None:
+def register_template_dirs(register: Callable[[Path], None]) -> None:
     """Add a folder of Jinja templates: ``register(folder: Path)``.
 
     Plugin folders are searched after the operator's ``SURVEYOR_TEMPLATES_DIR`` and
@@ -65,12 +87,12 @@ def register_template_dirs(register: Any) -> None:
 
 
 @hookspec
-def register_channels(register: Any) -> None:
+def register_channels(register: Callable[[Channel], None]) -> None:
     """Add delivery channels: ``register(channel)`` with a :class:`surveyor.Channel`."""
 
 
 @hookspec
-def register_job_kinds(register: Any) -> None:
+def register_job_kinds(register: Callable[[JobKind], None]) -> None:
     """Add kinds of outbox job: ``register(kind)`` with a :class:`surveyor.delivery.JobKind`
     (its name, ``async run(job, services)``, optional ``on_done``/``on_dead`` callbacks).
     Called once per app or worker, when the delivery registry is first built; a name
@@ -80,7 +102,7 @@ def register_job_kinds(register: Any) -> None:
 
 
 @hookspec
-def register_question_kinds(register: Any) -> None:
+def register_question_kinds(register: Callable[[QuestionKind], None]) -> None:
     """Add survey question kinds: ``register(kind)`` with a
     :class:`surveyor.surveys.kinds.QuestionKind` (how it reads the form, checks an answer
     and its config, its respondent template, its designer fields, how an answer prints
@@ -90,14 +112,14 @@ def register_question_kinds(register: Any) -> None:
 
 
 @hookspec
-def startup(services: Any) -> None:
+def startup(services: Services) -> None:
     """Called (and awaited) once the database is connected and migrated, before the
     first request. Start background tasks here; ``services`` is the app's
     :class:`surveyor.services.Services`."""
 
 
 @hookspec
-def shutdown(services: Any) -> None:
+def shutdown(services: Services) -> None:
     """Called (and awaited) when the app stops, before the database closes. Finish or
     release in-flight work here."""
 
@@ -108,7 +130,7 @@ def shutdown(services: Any) -> None:
 
 
 @hookspec
-def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
+def extra_template_vars(template: str, request: Request[Any, Any, Any]) -> dict[str, Any] | None:
     """Variables to add to a page's context. May return a dict or an awaitable of one.
 
     ``template`` is the name of the template being rendered. Keys already set by the
@@ -117,74 +139,76 @@ def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
 
 
 @hookspec
-def menu_links(user: Any) -> list[dict[str, str]] | None:
+def menu_links(user: User) -> list[dict[str, str]] | None:
     """Extra navigation links for a signed-in ``user``: ``[{"href": ..., "label": ...}]``."""
 
 
 # ---------------------------------------------------------------------------
-# Domain events: awaited after the change is committed
+# Domain events: run by the delivery worker after the change committed
 # ---------------------------------------------------------------------------
+#
+# Each event is queued as one durable outbox job ``hook.<name>`` in the same unit as
+# the change, and the worker calls every plugin's implementation with the decoded event
+# and the services, one timeout per plugin (``services.hook_timeout``, 30 s). A plugin
+# that raises or overruns is logged and skipped. Delivery is at least once: a worker
+# that dies mid-job runs the job again, so a reaction should tolerate a repeat (the
+# event carries ids to recognise it). Work that must be atomic with the change belongs
+# in ``services.tx_listeners`` instead.
 
 
 @hookspec
-def response_completed(response: Any, answers: dict[str, Any], version: Any, services: Any) -> None:
-    """A respondent finished a survey. Called by the respondent pages (``surveyor.respond``)
-    right after the completing transaction committed, once per response.
+def response_completed(event: ResponseCompleted, services: Services) -> None:
+    """A respondent finished a survey; once per response.
 
-    ``response`` is a :class:`surveyor.respond.models.Response` (status ``complete``, key
-    scores filled), ``answers`` maps question id to value, ``version`` is the
-    :class:`surveyor.surveys.models.SurveyVersion` answered, ``services`` the app's
-    :class:`surveyor.services.Services`. The return value is ignored. A plugin that
-    raises is logged and skipped: the response is already stored and stays stored.
-    Work that must be atomic with the completion belongs in
-    ``services.registries["on_response_complete_tx"]`` instead.
-    """
-
-
-# ---------------------------------------------------------------------------
-# Delivery: what happened to an invitation
-# ---------------------------------------------------------------------------
-
-
-@hookspec
-def invitation_sent(invitation: Any, services: Any) -> None:
-    """A channel accepted an invitation (or its reminder). Called by the delivery worker
-    after the invitation was marked ``sent`` and committed, once per delivered message.
-
-    ``invitation`` is a :class:`surveyor.invitations.models.InvitationDetail` (status,
-    channel, checkpoint, the decision behind it and every delivery attempt so far),
-    ``services`` the app's :class:`surveyor.services.Services`. The return value is
-    ignored; a plugin that raises is logged and skipped.
+    ``event`` is a :class:`surveyor.ResponseCompleted`: the ``response`` (status
+    ``complete``, key scores filled), its ``answers`` with their questions, the survey
+    ``version`` answered, the ``contact`` (None for public links), the ``invitation``
+    (personal links) or ``public_slug`` (public links) and the ``checkpoint_key``.
+    ``services`` is the app's :class:`surveyor.services.Services`. The return value is
+    ignored; the customer's submit never waits for it.
     """
 
 
 @hookspec
-def invitation_failed(invitation: Any, error: str, services: Any) -> None:
+def invitation_sent(event: InvitationSent, services: Services) -> None:
+    """A channel accepted an invitation (or its reminder: ``event.reminder``). Called by
+    the delivery worker after the invitation was marked ``sent`` and committed, once per
+    delivered message. ``event.invitation`` is a :class:`surveyor.Invitation`. The
+    return value is ignored.
+    """
+
+
+@hookspec
+def invitation_failed(event: InvitationFailed, services: Services) -> None:
     """An invitation could not be delivered for good: a permanent error, or every retry
     failed. Called by the delivery worker after the invitation was marked ``failed`` and
-    committed. ``error`` is the last attempt's error. The return value is ignored.
+    committed. ``event.error`` is the last attempt's error. The return value is ignored.
     """
 
 
 @hookspec
-def followup_opened(followup: Any, contact: Any) -> None:
-    """A low score opened a follow-up case. Called by ``surveyor.followups`` after the
-    transaction that completed the response (and created the case) committed, once per
-    case.
+def followup_opened(event: FollowupOpened, services: Services) -> None:
+    """A low score opened a follow-up case (in the unit that completed the response).
 
-    ``followup`` is a :class:`surveyor.followups.models.Followup` (priority, owner in
-    ``assignee_id`` or ``team_queue``, ``due_at``), ``contact`` a
-    :class:`surveyor.contacts.models.Contact` or None (anonymous response). The return
-    value is ignored; a plugin that raises is logged and skipped.
+    ``event.followup`` is a :class:`surveyor.Followup` (priority, owner in
+    ``assignee_id`` or ``team_queue``, ``due_at``), ``event.contact`` a
+    :class:`surveyor.Contact` or None (anonymous response). The return value is ignored.
     """
 
 
 @hookspec
-def followup_closed(followup: Any, contact: Any) -> None:
-    """A follow-up case was resolved or closed (``followup.status`` says which; its
-    ``root_cause`` and ``outcome`` are set). Called by ``surveyor.followups`` after the
-    change committed; a reopened case that is closed again calls it again. The return
-    value is ignored; a plugin that raises is logged and skipped.
+def followup_changed(event: FollowupChanged, services: Services) -> None:
+    """An open case changed: ``event.change`` is ``"status"`` (a move that does not
+    close it), ``"assign"`` (new owner or the team queue) or ``"reopen"``.
+    ``event.followup`` is the case after the change. The return value is ignored.
+    """
+
+
+@hookspec
+def followup_closed(event: FollowupClosed, services: Services) -> None:
+    """A follow-up case was resolved or closed (``event.followup.status`` says which;
+    its ``root_cause`` and ``outcome`` are set). A reopened case that is closed again
+    calls it again. The return value is ignored.
     """
 
 
@@ -194,7 +218,7 @@ def followup_closed(followup: Any, contact: Any) -> None:
 
 
 @hookspec(firstresult=True)
-def followup_assignee(case: Any, contact: Any) -> str | None:
+def followup_assignee(case: Followup, contact: Contact | None) -> str | None:
     """Choose the user id who owns a new follow-up case (``firstresult``: the first
     non-None wins; None lets the built-in choice — the contact's ``account_manager``, then
     round-robin among managers, then the team queue — decide).

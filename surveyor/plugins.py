@@ -10,6 +10,7 @@ validated after it is built (``surveyor.app.plugin_settings_for``).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.metadata
 import importlib.util
@@ -180,6 +181,20 @@ async def gather(hook: pluggy.HookCaller, **kwargs: Any) -> list[Any]:
         if value is not None:
             results.append(value)
     return results
+
+
+async def gather_with_timeout(hook: pluggy.HookCaller, seconds: float, **kwargs: Any) -> None:
+    """Like ``gather``, but each implementation gets ``seconds`` to finish; one that overruns
+    (or raises) is logged and skipped. Results are ignored (domain-event hooks)."""
+    for impl in _impls_in_call_order(hook):
+        try:
+            await asyncio.wait_for(await_me_maybe(_call(impl, kwargs)), seconds)
+        except TimeoutError:
+            log.error(
+                "plugin %s timed out in hook %s after %ss", impl.plugin_name, hook.name, seconds
+            )
+        except Exception:
+            log.exception("plugin %s failed in hook %s", impl.plugin_name, hook.name)
 
 
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:

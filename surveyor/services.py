@@ -1,4 +1,6 @@
-"""What one running app holds: settings, database, plugins, templates, static files.
+"""What one running app holds: settings, database, plugins, templates, static files,
+and what the domains fill at start-up (channels, kinds, caches, listeners), each in a
+named, typed field.
 
 Built by ``create_app`` and kept on ``app.state.services``; handlers reach it with
 ``services(request)`` or the ``services`` dependency. Nothing here is global, so each
@@ -7,16 +9,41 @@ test gets its own.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pluggy
 from litestar.connection import ASGIConnection
 
+from surveyor.cache import TTLCache
 from surveyor.db import Database
+from surveyor.events import TxListeners
 from surveyor.settings import PluginSettings, Settings
 from surveyor.static_files import StaticFiles
+
+if TYPE_CHECKING:
+    from surveyor.auth.throttle import AddressThrottle
+    from surveyor.delivery.channels import ChannelRegistry
+    from surveyor.delivery.models import JobKind
+    from surveyor.delivery.worker import Worker
+    from surveyor.respond.ratelimit import Limits
+    from surveyor.surveys.kinds import KindRegistry
+    from surveyor.surveys.models import SurveyVersion
+
+# A plugin reaction to a domain event gets this long (seconds) before it is abandoned.
+HOOK_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class Caches:
+    """In-memory caches of one app; each is created by its owner on first use."""
+
+    api_keys: TTLCache | None = None  # surveyor.auth.guards
+    checkpoints: TTLCache | None = None  # surveyor.checkpoints.store
+    # Published survey versions never change (surveyor.respond.pages).
+    survey_versions: dict[str, SurveyVersion] = field(default_factory=dict)
 
 
 @dataclass
@@ -26,11 +53,24 @@ class Services:
     pm: pluggy.PluginManager
     templates: jinja2.Environment
     static: StaticFiles
-    # Filled by domains at start-up (channels, question kinds, …), keyed by registry name.
-    registries: dict[str, Any] = field(default_factory=dict)
     secret: bytes = b""
     # Each plugin's validated settings: ``services.plugin_settings(ChatSettings)``.
     plugin_settings: PluginSettings = field(default_factory=PluginSettings)
+    # Built from the registration hooks on first use (and at start-up, to fail early).
+    channels: ChannelRegistry | None = None
+    job_kinds: dict[str, JobKind] | None = None
+    question_kinds: KindRegistry | None = None
+    # The in-process delivery worker of ``surveyor serve`` (None with --no-worker).
+    worker: Worker | None = None
+    caches: Caches = field(default_factory=Caches)
+    login_throttle: AddressThrottle | None = None
+    respond_limits: Limits | None = None
+    # Reactions to domain events inside the unit that made the change.
+    tx_listeners: TxListeners = field(default_factory=TxListeners)
+    # The survey list's response counts (``async (db, survey_ids) -> {id: n}``), set by
+    # the respondent domain when it is installed.
+    response_counts: Callable[[Database, list[str]], Awaitable[dict[str, int]]] | None = None
+    hook_timeout: float = HOOK_TIMEOUT_SECONDS
 
 
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -124,6 +124,14 @@ def app_services(client: AsyncTestClient[Litestar]) -> Services:
     return client.app.state["services"]
 
 
+async def drain(client: AsyncTestClient[Litestar]) -> int:
+    """Run every due outbox job (plugin hooks included) on the app's loop, as a worker
+    would; returns how many ran. For apps built with ``run_worker=False``."""
+    from surveyor.delivery.worker import Worker
+
+    return await in_app(client, Worker(app_services(client)).run_until_idle)
+
+
 async def in_app(client: AsyncTestClient[Litestar], fn: Callable[..., Any], *args: Any) -> Any:
     """``await fn(*args)`` on the app's event loop.
 

@@ -109,6 +109,30 @@ def test_every_hook_has_a_docstring_and_annotations() -> None:
             assert param.annotation is not param.empty, f"{func.__name__}({param.name})"
 
 
+def test_no_hook_parameter_is_typed_any() -> None:
+    loose = [
+        f"{func.__name__}({name})"
+        for func in _hookspecs()
+        for name, param in inspect.signature(func).parameters.items()
+        if param.annotation in ("Any", Any)
+    ]
+    assert not loose, f"type these hook parameters: {loose}"
+
+
+def test_every_domain_event_has_a_hook_taking_event_and_services() -> None:
+    from surveyor.events import HOOK_FOR
+    from surveyor.hookjobs import JOB_KINDS
+
+    names = {f.__name__: f for f in _hookspecs()}
+    for event_type, hook in HOOK_FOR.items():
+        params = inspect.signature(names[hook]).parameters
+        assert [(n, p.annotation) for n, p in params.items()] == [
+            ("event", event_type.__name__),
+            ("services", "Services"),
+        ], hook
+    assert {k.name for k in JOB_KINDS} == {f"hook.{hook}" for hook in HOOK_FOR.values()}
+
+
 # ---------------------------------------------------------------------------
 # Where plugins come from
 # ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from surveyor.auth import store
 from surveyor.auth.models import ApiKey, Session, User
-from surveyor.cache import MISSING, TTLCache, named_cache
+from surveyor.cache import MISSING, TTLCache
 from surveyor.ids import now_iso, parse_iso, token_hash, utcnow
 from surveyor.services import services
 
@@ -168,7 +168,9 @@ def api_scope(scope: str | None):
 
 def api_key_cache(svc: Any) -> TTLCache:
     """API keys by the hash of their secret, for a few seconds (see ``surveyor.cache``)."""
-    return named_cache(svc.registries, "api_keys", API_KEY_TTL_SECONDS)
+    if svc.caches.api_keys is None:
+        svc.caches.api_keys = TTLCache(API_KEY_TTL_SECONDS)
+    return svc.caches.api_keys
 
 
 def forget_api_keys(svc: Any) -> None:

@@ -122,7 +122,9 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     except msgspec.ValidationError as exc:
         return await _login_page(request, error=form_errors(exc), email=email, status=422)
     address = client_ip(request)
-    throttle: AddressThrottle = svc.registries.setdefault("login_throttle", AddressThrottle())
+    if svc.login_throttle is None:
+        svc.login_throttle = AddressThrottle()
+    throttle = svc.login_throttle
     if throttle.blocked(address) or await account_blocked(svc.db, form.email):
         await store.audit(
             svc.db,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from surveyor.cache import MISSING, named_cache
+from surveyor.cache import MISSING, TTLCache
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, now_iso
+
+if TYPE_CHECKING:
+    from surveyor.services import Services
 
 COLUMNS = (
     "id, key, name, description, position, survey_id, channels, delay_seconds, sample_rate,"
@@ -47,13 +50,13 @@ def _values(data: CheckpointIn) -> tuple[Any, ...]:
 CHECKPOINT_TTL_SECONDS = 5.0
 
 
-async def cached_checkpoint(svc: Any, key: str) -> Checkpoint | None:
+async def cached_checkpoint(svc: Services, key: str) -> Checkpoint | None:
     """``get_checkpoint`` through a few-second cache: the events API asks on every request.
 
     Changes made in this process clear it (``forget_checkpoints``); another process's
     edits apply within ``CHECKPOINT_TTL_SECONDS``.
     """
-    cache = named_cache(svc.registries, "checkpoints", CHECKPOINT_TTL_SECONDS)
+    cache = checkpoint_cache(svc)
     found = cache.get(key)
     if found is MISSING:
         found = await get_checkpoint(svc.db, key)
@@ -61,8 +64,14 @@ async def cached_checkpoint(svc: Any, key: str) -> Checkpoint | None:
     return found
 
 
-def forget_checkpoints(svc: Any) -> None:
-    named_cache(svc.registries, "checkpoints", CHECKPOINT_TTL_SECONDS).clear()
+def checkpoint_cache(svc: Services) -> TTLCache:
+    if svc.caches.checkpoints is None:
+        svc.caches.checkpoints = TTLCache(CHECKPOINT_TTL_SECONDS)
+    return svc.caches.checkpoints
+
+
+def forget_checkpoints(svc: Services) -> None:
+    checkpoint_cache(svc).clear()
 
 
 async def list_checkpoints(db: Database) -> list[Checkpoint]:

@@ -13,8 +13,6 @@ from surveyor import Channel, DeliveryError, Message
 from surveyor.delivery.models import MESSAGE_KIND, Job, JobKind
 from surveyor.plugins import PluginError, collect
 
-REGISTRY = "channels"
-
 
 class ChannelRegistry:
     """Channels by name, in registration order."""
@@ -83,10 +81,10 @@ def build_channels(svc: Any) -> ChannelRegistry:
 
 
 def channels(svc: Any) -> ChannelRegistry:
-    """The app's channel registry, built on first use and kept in ``svc.registries``."""
-    registry = svc.registries.get(REGISTRY)
+    """The app's channel registry, built on first use and kept in ``svc.channels``."""
+    registry = svc.channels
     if registry is None:
-        registry = svc.registries[REGISTRY] = build_channels(svc)
+        registry = svc.channels = build_channels(svc)
     return registry
 
 

@@ -10,7 +10,7 @@ from surveyor import hookimpl
 from surveyor.delivery.api import ROUTES as API_ROUTES
 from surveyor.delivery.channels import MESSAGE_JOB, channels
 from surveyor.delivery.views import ROUTES as VIEW_ROUTES
-from surveyor.delivery.worker import WORKER_REGISTRY, Worker, job_kinds
+from surveyor.delivery.worker import Worker, job_kinds
 
 log = logging.getLogger("surveyor.delivery")
 
@@ -33,21 +33,21 @@ def register_job_kinds(register: Any) -> None:
 
 @hookimpl
 async def startup(services: Any) -> None:
-    # Build the registries now, so a broken channel plugin shows at start-up, not at
+    # Build the channels and job kinds now, so a broken channel plugin shows at start-up, not at
     # the first delivery.
     channels(services)
     job_kinds(services)
     if services.settings.run_worker:
         worker = Worker(services)
-        services.registries[WORKER_REGISTRY] = worker
+        services.worker = worker
         worker.start()
 
 
 @hookimpl
 async def shutdown(services: Any) -> None:
-    worker = services.registries.pop(WORKER_REGISTRY, None)
+    worker, services.worker = services.worker, None
     if worker is not None:
         await worker.stop()
-    registry = services.registries.get("channels")
+    registry = services.channels
     if registry is not None:
         await registry.close()

@@ -32,8 +32,6 @@ from surveyor.ids import utcnow
 from surveyor.plugins import PluginError, collect
 
 log = logging.getLogger("surveyor.delivery")
-KINDS_REGISTRY = "job_kinds"
-WORKER_REGISTRY = "worker"
 # Short leases, renewed while a job runs: a crashed worker's jobs come back within a
 # minute, and a slow job is never taken over while its worker is alive.
 LEASE_SECONDS = 60.0
@@ -44,7 +42,7 @@ PRUNE_EVERY = timedelta(hours=1)
 
 def job_kinds(svc: Any) -> dict[str, JobKind]:
     """Every registered job kind by name (``register_job_kinds``), built on first use."""
-    kinds = svc.registries.get(KINDS_REGISTRY)
+    kinds = svc.job_kinds
     if kinds is None:
         kinds = {}
         for kind in collect(svc.pm.hook.register_job_kinds):
@@ -53,14 +51,14 @@ def job_kinds(svc: Any) -> dict[str, JobKind]:
             if kind.name in kinds:
                 raise PluginError(f"job kind {kind.name!r}: registered twice")
             kinds[kind.name] = kind
-        svc.registries[KINDS_REGISTRY] = kinds
+        svc.job_kinds = kinds
     return kinds
 
 
 def wake_worker(svc: Any) -> None:
     """Tell this process's worker that jobs were just committed, so it need not wait for
     its next poll. Harmless when no worker runs here."""
-    worker = svc.registries.get(WORKER_REGISTRY)
+    worker = svc.worker
     if worker is not None:
         worker.wake()
 

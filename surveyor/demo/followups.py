@@ -8,15 +8,19 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from surveyor.contacts.models import Contact
 from surveyor.contacts.store import upsert_contact
 from surveyor.db import Tx
-from surveyor.followups import rules_store, service, store
+from surveyor.events import ResponseCompleted
+from surveyor.followups import opening, rules_store, service, store
 from surveyor.followups.models import FollowupRule
 from surveyor.followups.service import Actor
 from surveyor.ids import iso, utcnow
 from surveyor.respond import store as respond
+from surveyor.respond.completion import on_completion
 from surveyor.respond.models import NewResponse
 from surveyor.surveys import store as surveys
+from surveyor.surveys.store import get_version
 from surveyor.surveys.templates_lib import template_definition
 
 # (customer, score, comment, attributes, opened days ago, final status, root cause)
@@ -72,6 +76,8 @@ async def seed_followups(svc: Any, out: Any) -> None:
     if found is None:
         return
     survey_id, version_id = found
+    version = await get_version(svc.db, version_id)
+    assert version is not None
     managers = await store.managers(svc.db)
     now = utcnow()
     for n, (name, score, comment, attrs, days, status, cause) in enumerate(CASES):
@@ -81,7 +87,7 @@ async def seed_followups(svc: Any, out: Any) -> None:
 
         async def unit(
             tx: Tx, name: str = name, attrs: dict[str, Any] = attrs, opened: Any = opened
-        ) -> tuple[str, str]:
+        ) -> tuple[Contact, str]:
             contact = await upsert_contact(
                 tx,
                 f"demo-{name.split()[0].lower()}",
@@ -101,12 +107,12 @@ async def seed_followups(svc: Any, out: Any) -> None:
                 status="sent",
                 invitation_id=inv,
             )
-            return contact.id, inv
+            return contact, inv
 
-        contact_id, invitation_id = await svc.db.write(unit)
+        contact, invitation_id = await svc.db.write(unit)
 
-        async def at_opening(tx: Tx, response: Any, opened: Any = opened) -> None:
-            await service.open_case_in_tx(tx, svc, response, now=opened)
+        async def at_opening(tx: Tx, event: ResponseCompleted, opened: Any = opened) -> None:
+            await opening.open_case_in_tx(tx, svc, event, now=opened)
 
         result = await respond.save_answers(
             svc.db,
@@ -114,7 +120,7 @@ async def seed_followups(svc: Any, out: Any) -> None:
                 invitation_id=invitation_id,
                 survey_id=survey_id,
                 survey_version_id=version_id,
-                contact_id=contact_id,
+                contact_id=contact.id,
                 checkpoint_key="order_delivered",
                 channel="email",
             ),
@@ -122,7 +128,7 @@ async def seed_followups(svc: Any, out: Any) -> None:
             step="improve",
             complete=True,
             scores={"nps": score, "ces": None, "csat": None, "emotion": None},
-            on_complete=[at_opening],
+            on_complete=on_completion(svc, version, contact=contact, listeners=[at_opening]),
         )
         case = await store.case_for_response(svc.db, result.response.id)
         if case is None or status == "new":

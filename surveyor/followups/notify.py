@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apprise
 
@@ -23,8 +23,13 @@ from surveyor.db import Tx
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job, enqueue_message
 from surveyor.followups import store
+from surveyor.followups.context import case_context
 from surveyor.followups.models import Followup
 from surveyor.ids import parse_iso, utcnow
+from surveyor.surveys.kinds import question_kinds
+
+if TYPE_CHECKING:
+    from surveyor.services import Services
 
 NOTIFY_JOB = "followup.notify"
 SLA_JOB = "followup.sla"
@@ -55,7 +60,7 @@ def notice_text(
     return title, "\n".join(lines)
 
 
-def _urls(svc: Any, recipients: list[dict[str, Any]]) -> list[str]:
+def _urls(svc: Services, recipients: list[dict[str, Any]]) -> list[str]:
     urls = [u.strip() for u in svc.settings.notify_urls.split(",") if u.strip()]
     urls += [r["notify_url"] for r in recipients if r.get("notify_url")]
     return list(dict.fromkeys(urls))
@@ -63,7 +68,7 @@ def _urls(svc: Any, recipients: list[dict[str, Any]]) -> list[str]:
 
 async def enqueue_notice(
     tx: Tx,
-    svc: Any,
+    svc: Services,
     case: Followup,
     event: str,
     recipients: list[dict[str, Any]],
@@ -132,12 +137,10 @@ async def schedule_sla_checks(tx: Tx, case: Followup) -> None:
 
 
 async def check_sla(
-    svc: Any, case_id: str, stage: str, due_at: str, *, now: datetime | None = None
+    svc: Services, case_id: str, stage: str, due_at: str, *, now: datetime | None = None
 ) -> bool:
     """Run one SLA check: if the case is still open, still due at ``due_at`` and the
     moment has come, record it on the timeline and queue the notices. True if it did."""
-    from surveyor.followups.service import case_context
-
     moment = now or utcnow()
 
     async def unit(tx: Tx) -> bool:
@@ -158,7 +161,7 @@ async def check_sla(
             ]
             body = "SLA breached: escalated to the admins"
         await store.add_event(tx, case.id, "sla", actor_id=None, body=body, detail={"stage": stage})
-        name, comment = await case_context(tx, case)
+        name, comment = await case_context(tx, case, question_kinds(svc))
         await enqueue_notice(
             tx,
             svc,
@@ -173,12 +176,12 @@ async def check_sla(
     return await svc.db.write(unit)
 
 
-async def run_sla_job(job: Job, svc: Any) -> None:
+async def run_sla_job(job: Job, svc: Services) -> None:
     payload = job.payload
     await check_sla(svc, str(payload["followup_id"]), str(payload["stage"]), str(payload["due_at"]))
 
 
-async def run_notify_job(job: Job, svc: Any) -> None:
+async def run_notify_job(job: Job, svc: Services) -> None:
     """Send one notice to every Apprise URL; any URL failing makes the job retry."""
     urls = [str(u) for u in job.payload.get("urls", [])]
     notifier = apprise.Apprise()

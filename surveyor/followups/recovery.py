@@ -10,7 +10,7 @@ work (which must do database work only), and that unit invites the customer to i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -26,6 +26,10 @@ from surveyor.surveys import store as surveys
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
 from surveyor.surveys.models import SurveyDefinition, definition_from_json
 
+if TYPE_CHECKING:
+    from surveyor.services import Services
+
+SCORE_KINDS = ("nps", "ces", "csat", "emotion")
 ASK = {
     "en": "Did we resolve this for you?",
     "de": "Haben wir das für Sie gelöst?",
@@ -73,7 +77,7 @@ def recovery_definition(
     return msgspec.convert(data, SurveyDefinition)
 
 
-async def recovery_version(svc: Any, survey_id: str) -> tuple[str, str] | None:
+async def recovery_version(svc: Services, survey_id: str) -> tuple[str, str] | None:
     """``(survey id, version id)`` of ``survey_id``'s recovery survey, made on first use."""
     db = svc.db
     known = await context_store.meta_value(db, _meta_key(survey_id))
@@ -138,7 +142,7 @@ def won_back(before: dict[str, Any], after: Any) -> bool:
     return False
 
 
-async def recovery_survey_for(svc: Any, case_id: str) -> tuple[str, str] | None:
+async def recovery_survey_for(svc: Services, case_id: str) -> tuple[str, str] | None:
     """The recovery survey to send if this case's rule asks for one (made before the
     resolving unit, which may only do database work)."""
     case = await store.get_case(svc.db, case_id)
@@ -150,7 +154,7 @@ async def recovery_survey_for(svc: Any, case_id: str) -> tuple[str, str] | None:
 
 
 async def send_recovery_in_tx(
-    tx: Tx, svc: Any, case: Followup, stamp: str, companion: tuple[str, str] | None
+    tx: Tx, svc: Services, case: Followup, stamp: str, companion: tuple[str, str] | None
 ) -> None:
     """Invite the customer to the recovery survey ("Did we resolve this for you?" and
     the score question again; the checkpoint's own survey if none could be made)

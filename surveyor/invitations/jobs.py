@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -25,14 +25,18 @@ from surveyor.db import Tx
 from surveyor.delivery.channels import channels, send_message
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
+from surveyor.events import InvitationFailed, InvitationSent
+from surveyor.hookjobs import call_plugins, has_listeners
 from surveyor.ids import iso, new_id, now_iso, parse_iso, token_hash, utcnow
 from surveyor.invitations import store
-from surveyor.invitations.models import EXPIRE, SEND, Invitation, InvitationNotFound
+from surveyor.invitations.models import EXPIRE, SEND, Invitation
 from surveyor.invitations.tokens import invitation_token, token_key
-from surveyor.plugins import gather
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
+
+if TYPE_CHECKING:
+    from surveyor.services import Services
 
 
 async def schedule_invitation(
@@ -229,30 +233,28 @@ async def mark_failed(tx: Tx, job: Job) -> None:
     await store.mark_failed(tx, str(job.payload.get("invitation_id", "")), now_iso())
 
 
-async def _announce(svc: Any, invitation_id: str, outcome: str, error: str = "") -> None:
-    """Tell plugins, after the invitation's new status committed."""
-    hook = svc.pm.hook.invitation_sent if outcome == "sent" else svc.pm.hook.invitation_failed
-    if not hook.get_hookimpls():
-        return  # no listener: spare the worker the invitation's history read on every send
-    try:
-        invitation = await store.load_detail(svc.db, invitation_id)
-    except InvitationNotFound:
+async def _announce(svc: Services, job: Job, outcome: str) -> None:
+    """Tell plugins, after the invitation's new status committed. This already runs in
+    the worker (the job's ``on_done``/``on_dead``), never on a request."""
+    if not has_listeners(svc, "invitation_sent" if outcome == "sent" else "invitation_failed"):
+        return  # no listener: spare the worker the invitation's read on every send
+    invitation = await store.get_invitation(svc.db, str(job.payload.get("invitation_id", "")))
+    if invitation is None:
         return
     if outcome == "sent":
-        await gather(svc.pm.hook.invitation_sent, invitation=invitation, services=svc)
+        reminder = bool(job.payload.get("reminder"))
+        await call_plugins(svc, InvitationSent(invitation=invitation, reminder=reminder))
     else:
-        await gather(
-            svc.pm.hook.invitation_failed, invitation=invitation, error=error, services=svc
-        )
+        await call_plugins(svc, InvitationFailed(invitation=invitation, error=job.last_error))
 
 
-async def on_sent(job: Job, svc: Any) -> None:
-    await _announce(svc, str(job.payload.get("invitation_id", "")), "sent")
+async def on_sent(job: Job, svc: Services) -> None:
+    await _announce(svc, job, "sent")
 
 
-async def on_failed(job: Job, svc: Any) -> None:
+async def on_failed(job: Job, svc: Services) -> None:
     if not job.payload.get("reminder"):
-        await _announce(svc, str(job.payload.get("invitation_id", "")), "failed", job.last_error)
+        await _announce(svc, job, "failed")
 
 
 async def run_expire(job: Job, svc: Any) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 
 from litestar import Request, Response
 
+from surveyor.contacts.models import Contact
 from surveyor.i18n import best_locale, parse_accept_language, translations
+from surveyor.invitations.models import Invitation
 from surveyor.respond import flow
 from surveyor.respond.models import NewResponse
 from surveyor.respond.models import Response as SurveyResponse
@@ -31,7 +33,6 @@ PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
-VERSION_CACHE = "respond.versions"
 # The survey template's variables for a page without a survey (StrictUndefined).
 EMPTY_SHEET: dict[str, Any] = {
     "action": "",
@@ -54,7 +55,8 @@ class Sheet:
     answers: dict[str, Any]
     new: NewResponse
     locale: str  # the survey locale chosen for this respondent
-    contact: Any = None
+    contact: Contact | None = None
+    invitation: Invitation | None = None  # personal links
     properties: dict[str, Any] = field(default_factory=dict)
     hidden_inputs: dict[str, str] = field(default_factory=dict)
     resume_key: str = ""  # public links: the raw key whose hash ``new.resume_hash`` is
@@ -72,7 +74,7 @@ async def cached_version(
     svc: Services, version_id: str, source: Any = None
 ) -> SurveyVersion | None:
     """Published versions never change, so they are kept in memory once read."""
-    cache: dict[str, SurveyVersion] = svc.registries.setdefault(VERSION_CACHE, {})
+    cache = svc.caches.survey_versions
     found = cache.get(version_id)
     if found is None:
         found = await surveys.get_version(source or svc.db, version_id)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from surveyor import hookimpl
 from surveyor.respond import store, unsubscribe, views
-
-# The survey list asks this registry for its response counts.
-RESPONSE_COUNTS = "survey_response_counts"
+from surveyor.services import Services
 
 
 @hookimpl
-def register_routes(register: Any) -> None:
+def register_routes(register: Callable[[Any], None]) -> None:
     for handler in (*views.ROUTES, *unsubscribe.ROUTES):
         register(handler)
 
 
 @hookimpl
-def startup(services: Any) -> None:
-    services.registries.setdefault(RESPONSE_COUNTS, store.completed_counts)
+def startup(services: Services) -> None:
+    if services.response_counts is None:
+        services.response_counts = store.completed_counts

@@ -28,10 +28,9 @@ from surveyor.invitations.store import (  # noqa: F401  isort: skip
     invitation_for_token,
 )
 
-# Callbacks other domains add to ``services.registries[ON_COMPLETE_TX]``: each runs inside
-# the unit that completes a response (e.g. open a follow-up case atomically with it).
-ON_COMPLETE_TX = "on_response_complete_tx"
-CompleteTx = Callable[[Tx, Response], Awaitable[None]]
+# Runs inside the unit that completes a response, with the response and every answer it
+# holds (``surveyor.respond.completion.on_completion`` builds the domain event from them).
+CompleteTx = Callable[[Tx, Response, dict[str, Any]], Awaitable[None]]
 
 _json = msgspec.json.encode
 
@@ -73,13 +72,13 @@ async def save_answers_tx(
     step: str,
     complete: bool = False,
     scores: dict[str, int | None] | None = None,
-    on_complete: Sequence[CompleteTx] = (),
+    on_complete: CompleteTx | None = None,
 ) -> SaveResult:
     """Save one step's answers inside ``tx``; complete the response when ``complete``.
 
     A response that is already complete is never changed: the result says so and the
-    caller shows the thank-you page. ``on_complete`` callbacks run inside the unit that
-    completes the response; if one raises, nothing of this step is stored.
+    caller shows the thank-you page. ``on_complete`` runs inside the unit that
+    completes the response; if it raises, nothing of this step is stored.
     """
 
     now = now_iso()
@@ -183,8 +182,8 @@ async def save_answers_tx(
         completed_at=now,
         **values,
     )
-    for callback in on_complete:
-        await callback(tx, done)
+    if on_complete is not None:
+        await on_complete(tx, done, stored)
     return SaveResult(response=done, answers=stored, completed_now=True)
 
 
@@ -196,7 +195,7 @@ async def save_answers(
     step: str,
     complete: bool = False,
     scores: dict[str, int | None] | None = None,
-    on_complete: Sequence[CompleteTx] = (),
+    on_complete: CompleteTx | None = None,
 ) -> SaveResult:
     """``save_answers_tx`` in a unit of its own."""
     return await db.write(

@@ -2,7 +2,8 @@
 
 * GET and HEAD only read: mail scanners that prefetch a link change nothing.
 * Each POST saves one step (a partial response) in one write unit; the last step
-  completes it with a conditional UPDATE, then ``response_completed`` runs after commit.
+  completes it with a conditional UPDATE and, in the same unit, emits ``ResponseCompleted``
+  (in-transaction listeners, and an outbox job that calls the plugins after commit).
 * With htmx the answer POST returns the next ``#survey`` part; without JavaScript it
   answers 303 back to the page (POST/redirect/GET), so both flows are the same code.
 * No CSRF token: these pages carry no ambient authority (no cookie, no session). The
@@ -26,9 +27,10 @@ from litestar.response import Redirect
 
 from surveyor.auth.guards import client_ip
 from surveyor.db import Tx
+from surveyor.delivery.worker import wake_worker
 from surveyor.ids import now_iso, token_hash
-from surveyor.plugins import gather
 from surveyor.respond import flow, store
+from surveyor.respond.completion import on_completion
 from surveyor.respond.models import NewResponse, SaveResult
 from surveyor.respond.pages import (
     PRIVATE_HEADERS,
@@ -40,7 +42,7 @@ from surveyor.respond.pages import (
     render_sheet,
 )
 from surveyor.respond.ratelimit import Limits
-from surveyor.services import services
+from surveyor.services import Services, services
 from surveyor.surveys import store as surveys
 from surveyor.surveys.kinds import KindRegistry
 from surveyor.web.forms import read_form
@@ -48,12 +50,14 @@ from surveyor.web.forms import read_form
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 SLUG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_HIDDEN_VALUE = 200
-LIMITS = "respond.limits"
 Req = Request[Any, Any, Any]
 
 
 def limits(request: Req) -> Limits:
-    return services(request).registries.setdefault(LIMITS, Limits())
+    svc = services(request)
+    if svc.respond_limits is None:
+        svc.respond_limits = Limits()
+    return svc.respond_limits
 
 
 def blocked_for(request: Req) -> int:
@@ -131,6 +135,7 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
         ),
         locale=locale,
         contact=contact,
+        invitation=invitation,
         properties=invitation.properties,
     )
 
@@ -175,7 +180,6 @@ async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
     svc = services(request)
     form = await read_form(request)
     kinds = kinds_of(request)
-    callbacks = list(svc.registries.get(store.ON_COMPLETE_TX, ()))
 
     async def unit(tx: Tx) -> tuple[Sheet | str, Plan | None, SaveResult | None]:
         # Read, check and write in one unit: the answer POST is the hot path.
@@ -185,7 +189,7 @@ async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
         plan = plan_answer(sheet, form, kinds)
         if plan.kind != "save":
             return sheet, plan, None
-        return sheet, plan, await save_plan(tx, sheet, plan, callbacks)
+        return sheet, plan, await save_plan(tx, svc, sheet, plan)
 
     sheet, plan, result = await svc.db.write(unit)
     if isinstance(sheet, str) or plan is None:
@@ -228,7 +232,9 @@ def plan_answer(sheet: Sheet, form: dict[str, Any], kinds: KindRegistry) -> Plan
     return Plan("save", step=step, outcome=outcome, scores=scores)
 
 
-async def save_plan(tx: Tx, sheet: Sheet, plan: Plan, callbacks: list[Any]) -> SaveResult:
+async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResult:
+    """Write the step; the unit that completes the response also emits ``ResponseCompleted``
+    (its in-transaction listeners, and the plugins' outbox job)."""
     assert plan.outcome is not None and plan.step is not None
     return await store.save_answers_tx(
         tx,
@@ -237,7 +243,9 @@ async def save_plan(tx: Tx, sheet: Sheet, plan: Plan, callbacks: list[Any]) -> S
         step=plan.outcome.next_step or plan.step.ids[-1],
         complete=plan.outcome.complete,
         scores=plan.scores,
-        on_complete=callbacks,
+        on_complete=on_completion(
+            svc, sheet.version, contact=sheet.contact, invitation=sheet.invitation
+        ),
     )
 
 
@@ -247,8 +255,7 @@ async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[A
     plan = plan_answer(sheet, form, kinds_of(request))
     result = None
     if plan.kind == "save":
-        callbacks = list(svc.registries.get(store.ON_COMPLETE_TX, ()))
-        result = await svc.db.write(lambda tx: save_plan(tx, sheet, plan, callbacks))
+        result = await svc.db.write(lambda tx: save_plan(tx, svc, sheet, plan))
     return await answered(request, sheet, plan, result)
 
 
@@ -273,14 +280,8 @@ async def answered(
         )
     assert result is not None
     if result.completed_now:
-        # Committed already: a failing plugin is logged by gather and loses nothing.
-        await gather(
-            svc.pm.hook.response_completed,
-            response=result.response,
-            answers=result.answers,
-            version=sheet.version,
-            services=svc,
-        )
+        # Plugins hear of it from the outbox job queued with the completion: never here.
+        wake_worker(svc)
     sheet.response, sheet.answers = result.response, result.answers
     if result.already_complete:
         return await render_sheet(request, sheet, view="already", status_code=409)

@@ -14,8 +14,9 @@ comments (:attr:`~QuestionKind.comment`). Nothing outside a kind switches on its
 Every kind, the built-in ones included, is registered through the
 ``register_question_kinds(register)`` hook with ``register(QuestionKind(...))``; the
 built-ins come from :func:`builtin_kinds`, registered by the surveys domain's plugin.
-:func:`question_kinds` builds the registry of an app once and keeps it on its services.
-:data:`DEFAULT_KINDS` holds the built-ins alone, for pure code and tests without an app.
+:func:`question_kinds` builds the registry of an app once and keeps it in
+``services.question_kinds``. :data:`DEFAULT_KINDS` holds the built-ins alone, for pure
+code and tests without an app.
 """
 
 from __future__ import annotations
@@ -464,7 +465,7 @@ DEFAULT_KINDS = KindRegistry(builtin_kinds())  # the built-ins alone, for code w
 def question_kinds(svc: Any) -> KindRegistry:
     """The app's registry (every kind registered through ``register_question_kinds``),
     made once per app."""
-    found = svc.registries.get("question_kinds")
+    found = svc.question_kinds
     if found is None:
         from surveyor.plugins import collect
 
@@ -472,6 +473,5 @@ def question_kinds(svc: Any) -> KindRegistry:
         builtin = {id(kind) for kind in DEFAULT_KINDS.values()}
         # Built-ins first (the designer's picker lists them first), then plugins' kinds.
         ordered = sorted(kinds, key=lambda kind: id(kind) not in builtin)
-        found = KindRegistry(ordered)
-        svc.registries["question_kinds"] = found
+        found = svc.question_kinds = KindRegistry(ordered)
     return found

@@ -46,10 +46,10 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 async def response_counts(request: Request[Any, Any, Any], ids: list[str]) -> dict[str, int]:
     """Completed responses per survey. Another domain may own the answer by registering
-    ``registries["survey_response_counts"]`` (``async (db, ids) -> {id: n}``); otherwise
+    ``services.response_counts`` (``async (db, ids) -> {id: n}``); otherwise
     the ``responses`` table is counted if it exists, and 0 is shown if it does not."""
     svc = services(request)
-    counter = svc.registries.get("survey_response_counts")
+    counter = svc.response_counts
     if counter is not None:
         return await counter(svc.db, ids)
     return await store.completed_response_counts(svc.db, ids)

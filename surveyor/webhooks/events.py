@@ -11,7 +11,8 @@ Body (Standard Webhooks' recommended shape)::
 it, plus the same ``response`` block when the case names its response.
 
 Queueing: one ``webhook.deliver`` job per matching subscription, deduplicated per
-(subscription, event), in the caller's transaction. The job holds the body, not the
+(subscription, event), in the transaction that made the change (in-transaction
+listeners of ``ResponseCompleted``, ``FollowupOpened`` and ``FollowupClosed``). The job holds the body, not the
 secret: at delivery the subscription is read again, so a revoked one stops at once
 and a secret never sits in the outbox.
 """
@@ -19,20 +20,32 @@ and a secret never sits in the outbox.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from surveyor import DeliveryError, Message, hookimpl
+from surveyor import DeliveryError, Message
 from surveyor.db import Tx
 from surveyor.delivery.channels import send_message
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
-from surveyor.delivery.worker import wake_worker
+from surveyor.events import FollowupClosed, FollowupOpened, ResponseCompleted
+from surveyor.followups.models import Followup
 from surveyor.ids import new_id, now_iso
-from surveyor.metrics.labels import labelled_answers, nps_class, version_labels
-from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry, question_kinds
+from surveyor.metrics.labels import (
+    VersionLabels,
+    labelled_answers,
+    labels_of,
+    nps_class,
+    version_labels,
+)
+from surveyor.respond.models import Response
+from surveyor.respond.store import get_answers, get_response
+from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
 from surveyor.webhooks.store import active_for_event, subscription_secret
+
+if TYPE_CHECKING:
+    from surveyor.services import Services
 
 log = logging.getLogger("surveyor.webhooks")
 JOB_KIND = "webhook.deliver"
@@ -68,22 +81,14 @@ async def enqueue_event(
     return jobs
 
 
-async def response_data(
-    tx: Tx, response: Any, kinds: KindRegistry = DEFAULT_KINDS
+def response_block(
+    response: Response,
+    answers: dict[str, Any],
+    labels: VersionLabels | None,
+    contact: str | None,
+    kinds: KindRegistry = DEFAULT_KINDS,
 ) -> dict[str, Any]:
     """The ``response`` block of an event: scores, NPS class and labelled answers."""
-    rows = await tx.fetch_all(
-        "SELECT question_id, value FROM answers WHERE response_id = ?", (response.id,)
-    )
-    answers = {row["question_id"]: msgspec.json.decode(row["value"]) for row in rows}
-    labels = (await version_labels(tx, version_ids=[response.survey_version_id])).get(
-        response.survey_version_id
-    )
-    contact = None
-    if response.contact_id:
-        contact = await tx.fetch_val(
-            "SELECT external_id FROM contacts WHERE id = ?", (response.contact_id,)
-        )
     return {
         "id": response.id,
         "survey_id": response.survey_id,
@@ -106,73 +111,72 @@ async def response_data(
     }
 
 
-async def on_response_complete(tx: Tx, response: Any) -> None:
-    """Runs inside the unit that completes a response (``on_response_complete_tx``), so
-    the webhook is committed with the response or not at all."""
+async def response_data(
+    tx: Tx, response_id: str, kinds: KindRegistry = DEFAULT_KINDS
+) -> dict[str, Any] | None:
+    """The ``response`` block of a stored response (for follow-up events), or None."""
+    response = await get_response(tx, response_id)
+    if response is None:
+        return None
+    answers = await get_answers(tx, response.id)
+    labels = (await version_labels(tx, version_ids=[response.survey_version_id])).get(
+        response.survey_version_id
+    )
+    contact = None
+    if response.contact_id:
+        contact = await tx.fetch_val(
+            "SELECT external_id FROM contacts WHERE id = ?", (response.contact_id,)
+        )
+    return response_block(response, answers, labels, contact, kinds)
+
+
+async def on_response_completed(
+    tx: Tx, event: ResponseCompleted, kinds: KindRegistry = DEFAULT_KINDS
+) -> None:
+    """In-transaction listener: the webhook is committed with the response or not at all.
+    Everything it says comes from the event; nothing is read again."""
     if not await active_for_event(tx, "response.completed"):
         return
-    data = {"response": await response_data(tx, response)}
-    await enqueue_event(tx, "response.completed", data, event_key=response.id)
+    version = event.version
+    labels = labels_of(version.id, version.survey_id, version.number, version.definition)
+    contact = event.contact.external_id if event.contact else None
+    data = {"response": response_block(event.response, event.values(), labels, contact, kinds)}
+    await enqueue_event(tx, "response.completed", data, event_key=event.response.id)
 
 
-# -- follow-up events (hooks of the follow-up domain, run after commit) -----------------
+# -- follow-up events (queued in the unit that changed the case) ------------------------
 
 
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+async def publish_followup(
+    tx: Tx, event_type: str, case: Followup, kinds: KindRegistry = DEFAULT_KINDS
+) -> list[str]:
+    """Queue a follow-up event in the caller's unit (the one that changed the case)."""
+    if not await active_for_event(tx, event_type):
+        return []
+    data: dict[str, Any] = {"followup": msgspec.to_builtins(case)}
+    if case.response_id:
+        block = await response_data(tx, case.response_id, kinds)
+        if block is not None:
+            data["response"] = block
+    return await enqueue_event(tx, event_type, data, event_key=case.id)
 
 
-def _case_data(case: Any) -> dict[str, Any]:
-    try:
-        return msgspec.to_builtins(case)
-    except TypeError:
-        return {"id": str(_field(case, "id"))}
+async def on_followup_opened(
+    tx: Tx, event: FollowupOpened, kinds: KindRegistry = DEFAULT_KINDS
+) -> None:
+    await publish_followup(tx, "followup.opened", event.followup, kinds)
 
 
-async def publish_followup(services: Any, event_type: str, case: Any) -> None:
-    """Queue a follow-up event (after the follow-up's own commit) and wake the worker."""
-    data: dict[str, Any] = {"followup": _case_data(case)}
-    response_id = _field(case, "response_id")
-    case_id = str(_field(case, "id"))
-
-    async def unit(tx: Tx) -> list[str]:
-        if not await active_for_event(tx, event_type):
-            return []
-        if response_id:
-            from surveyor.respond.store import get_response
-
-            response = await get_response(tx, response_id)
-            if response is not None:
-                data["response"] = await response_data(tx, response, question_kinds(services))
-        return await enqueue_event(tx, event_type, data, event_key=case_id)
-
-    if await services.db.write(unit):
-        wake_worker(services)
-
-
-class FollowupWebhooks:
-    """The follow-up domain's hooks, bound to one app's services.
-
-    Why an object registered at start-up: ``followup_opened(followup, contact)`` does not
-    pass the services, and the webhooks need the database to queue their jobs.
-    """
-
-    def __init__(self, services: Any) -> None:
-        self.services = services
-
-    @hookimpl
-    async def followup_opened(self, followup: Any, contact: Any) -> None:
-        await publish_followup(self.services, "followup.opened", followup)
-
-    @hookimpl
-    async def followup_closed(self, followup: Any, contact: Any) -> None:
-        await publish_followup(self.services, "followup.closed", followup)
+async def on_followup_closed(
+    tx: Tx, event: FollowupClosed, kinds: KindRegistry = DEFAULT_KINDS
+) -> None:
+    await publish_followup(tx, "followup.closed", event.followup, kinds)
 
 
 # -- delivery -----------------------------------------------------------------------------
 
 
-async def deliver(job: Job, services: Any) -> None:
+async def deliver(job: Job, services: Services) -> None:
     """The ``webhook.deliver`` job: sign and POST the body through the webhook channel."""
     try:
         subscription_id = str(job.payload["subscription_id"])

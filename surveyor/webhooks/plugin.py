@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from surveyor import hookimpl
-from surveyor.respond.store import ON_COMPLETE_TX
+from surveyor.delivery.models import JobKind
+from surveyor.services import Services
+from surveyor.surveys.kinds import question_kinds
 from surveyor.webhooks.api import ROUTES
-from surveyor.webhooks.events import DELIVER_JOB, FollowupWebhooks, on_response_complete
-
-ADAPTER_NAME = "surveyor.webhooks.followups"
+from surveyor.webhooks.events import (
+    DELIVER_JOB,
+    on_followup_closed,
+    on_followup_opened,
+    on_response_completed,
+)
 
 
 @hookimpl
-def register_routes(register: Any) -> None:
+def register_routes(register: Callable[[Any], None]) -> None:
     for handler in ROUTES:
         register(handler)
 
 
 @hookimpl
-def register_job_kinds(register: Any) -> None:
+def register_job_kinds(register: Callable[[JobKind], None]) -> None:
     register(DELIVER_JOB)
 
 
 @hookimpl
-def startup(services: Any) -> None:
-    # response.completed is queued inside the completing transaction (outbox rule:
-    # the decision to send commits with its cause), not in the after-commit hook.
-    callbacks = services.registries.setdefault(ON_COMPLETE_TX, [])
-    if on_response_complete not in callbacks:
-        callbacks.append(on_response_complete)
-    # Only when the follow-up domain's hooks exist (it may be switched off in a test app).
-    if hasattr(services.pm.hook, "followup_opened") and not services.pm.has_plugin(ADAPTER_NAME):
-        services.pm.register(FollowupWebhooks(services), name=ADAPTER_NAME)
+def startup(services: Services) -> None:
+    # Every webhook is queued inside the unit that made its change (outbox rule: the
+    # decision to send commits with its cause), never in an after-commit hook.
+    # Bound to the app's question kinds, so answers print the way their kind says.
+    listeners = services.tx_listeners
+    kinds = question_kinds(services)
+    for found, listener in (
+        (listeners.response_completed, on_response_completed),
+        (listeners.followup_opened, on_followup_opened),
+        (listeners.followup_closed, on_followup_closed),
+    ):
+        if not any(getattr(known, "func", known) is listener for known in found):
+            found.append(partial(listener, kinds=kinds))

@@ -10,7 +10,7 @@ from email import policy
 import pytest
 from litestar.testing import AsyncTestClient
 
-from surveyor import hookimpl
+from surveyor import InvitationFailed, InvitationSent, hookimpl
 from surveyor.app import create_app
 from surveyor.delivery.worker import Worker
 from surveyor.plugins import make_plugin_manager
@@ -324,12 +324,12 @@ class DeliveryRecorder:
         self.failed: list[tuple[str, str, str]] = []
 
     @hookimpl
-    async def invitation_sent(self, invitation) -> None:
-        self.sent.append((invitation.id, invitation.status))
+    async def invitation_sent(self, event: InvitationSent) -> None:
+        self.sent.append((event.invitation.id, event.invitation.status))
 
     @hookimpl
-    def invitation_failed(self, invitation, error) -> None:
-        self.failed.append((invitation.id, invitation.status, error))
+    def invitation_failed(self, event: InvitationFailed, services) -> None:
+        self.failed.append((event.invitation.id, event.invitation.status, event.error))
 
 
 async def test_hook_invitation_sent(make_settings) -> None:

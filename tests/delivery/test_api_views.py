@@ -33,7 +33,7 @@ async def side(settings):
 
 async def dead_message_job(svc, channel: RecordingChannel) -> str:
     """A message.send job that died on a permanent error."""
-    svc.registries["channels"] = ChannelRegistry([channel])
+    svc.channels = ChannelRegistry([channel])
     channel.failures = [permanent("550 5.1.1 no such user")]
     job_id = await svc.db.write(
         lambda tx: store.enqueue_message(
@@ -159,7 +159,7 @@ async def test_hook_register_job_kinds(settings, services) -> None:
     services.pm = make_plugin_manager(
         settings.plugin_allow_list, settings.plugins_dir, extra=(plugin,)
     )
-    services.registries.clear()
+    services.job_kinds = None
     kinds = job_kinds(services)
     assert {"message.send", "crm.sync"} <= set(kinds)
 
@@ -190,7 +190,7 @@ async def test_serve_runs_a_worker_in_process_and_stops_it_on_shutdown(make_sett
     await start_services(side)
     try:
         async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
-            worker = client.app.state["services"].registries["worker"]
+            worker = client.app.state["services"].worker
             assert worker.running
             job_id = await side.db.write(
                 lambda tx: store.enqueue_job(tx, "message.send", {"channel": "nope"})

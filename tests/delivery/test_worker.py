@@ -26,8 +26,8 @@ from tests.delivery.helpers import (
 
 
 def use(svc, *kinds, channels=()):
-    svc.registries["job_kinds"] = {k.name: k for k in (MESSAGE_JOB, *kinds)}
-    svc.registries["channels"] = ChannelRegistry(channels)
+    svc.job_kinds = {k.name: k for k in (MESSAGE_JOB, *kinds)}
+    svc.channels = ChannelRegistry(channels)
 
 
 async def enqueue(db, n=1, kind="test.count", **options):
@@ -157,7 +157,7 @@ async def test_the_running_loop_wakes_on_new_jobs_and_stops_gracefully(services)
     kind = counting.kind()
     use(services, type(kind)(name=kind.name, run=run, on_done=kind.on_done))
     worker = Worker(services, poll_seconds=60)
-    services.registries["worker"] = worker
+    services.worker = worker
     worker.start()
     [job_id] = await enqueue(services.db)
     wake_worker(services)  # no 60 s wait: the commit woke it

@@ -7,9 +7,10 @@ from typing import Any
 
 from surveyor.contacts import store as contacts
 from surveyor.db import Tx
-from surveyor.followups import service
+from surveyor.followups import opening
 from surveyor.ids import now_iso
 from surveyor.respond import store as respond
+from surveyor.respond.completion import on_completion
 from surveyor.respond.models import NewResponse
 from surveyor.surveys import store as surveys
 from surveyor.surveys.models import SurveyVersion
@@ -77,7 +78,7 @@ async def answer(
         checkpoint_key=checkpoint,
         channel="email",
     )
-    callbacks = [service.completion_callback(svc)] if on_complete is None else on_complete
+    listeners = [opening.completion_listener(svc)] if on_complete is None else on_complete
     result = await respond.save_answers(
         db,
         new,
@@ -85,6 +86,6 @@ async def answer(
         step="score",
         complete=True,
         scores={"nps": score, "ces": None, "csat": None, "emotion": None},
-        on_complete=callbacks,
+        on_complete=on_completion(svc, version, contact=who, listeners=listeners),
     )
     return result.response

@@ -7,7 +7,7 @@ from typing import Any
 
 from surveyor.auth import store as auth
 from surveyor.delivery.store import claim_due_jobs
-from surveyor.followups import notify, service, store
+from surveyor.followups import notify, opening, service, store
 from surveyor.followups.service import Actor
 
 from .helpers import answer, contact, nps_version
@@ -19,7 +19,7 @@ async def opened_case(services: Any, score: int = 5, comment: str = "") -> Any:
     version = await nps_version(services.db)
 
     async def at_opening(tx: Any, response: Any) -> None:
-        await service.open_case_in_tx(tx, services, response, now=OPENED)
+        await opening.open_case_in_tx(tx, services, response, now=OPENED)
 
     response = await answer(
         services, version, await contact(services.db), score, comment, on_complete=[at_opening]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from surveyor.auth import store as auth
-from surveyor.followups import rules_store, service, store
+from surveyor.followups import opening, rules_store, service, store
 from surveyor.followups.models import BusinessCalendar, FollowupRule, ScoreBand, SlaHours
 from surveyor.followups.service import Actor, CaseError
 
@@ -139,7 +139,7 @@ async def test_a_failing_case_rolls_the_response_back(services: Any) -> None:
     who = await contact(services.db)
 
     async def broken(tx: Any, response: Any) -> None:
-        await service.open_case_in_tx(tx, services, response)
+        await opening.open_case_in_tx(tx, services, response)
         raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError):
@@ -176,7 +176,7 @@ async def test_business_hours_sla_skips_the_weekend(services: Any) -> None:
     friday_4pm = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 
     async def at_friday(tx: Any, response: Any) -> None:
-        await service.open_case_in_tx(tx, services, response, now=friday_4pm)
+        await opening.open_case_in_tx(tx, services, response, now=friday_4pm)
 
     response = await answer(services, version, who, 5, on_complete=[at_friday])
     case = await store.case_for_response(services.db, response.id)

@@ -12,10 +12,11 @@ from typing import Any
 import anyio
 from litestar.testing import AsyncTestClient
 
-from surveyor import hookimpl
+from surveyor import FollowupChanged, FollowupClosed, FollowupOpened, hookimpl
 from surveyor.app import create_app
 from surveyor.contacts import store as contacts
 from surveyor.db import Tx
+from surveyor.delivery.worker import Worker
 from surveyor.followups import service, store
 from surveyor.followups.service import Actor
 from surveyor.ids import now_iso
@@ -35,15 +36,20 @@ class Recorder:
     def __init__(self, owner: str | None = None) -> None:
         self.opened: list[Any] = []
         self.closed: list[Any] = []
+        self.changed: list[Any] = []
         self.owner = owner
 
     @hookimpl
-    def followup_opened(self, followup: Any, contact: Any) -> None:
-        self.opened.append((followup, contact))
+    def followup_opened(self, event: FollowupOpened, services: Any) -> None:
+        self.opened.append((event.followup, event.contact))
 
     @hookimpl
-    def followup_closed(self, followup: Any, contact: Any) -> None:
-        self.closed.append(followup)
+    def followup_changed(self, event: FollowupChanged) -> None:
+        self.changed.append((event.change, event.followup.status))
+
+    @hookimpl
+    def followup_closed(self, event: FollowupClosed) -> None:
+        self.closed.append(event.followup)
 
     @hookimpl
     def followup_assignee(self, case: Any, contact: Any) -> str | None:
@@ -57,6 +63,11 @@ async def on_app(client: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
     return await anyio.to_thread.run_sync(
         lambda: client.blocking_portal.call(functools.partial(fn, *args, **kwargs))
     )
+
+
+async def drain(client: Any) -> None:
+    """Run every due outbox job (plugin hooks included) on the app's loop."""
+    await on_app(client, Worker(app_services(client)).run_until_idle)
 
 
 async def make_user(client: Any, *args: Any) -> Any:
@@ -129,6 +140,7 @@ async def test_hook_followup_opened(settings: Any) -> None:
     async with app_client(settings, plugin) as client:
         case = await low_score(client, 2, "late")
         assert case is not None
+        await drain(client)
         assert [(f.id, c.name) for f, c in plugin.opened] == [(case.id, "Ada")]
 
 
@@ -147,9 +159,26 @@ async def test_hook_followup_closed(settings: Any) -> None:
             root_cause="other",
             outcome="no reply",
         )
+        await drain(client)
         assert [(f.id, f.status, f.root_cause) for f in plugin.closed] == [
             (case.id, "closed", "other")
         ]
+
+
+async def test_hook_followup_changed(settings: Any) -> None:
+    plugin = Recorder()
+    async with app_client(settings, plugin) as client:
+        case = await low_score(client)
+        svc = app_services(client)
+        await on_app(
+            client, service.change_status, svc, case.id, "in_progress", Actor(user_id=None)
+        )
+        await on_app(client, service.assign, svc, case.id, None, Actor(user_id=None))
+        await drain(client)
+        # The move to in_progress is a change; assigning to the queue it already sits in
+        # is not (nothing changed, nothing announced).
+        assert plugin.changed == [("status", "in_progress")]
+        assert plugin.closed == []
 
 
 async def test_hook_followup_assignee(settings: Any) -> None:

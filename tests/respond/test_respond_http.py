@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from surveyor import hookimpl
+from surveyor import ResponseCompleted, hookimpl
 from surveyor.app import create_app
 from surveyor.plugins import make_plugin_manager
 from surveyor.respond import store
 from surveyor.respond.ratelimit import PUBLIC_STARTS, TOKEN_MISSES
-from tests.conftest import app_services, in_app
+from tests.conftest import app_services, drain, in_app
 from tests.respond.helpers import count, invite, nps_definition, published, step_of
 
 HX = {"HX-Request": "true"}
@@ -103,8 +103,8 @@ class Recorder:
         self.calls: list[Any] = []
 
     @hookimpl
-    def response_completed(self, response: Any, answers: Any) -> None:
-        self.calls.append((response, answers))
+    def response_completed(self, event: ResponseCompleted, services: Any) -> None:
+        self.calls.append((event.response, event.values()))
 
 
 @pytest.fixture
@@ -130,6 +130,7 @@ async def test_a_concurrent_double_submit_yields_exactly_one_completion(recorded
     assert sorted(r.status_code for r in results) == [200, 409, 409, 409, 409]
     assert await db_count(client, "SELECT COUNT(*) FROM responses") == 1
     assert await db_count(client, "SELECT COUNT(*) FROM responses WHERE status = 'complete'") == 1
+    await drain(client)
     assert len(recorder.calls) == 1
     response, answers = recorder.calls[0]
     assert response.nps == 10 and answers == {
@@ -141,7 +142,7 @@ async def test_a_concurrent_double_submit_yields_exactly_one_completion(recorded
 
 class Exploding:
     @hookimpl
-    def response_completed(self, response: Any) -> None:
+    def response_completed(self, event: ResponseCompleted) -> None:
         raise RuntimeError("plugin bug")
 
 
@@ -159,16 +160,17 @@ async def test_hook_response_completed(settings) -> None:
         assert (
             await db_count(client, "SELECT COUNT(*) FROM responses WHERE status = 'complete'") == 1
         )
+        await drain(client)
         ((response, answers),) = recorder.calls
         assert response.status == "complete" and response.survey_version_id == version.id
         assert answers["score"] == 9
 
 
 async def test_a_failing_transactional_callback_stores_nothing_of_the_last_step(client) -> None:
-    async def broken(tx: Any, response: Any) -> None:
+    async def broken(tx: Any, event: ResponseCompleted) -> None:
         raise RuntimeError("no case today")
 
-    app_services(client).registries[store.ON_COMPLETE_TX] = [broken]
+    app_services(client).tx_listeners.response_completed[:] = [broken]
     token, _ = await setup_link(client)
     await client.post(f"/s/{token}", data={"step": "score", "q_score": "9"})
     await client.post(f"/s/{token}", data={"step": "right", "q_right": "ok"})
@@ -388,7 +390,7 @@ async def test_a_one_page_survey_completes_in_one_post_when_nothing_new_appears(
 
 async def test_the_survey_list_counts_completed_responses_through_the_registry(client) -> None:
     token, version = await setup_link(client)
-    counter = app_services(client).registries["survey_response_counts"]
+    counter = app_services(client).response_counts
     db = app_services(client).db
     assert await in_app(client, counter, db, [version.survey_id]) == {}
     await answer_all(client, token, 9, "ok")

@@ -91,7 +91,7 @@ async def test_hook_register_question_kinds(settings: Settings, slider_templates
     )
     app = create_app(settings, pm=pm)
     async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
-        kinds = app.state["services"].registries["question_kinds"]
+        kinds = app.state["services"].question_kinds
         assert kinds["slider"].template_name == "slider/_question_slider.html"
         question = msgspec.convert(SURVEY["questions"][0], Question)
         assert check_answer(question, "7", kinds) == 7

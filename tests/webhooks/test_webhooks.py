@@ -11,10 +11,13 @@ from surveyor.app import create_app
 from surveyor.contacts.store import upsert_contact
 from surveyor.delivery.worker import Worker
 from surveyor.demo.metrics import ensure_pulse_survey
+from surveyor.followups.service import Actor, change_status
+from surveyor.followups.store import case_for_response
 from surveyor.net.signing import SignatureError, verify
 from surveyor.respond import store as respond_store
+from surveyor.respond.completion import on_completion
 from surveyor.respond.models import NewResponse
-from surveyor.webhooks.events import publish_followup
+from surveyor.surveys.store import get_version
 from tests.conftest import api_key, app_services, in_app
 from tests.delivery.servers import http_server
 
@@ -32,28 +35,28 @@ async def _complete_response(svc, *, nps: int, reason: str) -> str:
 
     async def prepare(tx):
         contact = await upsert_contact(tx, external_id="cust-42", email="c@example.com")
-        contact_id = contact.id
         invitation_id = "inv-" + survey_id[-8:]
         await respond_store.create_invitation(
             tx,
             survey_id=survey_id,
             survey_version_id=version_id,
-            contact_id=contact_id,
+            contact_id=contact.id,
             channel="email",
             send_at="2026-01-01T00:00:00.000000Z",
             checkpoint_key="support_case_closed",
             invitation_id=invitation_id,
         )
-        return contact_id, invitation_id
+        return contact, invitation_id
 
-    contact_id, invitation_id = await svc.db.write(prepare)
+    contact, invitation_id = await svc.db.write(prepare)
+    version = await get_version(svc.db, version_id)
     result = await respond_store.save_answers(
         svc.db,
         NewResponse(
             invitation_id=invitation_id,
             survey_id=survey_id,
             survey_version_id=version_id,
-            contact_id=contact_id,
+            contact_id=contact.id,
             checkpoint_key="support_case_closed",
             channel="email",
         ),
@@ -61,7 +64,8 @@ async def _complete_response(svc, *, nps: int, reason: str) -> str:
         step="end",
         complete=True,
         scores={"nps": nps},
-        on_complete=list(svc.registries.get(respond_store.ON_COMPLETE_TX, ())),
+        # What the respondent pages do: emit ResponseCompleted in the completing unit.
+        on_complete=on_completion(svc, version, contact=contact),
     )
     assert result.completed_now
     return result.response.id
@@ -137,19 +141,22 @@ async def test_follow_up_events_are_queued_for_their_subscribers(private_client)
             headers=headers,
         )
         secret = created.json()["secret"]
+        # The detractor opens a case: followup.opened is queued in that same unit.
         response_id = await in_app(client, lambda: _complete_response(svc, nps=2, reason="slow"))
-        case = {"id": "case-1", "response_id": response_id, "status": "new"}
-        await in_app(client, lambda: publish_followup(svc, "followup.opened", case))
+        case = await in_app(client, case_for_response, svc.db, response_id)
         await in_app(
-            client, lambda: publish_followup(svc, "followup.closed", case)
-        )  # no subscriber
+            client,
+            lambda: change_status(
+                svc, case.id, "closed", Actor(user_id=None), root_cause="other", outcome="ok"
+            ),
+        )  # followup.closed: no subscriber
         await in_app(client, lambda: Worker(svc).run_until_idle())
         assert len(receiver.requests) == 1
         _, got_headers, body = receiver.requests[0]
         verify(secret, got_headers, body)
         event = msgspec.json.decode(body)
         assert event["type"] == "followup.opened"
-        assert event["data"]["followup"]["id"] == "case-1"
+        assert event["data"]["followup"]["id"] == case.id
         assert event["data"]["response"]["nps_class"] == "detractor"
 
 
@@ -194,11 +201,8 @@ async def test_webhooks_api_validates_and_needs_the_admin_scope(client):
 
 
 async def test_a_real_follow_up_case_is_announced_through_the_followup_hook(private_client):
-    """The follow-up domain opens a case for a detractor and calls ``followup_opened``;
-    the webhooks plugin (registered at start-up) queues it for its subscriber."""
-    from surveyor.plugins import gather
-    from surveyor.surveys.store import get_version
-
+    """The follow-up domain opens a case for a detractor and emits ``FollowupOpened``;
+    the webhooks listener (added at start-up) queues it in that unit for its subscriber."""
     client = private_client
     svc = app_services(client)
     headers = await api_key(client, "admin")
@@ -210,22 +214,9 @@ async def test_a_real_follow_up_case_is_announced_through_the_followup_hook(priv
         )
         secret = created.json()["secret"]
 
-        async def complete_and_announce() -> str:
-            response_id = await _complete_response(svc, nps=1, reason="never again")
-            response = await respond_store.get_response(svc.db, response_id)
-            answers = await respond_store.get_answers(svc.db, response_id)
-            version = await get_version(svc.db, response.survey_version_id)
-            # What the respondent view does right after the completing commit.
-            await gather(
-                svc.pm.hook.response_completed,
-                response=response,
-                answers=answers,
-                version=version,
-                services=svc,
-            )
-            return response_id
-
-        response_id = await in_app(client, complete_and_announce)
+        response_id = await in_app(
+            client, lambda: _complete_response(svc, nps=1, reason="never again")
+        )
         await in_app(client, lambda: Worker(svc).run_until_idle())
         opened = [msgspec.json.decode(body) for _, _, body in receiver.requests]
         assert [e["type"] for e in opened] == ["followup.opened"], opened
