@@ -19,12 +19,13 @@ from surveyor.db import Tx
 from surveyor.events import FollowupOpened, ResponseCompleted
 from surveyor.followups import notify, recovery, rules_store, store
 from surveyor.followups.assign import choose_assignee
-from surveyor.followups.models import Followup, FollowupRule, Scores
+from surveyor.followups.models import Followup, FollowupRule, Priority, Scores
 from surveyor.followups.rules import decide
 from surveyor.followups.sla import due_at, warn_at
 from surveyor.hookjobs import emit
 from surveyor.ids import iso, new_id, utcnow
 from surveyor.plugins import first_result
+from surveyor.respond.models import Response
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry, question_kinds
 
 if TYPE_CHECKING:
@@ -81,7 +82,43 @@ async def open_case_in_tx(
     if decision is None or decision.priority is None or decision.sla_hours is None:
         return None
     rule = await rules_store.rule_or_default(tx, decision.rule_id)
-    due, warn = due_and_warn(rule, decision.sla_hours, opened, svc.settings)
+    return await open_case(
+        tx,
+        svc,
+        response=response,
+        contact=contact,
+        rule=rule,
+        rule_id=decision.rule_id,
+        priority=decision.priority,
+        sla_hours=decision.sla_hours,
+        reasons=list(decision.reasons),
+        comment=comment,
+        opened=opened,
+    )
+
+
+async def open_case(
+    tx: Tx,
+    svc: Services,
+    *,
+    response: Response,
+    contact: Contact | None,
+    rule: FollowupRule,
+    rule_id: str,
+    priority: Priority,
+    sla_hours: float,
+    reasons: list[str],
+    comment: str = "",
+    owner_id: str | None = None,
+    opened: datetime | None = None,
+) -> Followup | None:
+    """Open a case for ``response`` in the caller's unit: timeline, SLA checks, notice and
+    ``FollowupOpened`` commit with it. Public for plugins that decide on their own when a
+    response needs a case (surveyor_text: sentiment and theme rules); ``owner_id`` (an
+    enabled staff member) skips the usual assignment. None when the response already has
+    a case."""
+    opened = opened or utcnow()
+    due, warn = due_and_warn(rule, sla_hours, opened, svc.settings)
     stamp = iso(opened)
     case = Followup(
         id=new_id(),
@@ -89,16 +126,22 @@ async def open_case_in_tx(
         contact_id=response.contact_id,
         survey_id=response.survey_id,
         checkpoint_key=response.checkpoint_key,
-        rule_id=decision.rule_id,
-        priority=decision.priority,
+        rule_id=rule_id,
+        priority=priority,
         status="new",
-        reasons=list(decision.reasons),
+        reasons=reasons,
         due_at=due,
         warn_at=warn,
         created_at=stamp,
         updated_at=stamp,
     )
-    owner, how = await _choose_owner(tx, svc, case, contact)
+    owner, how = None, ""
+    if owner_id:
+        found = await store.staff_by_ids(tx, [owner_id])
+        if owner_id in found and not found[owner_id]["disabled"]:
+            owner, how = owner_id, "rule"
+    if owner is None:
+        owner, how = await _choose_owner(tx, svc, case, contact)
     case = msgspec.structs.replace(case, assignee_id=owner, team_queue=owner is None)
     if not await store.insert_case(tx, case):
         return None
@@ -107,8 +150,8 @@ async def open_case_in_tx(
         case.id,
         "open",
         actor_id=None,
-        body="; ".join(decision.reasons),
-        detail={"rule_id": decision.rule_id, "assigned_by": how, "assignee_id": owner},
+        body="; ".join(reasons),
+        detail={"rule_id": rule_id, "assigned_by": how, "assignee_id": owner},
         at=stamp,
     )
     await notify.schedule_sla_checks(tx, case)

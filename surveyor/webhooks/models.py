@@ -6,8 +6,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
-EventType = Literal["response.completed", "followup.opened", "followup.closed"]
-EVENT_TYPES: tuple[str, ...] = ("response.completed", "followup.opened", "followup.closed")
+EventType = Literal[
+    "response.completed", "followup.opened", "followup.closed", "response.analyzed"
+]
+EVENT_TYPES: tuple[str, ...] = (
+    "response.completed",
+    "followup.opened",
+    "followup.closed",
+    "response.analyzed",  # surveyor_text, when a comment's analysis lands
+)
 
 
 class Subscription(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,5 +37,5 @@ class CreatedSubscription(Subscription, frozen=True, kw_only=True):
 
 class SubscriptionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, msgspec.Meta(min_length=8, max_length=2000)]
-    event_types: Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=3)]
+    event_types: Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=4)]
     description: Annotated[str, msgspec.Meta(max_length=200)] = ""

@@ -1,0 +1,87 @@
+"""Built-in plugin: comment themes and sentiment, offline, in English and Chinese.
+
+A plugin like any third-party one (docs/text.md): its own migrations, job kinds, routes,
+templates and menu link; an in-transaction listener of ``ResponseCompleted`` that
+queues the analysis; panels on the dashboards and the case page through
+``extra_template_vars``. Its libraries (vaderSentiment, snownlp, jieba, langid) are
+installed with Surveyor; when one is missing it says so once at start-up, queues
+nothing, and the rest of Surveyor works.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from surveyor import hookimpl
+from surveyor.delivery.models import JobKind
+from surveyor.services import Services
+
+from surveyor_text import analyze, api, jobs, views
+
+__version__ = "1.0"
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("surveyor.text")
+_STATE: dict[str, bool] = {}
+
+
+@hookimpl
+def register_migrations(register: Callable[[str, Path], None]) -> None:
+    register("surveyor_text", HERE / "migrations")
+
+
+@hookimpl
+def register_job_kinds(register: Callable[[JobKind], None]) -> None:
+    for kind in jobs.JOB_KINDS:
+        register(kind)
+
+
+@hookimpl
+def register_routes(register: Callable[[Any], None]) -> None:
+    for handler in (*api.ROUTES, *views.ROUTES):
+        register(handler)
+
+
+@hookimpl
+def register_template_dirs(register: Callable[[Path], None]) -> None:
+    register(HERE / "templates")
+
+
+@hookimpl
+def startup(services: Services) -> None:
+    missing = analyze.missing_libraries()
+    if missing:
+        if not _STATE.get("warned"):
+            log.warning(
+                "surveyor_text: comment analysis is off, missing libraries: %s "
+                "(pip install %s)",
+                ", ".join(missing),
+                " ".join(missing),
+            )
+            _STATE["warned"] = True
+        return
+    found = services.tx_listeners.response_completed
+    if not any(getattr(known, "surveyor_text", False) for known in found):
+        listener = jobs.completion_listener(services)
+        listener.surveyor_text = True  # type: ignore[attr-defined]
+        found.append(listener)
+
+
+@hookimpl
+def menu_links(user: Any) -> list[dict[str, str]] | None:
+    if user.can("designer"):
+        return [{"href": "/text/themes", "label": "Themes"}]
+    return None
+
+
+@hookimpl
+async def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
+    if template in ("metrics/dashboard.html", "metrics/_dashboard_body.html"):
+        panel = await views.dashboard_panel(request)
+    elif template in ("followups/case.html", "followups/_case.html"):
+        panel = await views.case_panel(request)
+    else:
+        return None
+    return {"plugin_panels": [panel]} if panel is not None else None

@@ -1,0 +1,284 @@
+"""Reading one comment: its language, its sentiment, its themes and key phrases.
+
+Pure functions over text, no database: the job (``jobs``), the re-index and the
+benchmark (``bench/text_eval.py``) all call :func:`analyze`.
+
+Models, all shipped inside their pip packages (nothing is downloaded at run time):
+
+* language: Han characters → ``zh``; other text → ``langid`` (its model is part of the
+  module) restricted to a set of common languages; English when it is unsure, because
+  short English comments ("ok", "meh") are where detectors guess wildly.
+* English sentiment: VADER (``vaderSentiment``), a lexicon and rules tuned on short
+  social-media text, compound score in −1…1.
+* Chinese sentiment: SnowNLP's naive-Bayes model trained on product reviews
+  (probability of positive, rescaled to −1…1), corrected by a small negation-aware
+  lexicon (``ZH_NEGATIVE`` / ``ZH_POSITIVE``) because SnowNLP alone calls many short
+  complaints positive (docs/text.md, bench/README.md).
+* Chinese words: jieba (its dictionary ships with it), used for theme keywords of one
+  character and for key phrases (jieba's TF-IDF extractor, shipped IDF table).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+import threading
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Label = Literal["negative", "neutral", "positive"]
+LIBRARIES = ("vaderSentiment", "snownlp", "jieba", "langid")
+# Compound scores at or past these are positive / negative (VADER's own cut-offs).
+POSITIVE_AT = 0.05
+NEGATIVE_AT = -0.05
+# SnowNLP is rescaled to −1…1; its neutral band is wider: short texts sit near 0.5.
+ZH_NEUTRAL_BAND = 0.2
+LANGUAGES = ("en", "zh", "fr", "de", "es", "it", "pt", "nl", "ja", "ko", "ru")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+KANA = re.compile(r"[\u3040-\u30ff]")
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+EN_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+
+# Strong Chinese complaint and praise words: SnowNLP misses many short ones.
+ZH_NEGATIVE = (
+    "差", "太差", "很差", "垃圾", "失望", "糟糕", "慢", "太慢", "坏了", "破损", "投诉", "骗",
+    "后悔", "恶心", "生气", "气死", "无语", "烂", "难用", "不满", "没人理", "不回复", "不解决",
+    "退货", "贵", "太贵", "坑", "麻烦", "问题", "故障", "闪退", "崩溃", "卡顿", "错误", "延迟",
+    "等了", "敷衍", "态度恶劣", "不专业", "不耐烦", "多扣", "重复扣", "乱收费", "不行", "一般般",
+    "不好", "不满意", "不满", "不方便", "不好用", "没用", "太久", "难", "慢慢", "差劲", "不值",
+)
+ZH_POSITIVE = (
+    "好", "很好", "非常好", "满意", "喜欢", "不错", "棒", "赞", "完美", "快", "很快", "及时",
+    "耐心", "专业", "热情", "方便", "好用", "实惠", "划算", "推荐", "感谢", "谢谢", "给力",
+    "周到", "贴心", "惊喜", "超值", "靠谱", "顺利", "清楚", "高效",
+)
+ZH_NEGATORS = ("不", "没", "没有", "别", "未", "无")
+
+
+class MissingLibraries(RuntimeError):
+    """The text libraries are not installed; ``names`` lists the missing ones."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("missing: " + ", ".join(names))
+        self.names = names
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    en: tuple[str, ...] = ()
+    zh: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    language: str
+    score: float  # −1 (most negative) … 1 (most positive)
+    label: Label
+    themes: tuple[str, ...]
+    key_phrases: tuple[str, ...]
+    tokens: tuple[str, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "score": round(self.score, 4),
+            "label": self.label,
+            "themes": list(self.themes),
+            "key_phrases": list(self.key_phrases),
+        }
+
+
+def missing_libraries() -> list[str]:
+    """The text libraries that cannot be imported (empty when all are there)."""
+    return [name for name in LIBRARIES if importlib.util.find_spec(name) is None]
+
+
+class _Models:
+    """The libraries, loaded once per process on first use (SnowNLP takes ~1 s)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: dict[str, Any] | None = None
+
+    def get(self) -> dict[str, Any]:
+        with self._lock:
+            if self._loaded is None:
+                missing = missing_libraries()
+                if missing:
+                    raise MissingLibraries(missing)
+                # Old packages: jieba leaves its IDF file to the garbage collector and may
+                # import pkg_resources; their warnings are theirs, not the caller's.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    import jieba
+                    import jieba.analyse
+                    import langid
+                    from snownlp import SnowNLP
+                    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+                    jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr
+                    jieba.initialize()
+                identifier = langid.langid.LanguageIdentifier.from_modelstring(
+                    langid.langid.model, norm_probs=True
+                )
+                identifier.set_languages(list(LANGUAGES))
+                self._loaded = {
+                    "jieba": jieba,
+                    "extract_tags": jieba.analyse.extract_tags,
+                    "langid": identifier,
+                    "snownlp": SnowNLP,
+                    "vader": SentimentIntensityAnalyzer(),
+                    "words": set(),
+                }
+            return self._loaded
+
+
+MODELS = _Models()
+
+
+def detect_language(text: str, models: Mapping[str, Any] | None = None) -> str:
+    """``zh``, ``en`` or another ISO 639-1 code (analysed as English)."""
+    letters = LETTER.findall(text)
+    if not letters:
+        return "en"
+    han = len(HAN.findall(text))
+    if KANA.search(text):
+        return "ja"
+    if HANGUL.search(text):
+        return "ko"
+    if han and han >= 0.3 * len(letters):
+        return "zh"
+    models = models or MODELS.get()
+    code, confidence = models["langid"].classify(text)
+    # langid calls many short English comments French or Italian: only a long text it
+    # is sure of is called another language (and is then scored as English anyway).
+    if code in ("zh", "ja", "ko") or confidence < 0.999 or len(letters) < 25:
+        return "en"
+    return str(code)
+
+
+def _label(score: float, band: float = POSITIVE_AT) -> Label:
+    if score >= band:
+        return "positive"
+    if score <= -band:
+        return "negative"
+    return "neutral"
+
+
+def english_sentiment(text: str, models: Mapping[str, Any]) -> float:
+    return float(models["vader"].polarity_scores(text)["compound"])
+
+
+def _lexicon_hits(tokens: list[str], words: Iterable[str]) -> int:
+    wanted = set(words)
+    hits = 0
+    for i, token in enumerate(tokens):
+        if token not in wanted:
+            continue
+        negated = i > 0 and tokens[i - 1] in ZH_NEGATORS
+        hits += -1 if negated else 1
+    return hits
+
+
+def chinese_sentiment(text: str, tokens: list[str], models: Mapping[str, Any]) -> float:
+    """SnowNLP's probability (→ −1…1) plus a lexicon vote, squashed back into −1…1."""
+    probability = float(models["snownlp"](text).sentiments)
+    base = 2 * probability - 1
+    positive = _lexicon_hits(tokens, ZH_POSITIVE)
+    negative = _lexicon_hits(tokens, ZH_NEGATIVE)
+    # A negated praise word ("不 满意") counts as a complaint, a negated complaint as praise.
+    vote = positive - negative
+    return math.tanh(0.6 * base + 0.8 * vote)
+
+
+def _english_keyword(keyword: str) -> re.Pattern[str]:
+    word = keyword.strip().lower()
+    prefix = word.endswith("*")
+    body = re.escape(word.rstrip("*")).replace(r"\ ", r"\s+")
+    return re.compile(rf"(?<![a-z0-9]){body}{'[a-z]*' if prefix else ''}(?![a-z0-9])")
+
+
+class Dictionary:
+    """A theme dictionary compiled for matching."""
+
+    def __init__(self, themes: Iterable[Theme]) -> None:
+        self.themes = tuple(themes)
+        self._en = [
+            (theme.name, [_english_keyword(k) for k in theme.en if k.strip()])
+            for theme in self.themes
+        ]
+        self._zh = [
+            (theme.name, [k.strip() for k in theme.zh if k.strip()]) for theme in self.themes
+        ]
+
+    def chinese_words(self) -> set[str]:
+        return {k for _, words in self._zh for k in words if len(k) > 1 and HAN.search(k)}
+
+    def match(self, text: str, language: str, tokens: list[str]) -> tuple[str, ...]:
+        lowered = text.lower()
+        token_set = set(tokens)
+        found = []
+        for (name, patterns), (_, words) in zip(self._en, self._zh, strict=True):
+            hit = any(p.search(lowered) for p in patterns)
+            if not hit and (language == "zh" or HAN.search(text)):
+                hit = any(
+                    (w in token_set) if len(w) == 1 else (w.lower() in lowered) for w in words
+                )
+            if hit:
+                found.append(name)
+        return tuple(found)
+
+
+_STOP = frozenset(
+    "a an the and or but if of to in on at for with from by is are was were be been am i me my "
+    "we our you your it its this that these those they them their he she his her not no so very "
+    "too just really also can could would should will did do does done have has had there here "
+    "what when why how all any more most some much many than then as up out about get got "
+    "one thing things still even only because been being into over after before again ok okay".split()
+)
+
+
+def segment(text: str, models: Mapping[str, Any] | None = None) -> list[str]:
+    """jieba's words of a Chinese text (punctuation and spaces dropped)."""
+    models = models or MODELS.get()
+    return [w for w in models["jieba"].lcut(text) if w.strip() and LETTER.search(w)]
+
+
+def analyze(text: str, dictionary: Dictionary, models: Mapping[str, Any] | None = None) -> Result:
+    """Language, sentiment, themes and key phrases of one comment."""
+    models = models or MODELS.get()
+    words = dictionary.chinese_words() - models["words"]
+    if words:
+        for word in words:
+            models["jieba"].add_word(word)
+        models["words"].update(words)
+    text = text.strip()
+    language = detect_language(text, models)
+    if language == "zh":
+        tokens = segment(text, models)
+        score = chinese_sentiment(text, tokens, models) if tokens else 0.0
+        label = _label(score, ZH_NEUTRAL_BAND)
+        phrases = tuple(models["extract_tags"](text, topK=5))
+    else:
+        tokens = EN_WORD.findall(text.lower())
+        score = english_sentiment(text, models) if tokens else 0.0
+        label = _label(score)
+        counts: dict[str, int] = {}
+        for token in tokens:
+            if token not in _STOP and len(token) > 2:
+                counts[token] = counts.get(token, 0) + 1
+        phrases = tuple(sorted(counts, key=lambda t: (-counts[t], tokens.index(t)))[:5])
+    themes = dictionary.match(text, language, tokens)
+    return Result(
+        language=language,
+        score=max(-1.0, min(1.0, score)),
+        label=label,
+        themes=themes,
+        key_phrases=phrases,
+        tokens=tuple(tokens),
+    )

@@ -1,0 +1,213 @@
+"""When comments are read: the listener that queues the job, the job, and the re-index.
+
+The listener runs inside the unit that completes a response (an in-transaction listener
+of ``ResponseCompleted``) and queues one ``text.analyze`` job there, so a committed
+response with a comment always has its analysis coming, and the request never waits for
+the models. The job analyses the comment in a thread (the models are CPU-bound), then
+writes in ONE unit: the analysis and its themes, any case a text rule opens, and the
+``response.analyzed`` webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from surveyor import DeliveryError
+from surveyor.contacts.store import get_contact
+from surveyor.db import Tx
+from surveyor.delivery.models import Job, JobKind
+from surveyor.delivery.store import enqueue_job
+from surveyor.delivery.worker import wake_worker
+from surveyor.events import ResponseCompleted
+from surveyor.followups.models import DEFAULT_RULE
+from surveyor.followups.opening import comment_in, open_case
+from surveyor.metrics.labels import nps_class
+from surveyor.respond.store import get_response
+from surveyor.surveys.kinds import question_kinds
+from surveyor.webhooks.events import enqueue_event, response_data
+
+from surveyor_text import analyze, store
+from surveyor_text.models import Analysis, TextRule
+
+if TYPE_CHECKING:
+    from surveyor.services import Services
+
+log = logging.getLogger("surveyor.text")
+ANALYZE = "text.analyze"
+REINDEX = "text.reindex"
+EVENT = "response.analyzed"
+BATCH = 50
+MAX_COMMENT = 20_000
+
+
+def completion_listener(svc: Services) -> Any:
+    """The in-transaction listener of ``ResponseCompleted``: queue the analysis."""
+    kinds = question_kinds(svc)
+
+    async def queue_analysis(tx: Tx, event: ResponseCompleted) -> None:
+        comment = comment_in(event, kinds)
+        if not comment:
+            return
+        await enqueue_job(
+            tx,
+            ANALYZE,
+            {"response_id": event.response.id, "comment": comment[:MAX_COMMENT]},
+            dedupe_key=f"text:{event.response.id}",
+            subject_type="response",
+            subject_id=event.response.id,
+        )
+
+    return queue_analysis
+
+
+async def dictionary(svc: Services) -> tuple[analyze.Dictionary, int]:
+    themes = await store.themes_or_default(svc.db)
+    return analyze.Dictionary(themes), await store.dictionary_version(svc.db)
+
+
+async def read(text: str, compiled: analyze.Dictionary) -> analyze.Result:
+    """Analyse off the event loop; missing libraries are a permanent failure."""
+    try:
+        return await asyncio.to_thread(analyze.analyze, text, compiled)
+    except analyze.MissingLibraries as exc:
+        raise DeliveryError(f"text analysis unavailable: {exc}", permanent=True) from None
+
+
+def rule_matches(rule: TextRule, analysis: Analysis, nps: int | None) -> bool:
+    if not rule.active:
+        return False
+    if rule.nps_classes and nps_class(nps) not in rule.nps_classes:
+        return False
+    if rule.max_sentiment is not None and analysis.sentiment_score > rule.max_sentiment:
+        return False
+    if rule.sentiment_labels and analysis.sentiment_label not in rule.sentiment_labels:
+        return False
+    wanted = {t.lower() for t in rule.themes}
+    return not wanted or any(t.lower() in wanted for t in analysis.themes)
+
+
+def reasons_for(rule: TextRule, analysis: Analysis) -> list[str]:
+    reasons = [f"text rule: {rule.name}"]
+    reasons.append(f"comment sentiment {analysis.sentiment_label} ({analysis.sentiment_score:+.2f})")
+    if analysis.themes:
+        reasons.append("themes: " + ", ".join(analysis.themes))
+    return reasons
+
+
+async def apply_rules(
+    tx: Tx, svc: Services, analysis: Analysis, rules: list[TextRule]
+) -> str | None:
+    """Open a case for the first matching rule (in the analysis' unit); its id or None."""
+    response = await get_response(tx, analysis.response_id)
+    if response is None:
+        return None
+    for rule in rules:
+        if not rule_matches(rule, analysis, response.nps):
+            continue
+        owner = await store.staff_id_by_email(tx, rule.assignee_email) if rule.assignee_email else None
+        contact = await get_contact(tx, response.contact_id) if response.contact_id else None
+        case = await open_case(
+            tx,
+            svc,
+            response=response,
+            contact=contact,
+            rule=DEFAULT_RULE,
+            rule_id=f"text:{rule.id}",
+            priority=rule.priority,
+            sla_hours=rule.sla_hours,
+            reasons=reasons_for(rule, analysis),
+            comment=analysis.comment,
+            owner_id=owner,
+        )
+        return case.id if case else None
+    return None
+
+
+async def run_analyze(job: Job, svc: Services) -> None:
+    try:
+        response_id = str(job.payload["response_id"])
+        comment = str(job.payload["comment"])
+    except (KeyError, TypeError) as exc:
+        raise DeliveryError(f"malformed text job: {exc}", permanent=True) from None
+    compiled, version = await dictionary(svc)
+    result = await read(comment, compiled)
+    rules = await store.list_rules(svc.db)
+
+    async def unit(tx: Tx) -> str | None:
+        if await store.response_facts(tx, response_id) is None:
+            return None  # the response was deleted meanwhile
+        analysis = await store.save_analysis(tx, response_id, comment, result, version)
+        case_id = await apply_rules(tx, svc, analysis, rules)
+        block = await response_data(tx, response_id, question_kinds(svc))
+        data: dict[str, Any] = {
+            "response_id": response_id,
+            "analysis": analysis.public(),
+            "followup_id": case_id,
+        }
+        if block is not None:
+            data["response"] = block
+        await enqueue_event(tx, EVENT, data, event_key=response_id)
+        return case_id
+
+    if await svc.db.write(unit):
+        wake_worker(svc)
+
+
+async def start_reindex(svc: Services) -> int:
+    """Queue the re-index of every analysis made with an older dictionary; returns how
+    many comments it will read again."""
+    version = await store.dictionary_version(svc.db)
+    total = await store.count_stale(svc.db, version)
+
+    async def unit(tx: Tx) -> None:
+        await store.set_reindex(tx, total)
+        if total:
+            await enqueue_job(tx, REINDEX, {"version": version, "after": ""},
+                              dedupe_key=f"text-reindex:{version}:")
+
+    await svc.db.write(unit)
+    wake_worker(svc)
+    return total
+
+
+async def reindex_batch(svc: Services, after: str = "") -> tuple[int, str | None]:
+    """Read one batch of stale comments again; returns (done, next cursor or None)."""
+    compiled, version = await dictionary(svc)
+    ids = await store.stale_analyses(svc.db, version, after, BATCH)
+    results = []
+    for response_id in ids:
+        found = await store.get_analysis(svc.db, response_id)
+        if found is not None:
+            results.append((response_id, found.comment, await read(found.comment, compiled)))
+
+    async def unit(tx: Tx) -> None:
+        for response_id, comment, result in results:
+            await store.save_analysis(tx, response_id, comment, result, version)
+        await store.add_reindexed(tx, len(results))
+        if len(ids) == BATCH:
+            await enqueue_job(tx, REINDEX, {"version": version, "after": ids[-1]},
+                              dedupe_key=f"text-reindex:{version}:{ids[-1]}")
+
+    await svc.db.write(unit)
+    return len(results), (ids[-1] if len(ids) == BATCH else None)
+
+
+async def run_reindex(job: Job, svc: Services) -> None:
+    await reindex_batch(svc, str(job.payload.get("after", "")))
+
+
+async def reindex_progress(db: Any) -> dict[str, int]:
+    row = await store.reindex_state(db)
+    version = int(row["dictionary_version"]) if row else 0
+    return {
+        "dictionary_version": version,
+        "total": int(row["reindex_total"]) if row else 0,
+        "done": int(row["reindex_done"]) if row else 0,
+        "stale": await store.count_stale(db, version),
+        "analysed": await store.count_analyses(db),
+    }
+
+
+JOB_KINDS = (JobKind(name=ANALYZE, run=run_analyze), JobKind(name=REINDEX, run=run_reindex))

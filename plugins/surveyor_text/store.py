@@ -1,0 +1,250 @@
+"""SQL of the surveyor_text plugin: analyses, their themes, the dictionary, the rules."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from surveyor.db import Tx
+from surveyor.ids import new_id, now_iso
+from surveyor.metrics.queries import Scope, scope_where
+
+from surveyor_text.analyze import Result, Theme
+from surveyor_text.models import Analysis, TextRule, ThemeIn
+
+DEFAULT_DICTIONARY = Path(__file__).parent / "themes.toml"
+RULE_COLUMNS = (
+    "id, name, position, active, nps_classes, max_sentiment, sentiment_labels, themes, "
+    "priority, sla_hours, assignee_email, created_at"
+)
+JSON_RULE_FIELDS = ("nps_classes", "sentiment_labels", "themes")
+
+
+def default_themes(path: Path = DEFAULT_DICTIONARY) -> list[Theme]:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return [
+        Theme(name=name, en=tuple(entry.get("en", ())), zh=tuple(entry.get("zh", ())))
+        for name, entry in data.items()
+    ]
+
+
+# -- the dictionary ------------------------------------------------------------------------
+
+
+async def dictionary_version(db: Any) -> int:
+    return int(await db.fetch_val("SELECT dictionary_version FROM text_state WHERE id = 1") or 0)
+
+
+async def load_themes(db: Any) -> list[Theme] | None:
+    """The stored dictionary, or None while it was never saved (the default applies)."""
+    rows = await db.fetch_all(
+        "SELECT name, keywords_en, keywords_zh FROM text_themes ORDER BY position, name"
+    )
+    if not rows and await dictionary_version(db) == 0:
+        return None
+    return [
+        Theme(
+            name=row["name"],
+            en=tuple(msgspec.json.decode(row["keywords_en"])),
+            zh=tuple(msgspec.json.decode(row["keywords_zh"])),
+        )
+        for row in rows
+    ]
+
+
+async def themes_or_default(db: Any) -> list[Theme]:
+    found = await load_themes(db)
+    return default_themes() if found is None else found
+
+
+async def save_themes(tx: Tx, themes: list[ThemeIn]) -> int:
+    """Replace the whole dictionary; returns its new version."""
+    now = now_iso()
+    await tx.execute("DELETE FROM text_themes")
+    for position, theme in enumerate(themes):
+        await tx.execute(
+            "INSERT INTO text_themes (name, position, keywords_en, keywords_zh, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                theme.name,
+                position,
+                msgspec.json.encode(list(theme.en)).decode(),
+                msgspec.json.encode(list(theme.zh)).decode(),
+                now,
+            ),
+        )
+    await tx.execute(
+        "UPDATE text_state SET dictionary_version = dictionary_version + 1 WHERE id = 1"
+    )
+    return int(await tx.fetch_val("SELECT dictionary_version FROM text_state WHERE id = 1"))
+
+
+async def set_reindex(tx: Tx, total: int) -> None:
+    await tx.execute(
+        "UPDATE text_state SET reindex_total = ?, reindex_done = 0 WHERE id = 1", (total,)
+    )
+
+
+async def add_reindexed(tx: Tx, done: int) -> None:
+    await tx.execute(
+        "UPDATE text_state SET reindex_done = reindex_done + ? WHERE id = 1", (done,)
+    )
+
+
+async def reindex_state(db: Any) -> dict[str, Any] | None:
+    return await db.fetch_one(
+        "SELECT dictionary_version, reindex_total, reindex_done FROM text_state WHERE id = 1"
+    )
+
+
+# -- analyses ------------------------------------------------------------------------------
+
+
+async def save_analysis(
+    tx: Tx, response_id: str, comment: str, result: Result, version: int
+) -> Analysis:
+    now = now_iso()
+    themes = msgspec.json.encode(list(result.themes)).decode()
+    phrases = msgspec.json.encode(list(result.key_phrases)).decode()
+    await tx.execute("DELETE FROM text_response_themes WHERE response_id = ?", (response_id,))
+    await tx.execute("DELETE FROM text_analyses WHERE response_id = ?", (response_id,))
+    await tx.execute(
+        "INSERT INTO text_analyses (response_id, language, sentiment_score, sentiment_label,"
+        " themes, key_phrases, comment, dictionary_version, analyzed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            response_id,
+            result.language,
+            round(result.score, 4),
+            result.label,
+            themes,
+            phrases,
+            comment,
+            version,
+            now,
+        ),
+    )
+    for theme in result.themes:
+        await tx.execute(
+            "INSERT INTO text_response_themes (response_id, theme) VALUES (?, ?)",
+            (response_id, theme),
+        )
+    return Analysis(
+        response_id=response_id,
+        language=result.language,
+        sentiment_score=round(result.score, 4),
+        sentiment_label=result.label,
+        themes=list(result.themes),
+        key_phrases=list(result.key_phrases),
+        comment=comment,
+        dictionary_version=version,
+        analyzed_at=now,
+    )
+
+
+def _analysis(row: dict[str, Any]) -> Analysis:
+    data = dict(row)
+    data["themes"] = msgspec.json.decode(data["themes"])
+    data["key_phrases"] = msgspec.json.decode(data["key_phrases"])
+    return msgspec.convert(data, Analysis, strict=False)
+
+
+async def get_analysis(db: Any, response_id: str) -> Analysis | None:
+    row = await db.fetch_one(
+        "SELECT response_id, language, sentiment_score, sentiment_label, themes, key_phrases,"
+        " comment, dictionary_version, analyzed_at FROM text_analyses WHERE response_id = ?",
+        (response_id,),
+    )
+    return None if row is None else _analysis(row)
+
+
+async def response_facts(db: Any, response_id: str) -> dict[str, Any] | None:
+    return await db.fetch_one(
+        "SELECT id, survey_id, checkpoint_key, completed_at, nps, status FROM responses"
+        " WHERE id = ?",
+        (response_id,),
+    )
+
+
+async def case_response_id(db: Any, case_id: str) -> str | None:
+    return await db.fetch_val("SELECT response_id FROM followups WHERE id = ?", (case_id,))
+
+
+async def analysed_in_scope(db: Any, scope: Scope) -> list[dict[str, Any]]:
+    """Every completed response in the scope with its NPS, day, and analysis (if any)."""
+    where, params = scope_where(scope, db.backend, alias="r")
+    return await db.fetch_all(
+        "SELECT r.id, r.nps, r.completed_at, a.sentiment_score, a.sentiment_label, a.themes"
+        " FROM responses r LEFT JOIN text_analyses a ON a.response_id = r.id"
+        f" WHERE r.status = 'complete' AND {where}",
+        params,
+    )
+
+
+async def stale_analyses(db: Any, version: int, after: str, limit: int) -> list[str]:
+    """Responses analysed with an older dictionary, in id order after ``after``."""
+    rows = await db.fetch_all(
+        "SELECT response_id FROM text_analyses WHERE dictionary_version < ? AND response_id > ?"
+        " ORDER BY response_id LIMIT ?",
+        (version, after, limit),
+    )
+    return [row["response_id"] for row in rows]
+
+
+async def count_stale(db: Any, version: int) -> int:
+    return int(
+        await db.fetch_val(
+            "SELECT COUNT(*) FROM text_analyses WHERE dictionary_version < ?", (version,)
+        )
+        or 0
+    )
+
+
+async def count_analyses(db: Any) -> int:
+    return int(await db.fetch_val("SELECT COUNT(*) FROM text_analyses") or 0)
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def _rule(row: dict[str, Any]) -> TextRule:
+    data = dict(row)
+    for key in JSON_RULE_FIELDS:
+        data[key] = msgspec.json.decode(data[key])
+    data["active"] = bool(data["active"])
+    return msgspec.convert(data, TextRule, strict=False)
+
+
+async def list_rules(db: Any) -> list[TextRule]:
+    rows = await db.fetch_all(f"SELECT {RULE_COLUMNS} FROM text_rules ORDER BY position, id")
+    return [_rule(row) for row in rows]
+
+
+async def replace_rules(tx: Tx, rules: list[TextRule]) -> list[TextRule]:
+    await tx.execute("DELETE FROM text_rules")
+    saved = []
+    for position, rule in enumerate(rules):
+        rule = msgspec.structs.replace(
+            rule, id=rule.id or new_id(), position=position, created_at=now_iso()
+        )
+        values = msgspec.to_builtins(rule)
+        for key in JSON_RULE_FIELDS:
+            values[key] = msgspec.json.encode(values[key]).decode()
+        values["active"] = int(rule.active)
+        columns = [c.strip() for c in RULE_COLUMNS.split(",")]
+        await tx.execute(
+            f"INSERT INTO text_rules ({RULE_COLUMNS}) VALUES ({', '.join('?' * len(columns))})",
+            tuple(values[c] for c in columns),
+        )
+        saved.append(rule)
+    return saved
+
+
+async def staff_id_by_email(db: Any, email: str) -> str | None:
+    return await db.fetch_val(
+        "SELECT id FROM users WHERE lower(email) = lower(?) AND disabled = 0", (email,)
+    )

@@ -1,0 +1,127 @@
+"""Where people look: the themes panel on the dashboards, the analysis on the case page
+(both added through ``extra_template_vars`` as ``plugin_panels``), and the Themes page
+where designers edit the dictionary, see the rules on words and start a re-index."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect
+from markupsafe import Markup
+
+from surveyor.auth.guards import current_user, staff
+from surveyor.metrics.filters import read_filters
+from surveyor.services import services
+from surveyor.web.forms import read_form
+from surveyor.web.templating import render, request_locale, template_gettext
+
+from surveyor_text import jobs, store
+from surveyor_text.models import DictionaryIn, ThemeIn
+from surveyor_text.themes import themes_report
+
+DASHBOARD = re.compile(r"^/dashboard/(checkpoints|surveys)/([^/]+)$")
+CASE = re.compile(r"^/followups/([^/]+)(?:/[a-z]+)?$")
+MAX_ROWS = 100
+
+
+def _render(request: Request[Any, Any, Any], name: str, context: dict[str, Any]) -> Markup:
+    svc = services(request)
+    gettext, ngettext = template_gettext(request_locale(request))
+    html = svc.templates.get_template(name).render(
+        {**context, "_": gettext, "gettext": gettext, "ngettext": ngettext}
+    )
+    return Markup(html)  # noqa: S704 - rendered by our autoescaping environment
+
+
+async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
+    match = DASHBOARD.match(request.url.path)
+    if match is None:
+        return None
+    kind, key = match.groups()
+    fixed = {"checkpoint": key} if kind == "checkpoints" else {"survey": key}
+    filters, scope = read_filters(request, **fixed)
+    report = await themes_report(services(request).db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
+    return _render(request, "surveyor_text/_panel.html", {"report": report})
+
+
+async def case_panel(request: Request[Any, Any, Any]) -> Markup | None:
+    match = CASE.match(request.url.path)
+    if match is None:
+        return None
+    db = services(request).db
+    response_id = await store.case_response_id(db, match.group(1))
+    if response_id is None:
+        return None
+    analysis = await store.get_analysis(db, response_id)
+    return _render(request, "surveyor_text/_case.html", {"analysis": analysis})
+
+
+def _keywords(text: str) -> list[str]:
+    return [word.strip() for word in re.split(r"[,，、\n]", text) if word.strip()]
+
+
+def dictionary_from_form(form: dict[str, Any]) -> DictionaryIn:
+    """Rows ``name_i``, ``en_i``, ``zh_i``: a blank name drops the row; two rows with one
+    name are merged (their keywords joined)."""
+    merged: dict[str, dict[str, list[str]]] = {}
+    for index in range(MAX_ROWS):
+        name = str(form.get(f"name_{index}", "")).strip()
+        if not name:
+            continue
+        entry = merged.setdefault(name, {"en": [], "zh": []})
+        for lang in ("en", "zh"):
+            for word in _keywords(str(form.get(f"{lang}_{index}", ""))):
+                if word not in entry[lang]:
+                    entry[lang].append(word)
+    return msgspec.convert(
+        {"themes": [{"name": n, **words} for n, words in merged.items()]}, DictionaryIn
+    )
+
+
+class ThemesPage(Controller):
+    path = "/text"
+    guards = [staff("designer")]
+    include_in_schema = False
+
+    @get("/themes", cache=False)
+    async def page(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return await self._page(request)
+
+    async def _page(
+        self, request: Request[Any, Any, Any], error: str = "", status_code: int = 200
+    ) -> Response[str]:
+        db = services(request).db
+        return await render(
+            request,
+            "surveyor_text/themes.html",
+            {
+                "themes": await store.themes_or_default(db),
+                "rules": await store.list_rules(db),
+                "progress": await jobs.reindex_progress(db),
+                "error": error,
+            },
+            status_code=status_code,
+        )
+
+    @post("/themes", status_code=303)
+    async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await read_form(request)
+        try:
+            data = dictionary_from_form(form)
+        except msgspec.ValidationError as exc:
+            return await self._page(request, error=str(exc), status_code=422)
+        themes: list[ThemeIn] = list(data.themes)
+        await services(request).db.write(lambda tx: store.save_themes(tx, themes))
+        return Redirect("/text/themes", status_code=303)
+
+    @post("/reindex", status_code=303)
+    async def reindex(self, request: Request[Any, Any, Any]) -> Redirect:
+        current_user(request)
+        await jobs.start_reindex(services(request))
+        return Redirect("/text/themes#reindex", status_code=303)
+
+
+ROUTES = (ThemesPage,)
