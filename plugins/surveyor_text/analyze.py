@@ -24,18 +24,21 @@ import importlib.util
 import math
 import re
 import threading
+import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+DEFAULT_DICTIONARY = Path(__file__).resolve().parent / "themes.toml"
 Label = Literal["negative", "neutral", "positive"]
 LIBRARIES = ("vaderSentiment", "snownlp", "jieba", "langid")
 # Compound scores at or past these are positive / negative (VADER's own cut-offs).
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 # SnowNLP is rescaled to −1…1; its neutral band is wider: short texts sit near 0.5.
-ZH_NEUTRAL_BAND = 0.2
+ZH_NEUTRAL_BAND = 0.25
 LANGUAGES = ("en", "zh", "fr", "de", "es", "it", "pt", "nl", "ja", "ko", "ru")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 KANA = re.compile(r"[\u3040-\u30ff]")
@@ -43,20 +46,50 @@ HANGUL = re.compile(r"[\uac00-\ud7af]")
 LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 EN_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 
-# Strong Chinese complaint and praise words: SnowNLP misses many short ones.
+# Chinese complaint and praise words: SnowNLP (trained on long product reviews) misses
+# many short ones. Words of two or more characters match anywhere (negated when one of
+# ZH_NEGATORS stands just before them in the same clause); one character must be a word.
 ZH_NEGATIVE = (
-    "差", "太差", "很差", "垃圾", "失望", "糟糕", "慢", "太慢", "坏了", "破损", "投诉", "骗",
-    "后悔", "恶心", "生气", "气死", "无语", "烂", "难用", "不满", "没人理", "不回复", "不解决",
-    "退货", "贵", "太贵", "坑", "麻烦", "问题", "故障", "闪退", "崩溃", "卡顿", "错误", "延迟",
-    "等了", "敷衍", "态度恶劣", "不专业", "不耐烦", "多扣", "重复扣", "乱收费", "不行", "一般般",
-    "不好", "不满意", "不满", "不方便", "不好用", "没用", "太久", "难", "慢慢", "差劲", "不值",
+    "差", "慢", "贵", "坑", "烂", "骗", "丢", "断", "错", "难", "太差", "很差", "挺差", "垃圾",
+    "失望", "糟糕", "太慢", "坏了", "破损", "投诉", "后悔", "恶心", "生气", "气死", "无语",
+    "难用", "不满", "没人理", "不回复", "不解决", "退货", "太贵", "故障", "闪退", "崩溃", "卡顿",
+    "错误", "报错", "延迟", "等了", "敷衍", "态度恶劣", "不专业", "不耐烦", "多扣", "重复扣",
+    "乱收费", "不行", "一般般", "不好", "不满意", "不方便", "不好用", "没用", "太久", "差劲",
+    "不值", "讨厌", "离谱", "错过", "太多", "涨价", "不一样", "写错", "断网", "看不清", "不了",
+    "过期", "刁难", "麻烦", "划痕", "掉色", "开线", "少发", "送错", "扔", "挂", "粗糙", "太小",
+    "没收到", "打不开", "用不了", "极差", "很烂", "再也不", "不推荐",
 )
 ZH_POSITIVE = (
-    "好", "很好", "非常好", "满意", "喜欢", "不错", "棒", "赞", "完美", "快", "很快", "及时",
+    "好", "快", "棒", "赞", "很好", "非常好", "满意", "喜欢", "不错", "完美", "很快", "及时",
     "耐心", "专业", "热情", "方便", "好用", "实惠", "划算", "推荐", "感谢", "谢谢", "给力",
-    "周到", "贴心", "惊喜", "超值", "靠谱", "顺利", "清楚", "高效",
+    "周到", "贴心", "惊喜", "超值", "靠谱", "顺利", "清楚", "高效", "准时", "按时", "利索",
+    "守信", "用心", "友好", "舒服", "好喝", "好吃", "厉害", "透明", "公道", "小心", "立刻",
+    "马上", "当场", "完好", "早到", "很棒", "太好了", "有用", "简单", "整齐", "说到做到",
+    "放心", "新鲜", "解决", "稳定", "精致", "漂亮", "值得", "负责", "好评", "优惠", "便宜",
+    "礼貌", "省心", "直观", "顺手", "结实", "耐用",
 )
-ZH_NEGATORS = ("不", "没", "没有", "别", "未", "无")
+ZH_NEGATORS = "不没无别未"
+CLAUSE_END = re.compile(r"[，。！？；,.!?;\s]")
+# Customer-service words VADER's social-media lexicon lacks or rates neutral (valence on
+# VADER's −4…4 scale). General complaint and praise vocabulary, not phrases of the set.
+EN_LEXICON = {
+    "late": -1.5, "delayed": -1.5, "delay": -1.2, "broken": -2.0, "broke": -1.8,
+    "snapped": -1.8, "crashed": -2.0, "crashes": -2.0, "crash": -1.8, "freezes": -1.8,
+    "froze": -1.8, "freezing": -1.5, "overcharged": -2.2, "overpriced": -2.0,
+    "expensive": -1.3, "damaged": -2.0, "crushed": -1.8, "missing": -1.3, "lost": -1.5,
+    "wrong": -1.5, "slow": -1.5, "clunky": -1.5, "confusing": -1.5, "complicated": -1.2,
+    "impossible": -1.5, "ages": -0.8, "forever": -0.8, "nobody": -1.0, "ignores": -1.5,
+    "ignored": -1.5, "disconnected": -1.2, "disconnecting": -1.2, "faded": -1.2,
+    "cracks": -1.2, "stale": -1.5, "unhelpful": -2.0, "dismissive": -2.0, "meh": -1.0,
+    "ripped": -1.5, "hidden": -0.8, "twice": -0.5, "outage": -1.5, "bugs": -1.5,
+    "error": -1.5, "errors": -1.5, "useless": -2.2, "hate": -2.7, "tiny": -0.5,
+    "waste": -1.8, "junk": -2.2, "refund": -0.3, "complaining": -1.5, "queue": -0.5,
+    "fast": 1.5, "quick": 1.3, "quickly": 1.3, "prompt": 1.2, "promptly": 1.2,
+    "sturdy": 1.5, "solid": 1.2, "intuitive": 1.5, "straightforward": 1.2, "smooth": 1.3,
+    "seamless": 1.5, "reliable": 1.5, "affordable": 1.3, "responsive": 1.3, "polite": 1.5,
+    "knowledgeable": 1.5, "patient": 1.3, "thoughtful": 1.5, "careful": 1.2,
+    "impressed": 2.0, "outstanding": 2.5, "effortless": 1.5, "painless": 1.5,
+}
 
 
 class MissingLibraries(RuntimeError):
@@ -93,6 +126,16 @@ class Result:
         }
 
 
+def default_themes(path: Path = DEFAULT_DICTIONARY) -> list[Theme]:
+    """The dictionary shipped with the plugin (``themes.toml``)."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return [
+        Theme(name=name, en=tuple(entry.get("en", ())), zh=tuple(entry.get("zh", ())))
+        for name, entry in data.items()
+    ]
+
+
 def missing_libraries() -> list[str]:
     """The text libraries that cannot be imported (empty when all are there)."""
     return [name for name in LIBRARIES if importlib.util.find_spec(name) is None]
@@ -123,6 +166,8 @@ class _Models:
 
                     jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr
                     jieba.initialize()
+                vader = SentimentIntensityAnalyzer()
+                vader.lexicon.update(EN_LEXICON)
                 identifier = langid.langid.LanguageIdentifier.from_modelstring(
                     langid.langid.model, norm_probs=True
                 )
@@ -132,7 +177,7 @@ class _Models:
                     "extract_tags": jieba.analyse.extract_tags,
                     "langid": identifier,
                     "snownlp": SnowNLP,
-                    "vader": SentimentIntensityAnalyzer(),
+                    "vader": vader,
                     "words": set(),
                 }
             return self._loaded
@@ -174,26 +219,35 @@ def english_sentiment(text: str, models: Mapping[str, Any]) -> float:
     return float(models["vader"].polarity_scores(text)["compound"])
 
 
-def _lexicon_hits(tokens: list[str], words: Iterable[str]) -> int:
-    wanted = set(words)
+def _lexicon_hits(text: str, tokens: list[str], words: Iterable[str]) -> int:
+    """Occurrences of ``words`` in ``text``, a negated one counting −1 (longest first, no
+    overlaps: 不满意 is one complaint, not also 满意 praise)."""
+    token_set = set(tokens)
+    taken = [False] * len(text)
     hits = 0
-    for i, token in enumerate(tokens):
-        if token not in wanted:
+    for word in sorted(words, key=len, reverse=True):
+        if len(word) == 1:
+            if word in token_set:
+                hits += tokens.count(word)
             continue
-        negated = i > 0 and tokens[i - 1] in ZH_NEGATORS
-        hits += -1 if negated else 1
+        start = text.find(word)
+        while start != -1:
+            end = start + len(word)
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * len(word)
+                before = CLAUSE_END.split(text[max(0, start - 4) : start])[-1]
+                hits += -1 if any(c in ZH_NEGATORS for c in before) else 1
+            start = text.find(word, end)
     return hits
 
 
 def chinese_sentiment(text: str, tokens: list[str], models: Mapping[str, Any]) -> float:
-    """SnowNLP's probability (→ −1…1) plus a lexicon vote, squashed back into −1…1."""
+    """SnowNLP's probability (→ −1…1), weighted low, plus a lexicon vote, in −1…1."""
     probability = float(models["snownlp"](text).sentiments)
     base = 2 * probability - 1
-    positive = _lexicon_hits(tokens, ZH_POSITIVE)
-    negative = _lexicon_hits(tokens, ZH_NEGATIVE)
-    # A negated praise word ("不 满意") counts as a complaint, a negated complaint as praise.
-    vote = positive - negative
-    return math.tanh(0.6 * base + 0.8 * vote)
+    # A negated praise word ("没 解决") counts as a complaint, a negated complaint as praise.
+    vote = _lexicon_hits(text, tokens, ZH_POSITIVE) - _lexicon_hits(text, tokens, ZH_NEGATIVE)
+    return math.tanh(0.35 * base + 0.8 * vote)
 
 
 def _english_keyword(keyword: str) -> re.Pattern[str]:

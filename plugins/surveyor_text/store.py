@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -12,24 +10,14 @@ from surveyor.db import Tx
 from surveyor.ids import new_id, now_iso
 from surveyor.metrics.queries import Scope, scope_where
 
-from surveyor_text.analyze import Result, Theme
+from surveyor_text.analyze import Result, Theme, default_themes
 from surveyor_text.models import Analysis, TextRule, ThemeIn
 
-DEFAULT_DICTIONARY = Path(__file__).parent / "themes.toml"
 RULE_COLUMNS = (
     "id, name, position, active, nps_classes, max_sentiment, sentiment_labels, themes, "
     "priority, sla_hours, assignee_email, created_at"
 )
 JSON_RULE_FIELDS = ("nps_classes", "sentiment_labels", "themes")
-
-
-def default_themes(path: Path = DEFAULT_DICTIONARY) -> list[Theme]:
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return [
-        Theme(name=name, en=tuple(entry.get("en", ())), zh=tuple(entry.get("zh", ())))
-        for name, entry in data.items()
-    ]
 
 
 # -- the dictionary ------------------------------------------------------------------------
