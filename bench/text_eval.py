@@ -53,9 +53,7 @@ def sentiment_scores(gold: list[str], got: list[str]) -> tuple[float, float]:
     return accuracy, sum(per_label) / len(per_label)
 
 
-def theme_scores(
-    gold: list[set[str]], got: list[set[str]], names: list[str]
-) -> dict[str, float]:
+def theme_scores(gold: list[set[str]], got: list[set[str]], names: list[str]) -> dict[str, float]:
     exact = sum(g == p for g, p in zip(gold, got, strict=True)) / len(gold)
     per_theme = []
     tp_all = fp_all = fn_all = 0
@@ -126,9 +124,10 @@ def main() -> None:
         confusion: dict[tuple[str, str], int] = {}
         for gold, result in zip(gold_sentiment, results, strict=True):
             confusion[(gold, result.label)] = confusion.get((gold, result.label), 0) + 1
-        print("confusion (gold → got): " + ", ".join(
-            f"{g[:3]}→{p[:3]} {n}" for (g, p), n in sorted(confusion.items()) if g != p
-        ))
+        print(
+            "confusion (gold → got): "
+            + ", ".join(f"{g[:3]}→{p[:3]} {n}" for (g, p), n in sorted(confusion.items()) if g != p)
+        )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,7 @@ def startup(services: Services) -> None:
     if missing:
         if not _STATE.get("warned"):
             log.warning(
-                "surveyor_text: comment analysis is off, missing libraries: %s "
-                "(pip install %s)",
+                "surveyor_text: comment analysis is off, missing libraries: %s (pip install %s)",
                 ", ".join(missing),
                 " ".join(missing),
             )

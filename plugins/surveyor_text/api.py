@@ -90,7 +90,10 @@ class TextApi(Controller):
         """Replace the rules on words (evaluated, in order, when an analysis lands)."""
         db = services(request).db
         for index, rule in enumerate(data.rules):
-            if rule.assignee_email and await store.staff_id_by_email(db, rule.assignee_email) is None:
+            if (
+                rule.assignee_email
+                and await store.staff_id_by_email(db, rule.assignee_email) is None
+            ):
                 raise invalid(
                     f"rules[{index}].assignee_email", "no enabled staff member has this email"
                 )

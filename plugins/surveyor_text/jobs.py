@@ -90,7 +90,9 @@ def rule_matches(rule: TextRule, analysis: Analysis, nps: int | None) -> bool:
 
 def reasons_for(rule: TextRule, analysis: Analysis) -> list[str]:
     reasons = [f"text rule: {rule.name}"]
-    reasons.append(f"comment sentiment {analysis.sentiment_label} ({analysis.sentiment_score:+.2f})")
+    reasons.append(
+        f"comment sentiment {analysis.sentiment_label} ({analysis.sentiment_score:+.2f})"
+    )
     if analysis.themes:
         reasons.append("themes: " + ", ".join(analysis.themes))
     return reasons
@@ -106,7 +108,9 @@ async def apply_rules(
     for rule in rules:
         if not rule_matches(rule, analysis, response.nps):
             continue
-        owner = await store.staff_id_by_email(tx, rule.assignee_email) if rule.assignee_email else None
+        owner = (
+            await store.staff_id_by_email(tx, rule.assignee_email) if rule.assignee_email else None
+        )
         contact = await get_contact(tx, response.contact_id) if response.contact_id else None
         case = await open_case(
             tx,
@@ -164,8 +168,12 @@ async def start_reindex(svc: Services) -> int:
     async def unit(tx: Tx) -> None:
         await store.set_reindex(tx, total)
         if total:
-            await enqueue_job(tx, REINDEX, {"version": version, "after": ""},
-                              dedupe_key=f"text-reindex:{version}:")
+            await enqueue_job(
+                tx,
+                REINDEX,
+                {"version": version, "after": ""},
+                dedupe_key=f"text-reindex:{version}:",
+            )
 
     await svc.db.write(unit)
     wake_worker(svc)
@@ -187,8 +195,12 @@ async def reindex_batch(svc: Services, after: str = "") -> tuple[int, str | None
             await store.save_analysis(tx, response_id, comment, result, version)
         await store.add_reindexed(tx, len(results))
         if len(ids) == BATCH:
-            await enqueue_job(tx, REINDEX, {"version": version, "after": ids[-1]},
-                              dedupe_key=f"text-reindex:{version}:{ids[-1]}")
+            await enqueue_job(
+                tx,
+                REINDEX,
+                {"version": version, "after": ids[-1]},
+                dedupe_key=f"text-reindex:{version}:{ids[-1]}",
+            )
 
     await svc.db.write(unit)
     return len(results), (ids[-1] if len(ids) == BATCH else None)

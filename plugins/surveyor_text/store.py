@@ -78,9 +78,7 @@ async def set_reindex(tx: Tx, total: int) -> None:
 
 
 async def add_reindexed(tx: Tx, done: int) -> None:
-    await tx.execute(
-        "UPDATE text_state SET reindex_done = reindex_done + ? WHERE id = 1", (done,)
-    )
+    await tx.execute("UPDATE text_state SET reindex_done = reindex_done + ? WHERE id = 1", (done,))
 
 
 async def reindex_state(db: Any) -> dict[str, Any] | None:

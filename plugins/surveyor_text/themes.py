@@ -82,7 +82,9 @@ def report_from_rows(
     for name, mentioning in sorted(per_theme.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]:
         ids = {r["id"] for r in mentioning}
         with_scores = [int(r["nps"]) for r in mentioning if r["nps"] is not None]
-        without_scores = [int(r["nps"]) for r in rows if r["id"] not in ids and r["nps"] is not None]
+        without_scores = [
+            int(r["nps"]) for r in rows if r["id"] not in ids and r["nps"] is not None
+        ]
         sentiments = [float(r["sentiment_score"]) for r in mentioning]
         labels = [r["sentiment_label"] for r in mentioning]
         per_bucket: dict[date, int] = {}

@@ -6,9 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-EventType = Literal[
-    "response.completed", "followup.opened", "followup.closed", "response.analyzed"
-]
+EventType = Literal["response.completed", "followup.opened", "followup.closed", "response.analyzed"]
 EVENT_TYPES: tuple[str, ...] = (
     "response.completed",
     "followup.opened",
