@@ -18,7 +18,6 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.delivery.models import JobKind
 from surveyor.services import Services
-
 from surveyor_text import analyze, api, jobs, views
 
 __version__ = "1.0"

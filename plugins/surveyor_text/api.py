@@ -14,7 +14,6 @@ from surveyor.auth.guards import api_scope
 from surveyor.metrics.filters import parse_bucket, parse_scope, scope_echo
 from surveyor.services import services
 from surveyor.web.errors import invalid
-
 from surveyor_text import jobs, store
 from surveyor_text.models import DictionaryIn, RulesIn
 from surveyor_text.themes import themes_report

@@ -27,7 +27,6 @@ from surveyor.metrics.labels import nps_class
 from surveyor.respond.store import get_response
 from surveyor.surveys.kinds import question_kinds
 from surveyor.webhooks.events import enqueue_event, response_data
-
 from surveyor_text import analyze, store
 from surveyor_text.models import Analysis, TextRule
 

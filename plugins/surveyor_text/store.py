@@ -9,7 +9,6 @@ import msgspec
 from surveyor.db import Tx
 from surveyor.ids import new_id, now_iso
 from surveyor.metrics.queries import Scope, scope_where
-
 from surveyor_text.analyze import Result, Theme, default_themes
 from surveyor_text.models import Analysis, TextRule, ThemeIn
 

@@ -13,7 +13,6 @@ import msgspec
 from surveyor.metrics.compare import compare_means, compare_net
 from surveyor.metrics.queries import Bucket, Scope, bucket_start, buckets_between
 from surveyor.metrics.stats import mean_from_moments, nps_from_counts
-
 from surveyor_text import store
 
 

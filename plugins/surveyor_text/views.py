@@ -17,7 +17,6 @@ from surveyor.metrics.filters import read_filters
 from surveyor.services import services
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render, request_locale, template_gettext
-
 from surveyor_text import jobs, store
 from surveyor_text.models import DictionaryIn, ThemeIn
 from surveyor_text.themes import themes_report

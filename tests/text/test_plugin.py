@@ -9,12 +9,12 @@ from typing import Any
 
 import msgspec
 import pytest
+from surveyor_text import analyze
 
 from surveyor.app import build_services, start_services
 from surveyor.followups import store as followups
 from surveyor.webhooks.models import SubscriptionIn
 from surveyor.webhooks.store import create_subscription
-from surveyor_text import analyze
 from tests.conftest import api_key, app_services, drain, in_app, login, make_user
 from tests.followups.helpers import answer, contact, nps_version
 
