@@ -3,14 +3,18 @@ rules on words and the re-index (docs/api.md, "Comment themes and sentiment").""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
+from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from surveyor.auth.guards import api_scope
+from surveyor.metrics.export import neutralise
 from surveyor.metrics.filters import parse_bucket, parse_scope, scope_echo
 from surveyor.services import services
 from surveyor.web.errors import invalid
@@ -44,6 +48,66 @@ async def themes_api(
     size = parse_bucket(bucket) or ("week" if (scope.end - scope.start).days <= 190 else "month")
     report = await themes_report(services(request).db, scope, size, top=top)
     return {**report, **scope_echo(scope)}
+
+
+EXPORT_COLUMNS = (
+    "response_id",
+    "completed_at",
+    "survey_id",
+    "checkpoint_key",
+    "nps",
+    "language",
+    "sentiment_score",
+    "sentiment_label",
+    "themes",
+    "key_phrases",
+)
+
+
+@get("/api/v1/text/export", guards=[api_scope("read")], tags=["text"], cache=False)
+async def export_api(
+    request: Request[Any, Any, Any],
+    fmt: Annotated[str | None, QueryParameter(name="format")] = None,
+    survey: Annotated[str | None, QueryParameter(name="survey")] = None,
+    checkpoint: Annotated[str | None, QueryParameter(name="checkpoint")] = None,
+    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
+    segment: Annotated[str | None, QueryParameter(name="segment")] = None,
+) -> Response[Any]:
+    """Sentiment and themes of every analysed response in scope (the metrics' filters;
+    everything since the beginning without ``from``), as CSV (themes joined by ``;``) or
+    JSON; join it with ``/api/v1/export`` on ``response_id``."""
+    if fmt not in (None, "", "csv", "json"):
+        raise invalid("format", "expected 'csv' or 'json'")
+    scope = parse_scope(
+        survey=survey,
+        checkpoint=checkpoint,
+        start=date_from,
+        end=date_to,
+        segment=segment,
+        default_days=None,
+        max_days=None,
+    )
+    rows = []
+    for row in await store.export_rows(services(request).db, scope):
+        item = dict(row)
+        item["themes"] = msgspec.json.decode(item["themes"])
+        item["key_phrases"] = msgspec.json.decode(item["key_phrases"])
+        rows.append(item)
+    if fmt == "json":
+        return Response({"items": rows, **scope_echo(scope)}, media_type=MediaType.JSON)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for item in rows:
+        item["themes"] = ";".join(item["themes"])
+        item["key_phrases"] = ";".join(item["key_phrases"])
+        writer.writerow([neutralise(item[c]) for c in EXPORT_COLUMNS])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="comment-themes.csv"'},
+    )
 
 
 class TextApi(Controller):
@@ -111,4 +175,4 @@ class TextApi(Controller):
         return await jobs.reindex_progress(services(request).db)
 
 
-ROUTES = (themes_api, TextApi)
+ROUTES = (themes_api, export_api, TextApi)

@@ -170,6 +170,18 @@ async def analysed_in_scope(db: Any, scope: Scope) -> list[dict[str, Any]]:
     )
 
 
+async def export_rows(db: Any, scope: Scope) -> list[dict[str, Any]]:
+    """Every analysed response in the scope, oldest first, for the export."""
+    where, params = scope_where(scope, db.backend, alias="r")
+    return await db.fetch_all(
+        "SELECT r.id AS response_id, r.completed_at, r.survey_id, r.checkpoint_key, r.nps,"
+        " a.language, a.sentiment_score, a.sentiment_label, a.themes, a.key_phrases"
+        " FROM text_analyses a JOIN responses r ON r.id = a.response_id"
+        f" WHERE {where} ORDER BY r.completed_at, r.id",
+        params,
+    )
+
+
 async def stale_analyses(db: Any, version: int, after: str, limit: int) -> list[str]:
     """Responses analysed with an older dictionary, in id order after ``after``."""
     rows = await db.fetch_all(

@@ -23,6 +23,7 @@ from surveyor_text.themes import themes_report
 
 DASHBOARD = re.compile(r"^/dashboard/(checkpoints|surveys)/([^/]+)$")
 CASE = re.compile(r"^/followups/([^/]+)(?:/[a-z]+)?$")
+RESPONSE = re.compile(r"^/responses/([^/]+)$")
 MAX_ROWS = 100
 
 
@@ -47,11 +48,14 @@ async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
 
 
 async def case_panel(request: Request[Any, Any, Any]) -> Markup | None:
-    match = CASE.match(request.url.path)
-    if match is None:
-        return None
+    """The analysis of a case's response (case page) or of a response (response page)."""
     db = services(request).db
-    response_id = await store.case_response_id(db, match.group(1))
+    if match := RESPONSE.match(request.url.path):
+        response_id: str | None = match.group(1)
+    elif match := CASE.match(request.url.path):
+        response_id = await store.case_response_id(db, match.group(1))
+    else:
+        return None
     if response_id is None:
         return None
     analysis = await store.get_analysis(db, response_id)

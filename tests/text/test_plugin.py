@@ -112,6 +112,16 @@ async def test_a_negative_passive_comment_is_analysed_opens_a_case_and_is_shown(
         assert answer_.status_code == 400 and field in answer_.text, (bad, answer_.text)
     assert (await client.get("/api/v1/themes")).status_code == 401
 
+    exported = await client.get(f"/api/v1/text/export?survey={version.survey_id}", headers=read)
+    assert exported.status_code == 200 and exported.text.startswith("response_id,")
+    assert response.id in exported.text and "reliability" in exported.text
+    items = (await client.get("/api/v1/text/export?format=json", headers=read)).json()["items"]
+    assert [(i["response_id"], i["sentiment_label"]) for i in items] == [(response.id, "negative")]
+    wrong = await client.get("/api/v1/text/export?format=xml", headers=read)
+    assert wrong.status_code == 400 and "format" in wrong.text
+
+    staff_page = await client.get(f"/responses/{response.id}")
+    assert staff_page.status_code == 200 and 'id="text-analysis"' in staff_page.text
     page = await client.get(f"/followups/{case.id}")
     assert page.status_code == 200
     assert 'id="text-analysis"' in page.text and "reliability" in page.text
