@@ -77,7 +77,7 @@ def baseline_label(text: str, language: str, models: dict[str, object]) -> str:
         score = 2 * float(models["snownlp"](text).sentiments) - 1  # type: ignore[operator]
         band = analyze.ZH_NEUTRAL_BAND
     else:
-        score = analyze.english_sentiment(text, models)
+        score = float(models["plain_vader"].polarity_scores(text)["compound"])  # type: ignore[attr-defined]
         band = analyze.POSITIVE_AT
     return analyze._label(score, band)
 
@@ -91,6 +91,9 @@ def main() -> None:
     started = time.perf_counter()
     models = analyze.MODELS.get()
     load_seconds = time.perf_counter() - started
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    models = {**models, "plain_vader": SentimentIntensityAnalyzer()}  # without EN_LEXICON
     themes = analyze.default_themes()
     dictionary = analyze.Dictionary(themes)
     names = [t.name for t in themes]

@@ -244,6 +244,27 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_services(settings, work))
 
 
+def cmd_text_reindex(settings: Settings, args: argparse.Namespace) -> None:
+    """Read again every comment analysed with an older theme dictionary (surveyor_text)."""
+
+    async def work(svc: Any) -> None:
+        if not svc.pm.has_plugin("surveyor_text"):
+            raise CommandError("surveyor_text: the plugin is not loaded (SURVEYOR_PLUGINS)")
+        from surveyor_text import jobs
+
+        total = await jobs.start_reindex(svc, queue=False)
+        done, after = 0, ""
+        while True:
+            count, cursor = await jobs.reindex_batch(svc, after, queue=False)
+            done += count
+            print(f"{done}/{total} comments", flush=True)
+            if cursor is None:
+                break
+            after = cursor
+
+    asyncio.run(_with_services(settings, work))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.serve import serve
 
@@ -393,6 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.set_defaults(func=cmd_plugins)
 
     sub.add_parser("demo", help="seed demo data").set_defaults(func=cmd_demo)
+    text = sub.add_parser("text", help="comment themes and sentiment").add_subparsers(
+        dest="text_command", required=True, metavar="ACTION"
+    )
+    text.add_parser(
+        "reindex", help="read old comments again with the current theme dictionary"
+    ).set_defaults(func=cmd_text_reindex)
 
     backup = sub.add_parser("backup", help="consistent copy of the live SQLite database")
     backup.add_argument("path")

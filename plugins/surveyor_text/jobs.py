@@ -158,7 +158,7 @@ async def run_analyze(job: Job, svc: Services) -> None:
         wake_worker(svc)
 
 
-async def start_reindex(svc: Services) -> int:
+async def start_reindex(svc: Services, *, queue: bool = True) -> int:
     """Queue the re-index of every analysis made with an older dictionary; returns how
     many comments it will read again."""
     version = await store.dictionary_version(svc.db)
@@ -166,7 +166,7 @@ async def start_reindex(svc: Services) -> int:
 
     async def unit(tx: Tx) -> None:
         await store.set_reindex(tx, total)
-        if total:
+        if total and queue:
             await enqueue_job(
                 tx,
                 REINDEX,
@@ -179,7 +179,9 @@ async def start_reindex(svc: Services) -> int:
     return total
 
 
-async def reindex_batch(svc: Services, after: str = "") -> tuple[int, str | None]:
+async def reindex_batch(
+    svc: Services, after: str = "", *, queue: bool = True
+) -> tuple[int, str | None]:
     """Read one batch of stale comments again; returns (done, next cursor or None)."""
     compiled, version = await dictionary(svc)
     ids = await store.stale_analyses(svc.db, version, after, BATCH)
@@ -193,7 +195,7 @@ async def reindex_batch(svc: Services, after: str = "") -> tuple[int, str | None
         for response_id, comment, result in results:
             await store.save_analysis(tx, response_id, comment, result, version)
         await store.add_reindexed(tx, len(results))
-        if len(ids) == BATCH:
+        if len(ids) == BATCH and queue:
             await enqueue_job(
                 tx,
                 REINDEX,
