@@ -252,6 +252,15 @@ def cmd_text_reindex(settings: Settings, args: argparse.Namespace) -> None:
             raise CommandError("surveyor_text: the plugin is not loaded (SURVEYOR_PLUGINS)")
         from surveyor_text import jobs
 
+        found, after = 0, ""
+        while True:  # comments answered before the plugin was on
+            count, cursor = await jobs.analyse_missing(svc, after)
+            found += count
+            if cursor is None:
+                break
+            after = cursor
+        if found:
+            print(f"{found} comments analysed for the first time", flush=True)
         total = await jobs.start_reindex(svc, queue=False)
         done, after = 0, ""
         while True:

@@ -14,6 +14,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from surveyor import DeliveryError
 from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
@@ -26,6 +28,7 @@ from surveyor.followups.opening import comment_in, open_case
 from surveyor.metrics.labels import nps_class
 from surveyor.respond.store import get_response
 from surveyor.surveys.kinds import question_kinds
+from surveyor.surveys.store import get_version
 from surveyor.webhooks.events import enqueue_event, response_data
 from surveyor_text import analyze, store
 from surveyor_text.models import Analysis, TextRule
@@ -205,6 +208,47 @@ async def reindex_batch(
 
     await svc.db.write(unit)
     return len(results), (ids[-1] if len(ids) == BATCH else None)
+
+
+async def analyse_missing(svc: Services, after: str = "") -> tuple[int, str | None]:
+    """Analyse one batch of completed responses whose comments were never analysed (no
+    rules, no webhook: they are history); returns (analysed, next cursor or None)."""
+    rows = await store.unanalysed_text_answers(svc.db, after, BATCH)
+    if not rows:
+        return 0, None
+    kinds = question_kinds(svc)
+    versions: dict[str, Any] = {}
+    texts: dict[str, list[str]] = {}
+    for row in rows:
+        version_id = row["survey_version_id"]
+        if version_id not in versions:
+            versions[version_id] = await get_version(svc.db, version_id)
+        version = versions[version_id]
+        question = next(
+            (
+                q
+                for q in (version.definition.questions if version else [])
+                if q.id == row["question_id"]
+            ),
+            None,
+        )
+        if question is None or not getattr(kinds.get(question.kind), "comment", False):
+            continue
+        value = msgspec.json.decode(row["value"])
+        if isinstance(value, str) and value.strip():
+            texts.setdefault(row["response_id"], []).append(value.strip())
+    compiled, dictionary_version = await dictionary(svc)
+    results = []
+    for response_id, parts in texts.items():
+        comment = "\n\n".join(parts)[:MAX_COMMENT]
+        results.append((response_id, comment, await read(comment, compiled)))
+
+    async def unit(tx: Tx) -> None:
+        for response_id, comment, result in results:
+            await store.save_analysis(tx, response_id, comment, result, dictionary_version)
+
+    await svc.db.write(unit)
+    return len(results), rows[-1]["response_id"]
 
 
 async def run_reindex(job: Job, svc: Services) -> None:

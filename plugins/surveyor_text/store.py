@@ -182,6 +182,23 @@ async def export_rows(db: Any, scope: Scope) -> list[dict[str, Any]]:
     )
 
 
+async def unanalysed_text_answers(db: Any, after: str, limit: int) -> list[dict[str, Any]]:
+    """Text answers of completed responses that have no analysis (answered before the
+    plugin was on, or by a seeder), in response id order after ``after``."""
+    return await db.fetch_all(
+        "SELECT r.id AS response_id, r.survey_version_id, a.question_id, a.value"
+        " FROM responses r JOIN answers a ON a.response_id = r.id"
+        " WHERE r.status = 'complete' AND r.id > ? AND a.value LIKE '\"%'"
+        " AND NOT EXISTS (SELECT 1 FROM text_analyses t WHERE t.response_id = r.id)"
+        " AND r.id IN (SELECT r2.id FROM responses r2 WHERE r2.status = 'complete'"
+        " AND r2.id > ? AND NOT EXISTS (SELECT 1 FROM text_analyses t2"
+        " WHERE t2.response_id = r2.id) AND EXISTS (SELECT 1 FROM answers a2"
+        " WHERE a2.response_id = r2.id AND a2.value LIKE '\"%') ORDER BY r2.id LIMIT ?)"
+        " ORDER BY r.id, a.question_id",
+        (after, after, limit),
+    )
+
+
 async def stale_analyses(db: Any, version: int, after: str, limit: int) -> list[str]:
     """Responses analysed with an older dictionary, in id order after ``after``."""
     rows = await db.fetch_all(

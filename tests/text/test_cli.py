@@ -46,10 +46,15 @@ def test_reindex_reads_old_comments_again_with_progress(
         await svc.db.write(lambda tx: store.save_analysis(tx, response.id, text, result, 0))
         themes = [ThemeIn(name="parking", en=["parking"], zh=["停车"])]
         await svc.db.write(lambda tx: store.save_themes(tx, themes))
-        return response.id
+        # Answered while the plugin was off: no analysis at all yet.
+        older = await answer(svc, version, await contact(svc.db), 3, "停车太难了", on_complete=[])
+        return response.id, older.id
 
-    response_id = _in_db(seed)
+    response_id, older_id = _in_db(seed)
     assert main(["text", "reindex"]) == 0
-    assert "1/1 comments" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 comments analysed for the first time" in out and "1/1 comments" in out
     found = _in_db(lambda svc: store.get_analysis(svc.db, response_id))
     assert found.themes == ["parking"] and found.dictionary_version == 1
+    first = _in_db(lambda svc: store.get_analysis(svc.db, older_id))
+    assert first.language == "zh" and first.themes == ["parking"]
