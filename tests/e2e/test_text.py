@@ -1,0 +1,64 @@
+"""Comment themes in a real browser: the demo's comments analysed with ``surveyor text
+reindex``, the themes panel on a checkpoint dashboard and the Themes page, at 360 px
+and 1280 px; screenshots in docs/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD, Server
+
+DESKTOP = {"width": 1280, "height": 900}
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def analysed(server: Server) -> Server:
+    result = server.surveyor("demo")
+    assert result.returncode == 0, result.stderr
+    result = server.surveyor("text", "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "comments analysed for the first time" in result.stdout
+    server.create_user("e2e-text@example.com", "designer")
+    return server
+
+
+def sign_in(page: Any, server: Server) -> None:
+    page.goto(server.url("/login"))
+    page.get_by_label("Email").fill("e2e-text@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def fits(page: Any, width: int) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, DESKTOP])
+def test_themes_panel_and_dictionary_page(
+    analysed: Server, browser: Any, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    page = context.new_page()
+    sign_in(page, analysed)
+    page.goto(analysed.url("/dashboard"))
+    page.get_by_role("link", name="Order delivered").first.click()
+    page.wait_for_load_state()
+    panel = page.locator("#themes-panel")
+    assert panel.get_by_role("heading", name="What customers talk about").is_visible()
+    assert panel.locator("tbody tr").count() >= 1
+    assert panel.get_by_text("delivery").first.is_visible()
+    assert fits(page, viewport["width"])
+    SHOTS.mkdir(exist_ok=True)
+    panel.screenshot(path=str(SHOTS / f"text-themes-panel-{viewport['width']}.png"))
+    page.get_by_role("link", name="Themes").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Comment themes").is_visible()
+    assert page.locator("input[name=name_0]").input_value()
+    assert fits(page, viewport["width"])
+    page.screenshot(path=str(SHOTS / f"text-themes-page-{viewport['width']}.png"), full_page=True)
+    context.close()
