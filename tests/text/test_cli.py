@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from surveyor_text import analyze, store
+from surveyor_text.models import ThemeIn
 
 from surveyor.app import build_services, start_services
 from surveyor.cli import main
 from surveyor.settings import load_settings
-from surveyor_text import analyze, store
-from surveyor_text.models import ThemeIn
 from tests.followups.helpers import answer, contact, nps_version
 
 
