@@ -13,13 +13,16 @@ from litestar.response import Redirect
 from markupsafe import Markup
 
 from surveyor.auth.guards import current_user, staff
+from surveyor.ids import utcnow
 from surveyor.metrics.filters import read_filters
+from surveyor.metrics.present import before_after_window
+from surveyor.metrics.store import list_annotations
 from surveyor.services import services
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render, request_locale, template_gettext
 from surveyor_text import jobs, store
 from surveyor_text.models import DictionaryIn, ThemeIn
-from surveyor_text.themes import themes_report
+from surveyor_text.themes import share_between, themes_report
 
 DASHBOARD = re.compile(r"^/dashboard/(checkpoints|surveys)/([^/]+)$")
 CASE = re.compile(r"^/followups/([^/]+)(?:/[a-z]+)?$")
@@ -43,8 +46,44 @@ async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
     kind, key = match.groups()
     fixed = {"checkpoint": key} if kind == "checkpoints" else {"survey": key}
     filters, scope = read_filters(request, **fixed)
-    report = await themes_report(services(request).db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
-    return _render(request, "surveyor_text/_panel.html", {"report": report})
+    db = services(request).db
+    report = await themes_report(db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
+    return _render(
+        request,
+        "surveyor_text/_panel.html",
+        {"report": report, "changes": await change_shares(db, scope, report)},
+    )
+
+
+async def change_shares(db: Any, scope: Any, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """For the checkpoint's three latest change markers: each top theme's share of the
+    analysed comments in equal periods before and after the change."""
+    if not scope.checkpoint_key:
+        return []
+    now = utcnow()
+    found = []
+    names = [t["theme"] for t in report["themes"][:5]]
+    for annotation in (await list_annotations(db, scope.checkpoint_key))[-3:][::-1]:
+        start, change, end = before_after_window(annotation.happened_on, now)
+        if change >= now:
+            continue
+        before = await themes_report(db, scope.shifted(start, change), "month", top=100)
+        after = await themes_report(db, scope.shifted(change, end), "month", top=100)
+        found.append(
+            {
+                "title": annotation.title,
+                "day": annotation.happened_on,
+                "themes": [
+                    {
+                        "theme": name,
+                        "before": share_between(before, name),
+                        "after": share_between(after, name),
+                    }
+                    for name in names
+                ],
+            }
+        )
+    return found
 
 
 async def case_panel(request: Request[Any, Any, Any]) -> Markup | None:

@@ -46,12 +46,14 @@ def test_themes_panel_and_dictionary_page(
     page = context.new_page()
     sign_in(page, analysed)
     page.goto(analysed.url("/dashboard"))
-    page.get_by_role("link", name="Order delivered").first.click()
+    page.get_by_role("link", name="Support case closed").first.click()
     page.wait_for_load_state()
     panel = page.locator("#themes-panel")
     assert panel.get_by_role("heading", name="What customers talk about").is_visible()
     assert panel.locator("tbody tr").count() >= 1
-    assert panel.get_by_text("delivery").first.is_visible()
+    # The demo's change marker, with the top themes' shares before and after it.
+    change = panel.locator(".change", has_text="Self-service returns launched")
+    assert change.get_by_text("Theme shares before").is_visible()
     assert fits(page, viewport["width"])
     SHOTS.mkdir(exist_ok=True)
     panel.screenshot(path=str(SHOTS / f"text-themes-panel-{viewport['width']}.png"))
