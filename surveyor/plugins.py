@@ -41,7 +41,12 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.webhooks.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
-BUILTIN_PLUGINS: tuple[str, ...] = ("surveyor_email", "surveyor_sms", "surveyor_webhook")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "surveyor_email",
+    "surveyor_sms",
+    "surveyor_webhook",
+    "surveyor_mailbox",
+)
 ENTRY_POINT_GROUP = "surveyor"
 
 

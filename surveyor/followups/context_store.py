@@ -33,6 +33,16 @@ async def case_response(db: Reader, response_id: str) -> dict[str, Any] | None:
     )
 
 
+async def recovery_invitation(db: Reader, invitation_id: str) -> dict[str, Any] | None:
+    """The recovery invitation's status and send time, with the score of its answer."""
+    return await db.fetch_one(
+        "SELECT i.status, i.send_at, i.channel, r.nps, r.ces, r.csat, r.emotion"
+        " FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id"
+        " AND r.completed_at IS NOT NULL WHERE i.id = ?",
+        (invitation_id,),
+    )
+
+
 async def version_definition(db: Reader, version_id: str) -> Any | None:
     """A survey version's definition as decoded JSON (None if there is no such version)."""
     text = await db.fetch_val("SELECT definition FROM survey_versions WHERE id = ?", (version_id,))

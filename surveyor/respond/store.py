@@ -16,6 +16,12 @@ import msgspec
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, new_token, now_iso, token_hash
 from surveyor.invitations.store import mark_opened_or_answered
+# Public links live in links_store.py; re-exported for the callers of this module.
+from surveyor.respond.links_store import (
+    create_public_link,
+    get_public_link,
+    public_links_for_survey,
+)
 from surveyor.respond.models import METRICS, NewResponse, PublicLink, Response, SaveResult
 from surveyor.respond.rows import RESPONSE_COLUMNS, response_from_row
 
@@ -211,64 +217,6 @@ async def save_answers(
     )
 
 
-# -- public links ----------------------------------------------------------------
-
-
-async def create_public_link(
-    db: Database | Tx, survey_id: str, *, slug: str | None = None, hidden_fields: Sequence[str] = ()
-) -> PublicLink:
-    link = PublicLink(
-        slug=slug or new_token(9),
-        survey_id=survey_id,
-        hidden_fields=list(hidden_fields),
-        active=True,
-        created_at=now_iso(),
-    )
-
-    async def unit(tx: Tx) -> None:
-        await tx.execute(
-            "INSERT INTO public_links (slug, survey_id, hidden_fields, active, created_at)"
-            " VALUES (?, ?, ?, 1, ?)",
-            (link.slug, link.survey_id, _json(link.hidden_fields).decode(), link.created_at),
-        )
-
-    if hasattr(db, "write"):
-        await db.write(unit)  # type: ignore[union-attr]
-    else:
-        await unit(db)  # type: ignore[arg-type]
-    return link
-
-
-async def get_public_link(db: Database, slug: str) -> PublicLink | None:
-    row = await db.fetch_one(
-        "SELECT slug, survey_id, hidden_fields, active, created_at FROM public_links WHERE slug = ?",
-        (slug,),
-    )
-    if row is None:
-        return None
-    return msgspec.convert(
-        {**row, "hidden_fields": msgspec.json.decode(row["hidden_fields"])},
-        PublicLink,
-        strict=False,
-    )
-
-
-async def public_links_for_survey(db: Database, survey_id: str) -> list[PublicLink]:
-    rows = await db.fetch_all(
-        "SELECT slug, survey_id, hidden_fields, active, created_at FROM public_links"
-        " WHERE survey_id = ? ORDER BY created_at",
-        (survey_id,),
-    )
-    return [
-        msgspec.convert(
-            {**row, "hidden_fields": msgspec.json.decode(row["hidden_fields"])},
-            PublicLink,
-            strict=False,
-        )
-        for row in rows
-    ]
-
-
 async def completed_counts(db: Database, survey_ids: list[str]) -> dict[str, int]:
     """Completed responses per survey, from the (survey_id, completed_at, …) index alone."""
     if not survey_ids:
@@ -280,3 +228,6 @@ async def completed_counts(db: Database, survey_ids: list[str]) -> dict[str, int
         tuple(survey_ids),
     )
     return {row["survey_id"]: int(row["n"]) for row in rows}
+
+
+__all__ = ["create_public_link", "get_public_link", "public_links_for_survey"]

@@ -14,8 +14,10 @@ from surveyor.delivery.store.leases import (
     fail_job,
     has_due_jobs,
     has_expired_leases,
+    park_job,
     recover_expired_leases,
     release_job,
+    wake_parked_jobs,
 )
 from surveyor.delivery.store.log import (
     deliveries_for_subject,
@@ -58,9 +60,11 @@ __all__ = [
     "jobs_for_subject",
     "list_attempts",
     "list_jobs",
+    "park_job",
     "prune_finished_jobs",
     "recover_expired_leases",
     "release_job",
     "retry_job",
     "status_counts",
+    "wake_parked_jobs",
 ]
