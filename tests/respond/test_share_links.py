@@ -1,0 +1,187 @@
+"""Share links: CRUD in the API, limits (pause, expiry, cap, checkpoint), QR codes that
+decode back to the link, snippets, and score links that record nothing when prefetched."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import msgspec
+import zxingcpp
+
+from surveyor.respond import links
+from tests.conftest import api_key, app_services, in_app
+from tests.respond.helpers import invite, nps_definition, published
+
+
+def one_question():
+    data = msgspec.to_builtins(nps_definition())
+    data["questions"] = data["questions"][:1]
+    data["endings"] = []
+    return msgspec.convert(data, type(nps_definition()))
+
+
+async def survey(client, definition=None) -> str:
+    db = app_services(client).db
+    version = await in_app(client, published, db, definition or nps_definition())
+    return version.survey_id
+
+
+async def test_links_are_created_listed_paused_and_deleted(client) -> None:
+    admin = await api_key(client, "admin")
+    survey_id = await survey(client)
+    created = await client.post(
+        f"/api/v1/surveys/{survey_id}/links",
+        json={"slug": "spring", "hidden_fields": ["plan"], "max_responses": 100},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    link = created.json()
+    assert link["id"] == "spring"
+    assert link["url"] == "http://surveyor.test/p/spring"
+    assert link["qr_svg_url"] == "http://surveyor.test/p/spring/qr.svg"
+    assert link["embed_html"].startswith('<iframe src="http://surveyor.test/p/spring?embed=1"')
+    assert "http://surveyor.test/p/spring?score=0" in link["email_html"]
+    assert "http://surveyor.test/p/spring?score=10" in link["email_html"]
+    assert link["hidden_fields"] == ["plan"] and link["max_responses"] == 100
+    made_up = await client.post(f"/api/v1/surveys/{survey_id}/links", json={}, headers=admin)
+    assert made_up.status_code == 201 and len(made_up.json()["slug"]) >= 9
+    listed = await client.get(f"/api/v1/surveys/{survey_id}/links", headers=admin)
+    assert [item["slug"] for item in listed.json()["items"]][0] == "spring"
+    assert (await client.get("/p/spring")).status_code == 200
+    paused = await client.patch("/api/v1/links/spring", json={"active": False}, headers=admin)
+    assert paused.status_code == 200 and paused.json()["active"] is False
+    assert (await client.get("/p/spring")).status_code == 404
+    resumed = await client.patch("/api/v1/links/spring", json={"active": True}, headers=admin)
+    assert resumed.json()["active"] is True
+    assert (await client.delete("/api/v1/links/spring", headers=admin)).status_code == 204
+    assert (await client.get("/api/v1/links/spring", headers=admin)).status_code == 404
+    assert (await client.delete("/api/v1/links/spring", headers=admin)).status_code == 404
+
+
+async def test_link_input_is_checked_field_by_field(client) -> None:
+    admin = await api_key(client, "admin")
+    survey_id = await survey(client)
+    url = f"/api/v1/surveys/{survey_id}/links"
+    for body, field in [
+        ({"slug": "no spaces"}, "slug"),
+        ({"max_responses": 0}, "max_responses"),
+        ({"hidden_fields": "plan"}, "hidden_fields"),
+        ({"colour": "red"}, "colour"),
+        ({"expires_at": "tomorrow"}, "expires_at"),
+        ({"expires_at": "2030-01-01T00:00:00"}, "expires_at"),
+        ({"checkpoint": "nope"}, "checkpoint"),
+    ]:
+        response = await client.post(url, json=body, headers=admin)
+        assert response.status_code == 400, (body, response.text)
+        assert field in response.text, (body, response.text)
+    assert (await client.post(url, json={"slug": "a"}, headers=admin)).status_code == 201
+    assert (await client.post(url, json={"slug": "a"}, headers=admin)).status_code == 409
+    assert (await client.post("/api/v1/surveys/nope/links", json={}, headers=admin)).status_code == 404
+    bad = await client.patch("/api/v1/links/a", json={"active": "yes"}, headers=admin)
+    assert bad.status_code == 400 and "active" in bad.text
+    reader = await api_key(client, "read")
+    assert (await client.get(url, headers=reader)).status_code == 200
+    assert (await client.post(url, json={}, headers=reader)).status_code == 403
+    assert (await client.patch("/api/v1/links/a", json={}, headers=reader)).status_code == 403
+    assert (await client.delete("/api/v1/links/a", headers=reader)).status_code == 403
+    assert (await client.get(url)).status_code == 401
+
+
+async def test_expired_and_full_links_take_no_new_responses(client) -> None:
+    admin = await api_key(client, "admin")
+    survey_id = await survey(client, one_question())
+    url = f"/api/v1/surveys/{survey_id}/links"
+    await client.post(url, json={"slug": "old", "expires_at": "2020-01-01T00:00:00Z"}, headers=admin)
+    assert (await client.get("/p/old")).status_code == 404
+    await client.post(url, json={"slug": "two", "max_responses": 2}, headers=admin)
+    for score in ("9", "3"):
+        done = await client.post("/p/two", data={"step": "score", "q_score": score})
+        assert done.status_code == 200 and "Thank you" in done.text
+    assert (await client.get("/p/two")).status_code == 404
+    assert (await client.get("/api/v1/links/two", headers=admin)).json()["responses"] == 2
+
+
+async def test_a_link_with_a_checkpoint_puts_its_answers_on_the_journey(client) -> None:
+    from tests.checkpoints.test_checkpoints_api import CHECKPOINT
+
+    admin = await api_key(client, "admin")
+    survey_id = await survey(client, one_question())
+    body = {**CHECKPOINT, "survey_id": survey_id, "channels": ["email"]}
+    assert (await client.post("/api/v1/checkpoints", json=body, headers=admin)).status_code == 201
+    made = await client.post(
+        f"/api/v1/surveys/{survey_id}/links",
+        json={"slug": "journey", "checkpoint": "order_delivered"},
+        headers=admin,
+    )
+    assert made.json()["checkpoint"] == "order_delivered"
+    await client.post("/p/journey", data={"step": "score", "q_score": "7"})
+    db = app_services(client).db
+    row = await in_app(client, db.fetch_one, "SELECT checkpoint_key, public_slug FROM responses")
+    assert row == {"checkpoint_key": "order_delivered", "public_slug": "journey"}
+
+
+def png_pixels(data: bytes) -> tuple[bytes, int, int]:
+    """The luminance of a greyscale or palette PNG as segno writes it (8-bit out)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, palette = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+        elif kind == b"PLTE":
+            palette = [chunk[i : i + 3] for i in range(0, len(chunk), 3)]
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = (width * depth + 7) // 8
+    out, prev = bytearray(), bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        if kind == 2:  # "up" filter
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev, strict=True))
+        assert kind in (0, 2), f"filter {kind}"
+        prev = line
+        for x in range(width):
+            bit = (line[(x * depth) // 8] >> (8 - depth - (x * depth) % 8)) & ((1 << depth) - 1)
+            if palette is not None:
+                out.append(palette[bit][0])
+            else:
+                out.append(255 if bit else 0)
+    return bytes(out), width, height
+
+
+async def test_qr_codes_decode_back_to_the_link(client) -> None:
+    admin = await api_key(client, "admin")
+    survey_id = await survey(client)
+    link = (
+        await client.post(f"/api/v1/surveys/{survey_id}/links", json={"slug": "qr"}, headers=admin)
+    ).json()
+    png = await client.get(link["qr_png_url"].replace("http://surveyor.test", ""))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    pixels, width, height = png_pixels(png.content)
+    view = zxingcpp.ImageView(pixels, width, height, zxingcpp.ImageFormat.Lum)
+    assert [code.text for code in zxingcpp.read_barcodes(view)] == [link["url"]]
+    svg = await client.get("/p/qr/qr.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.content.startswith(b"<?xml") and b"<svg" in svg.content
+    assert svg.content == links.qr_svg(link["url"])  # the same matrix as the decoded PNG
+    assert (await client.get("/p/nope/qr.png")).status_code == 404
+
+
+async def test_prefetching_all_eleven_score_links_records_nothing(client) -> None:
+    db = app_services(client).db
+    version = await in_app(client, published, db)
+    token, _ = await in_app(client, invite, db, version)
+    for score in range(11):
+        page = await client.get(f"/s/{token}?score={score}")
+        assert page.status_code == 200
+        assert 'hx-trigger="submit, load"' in page.text  # a person's browser saves it by POST
+        head = await client.head(f"/s/{token}?score={score}")
+        assert head.status_code == 200
+    assert await in_app(client, db.fetch_val, "SELECT count(*) FROM responses", ()) == 0
+    assert await in_app(client, db.fetch_val, "SELECT count(*) FROM answers", ()) == 0
+    status = await in_app(client, db.fetch_val, "SELECT status FROM invitations", ())
+    assert status != "answered"
