@@ -136,3 +136,9 @@ async def link_response_counts(db: Database | Tx, slugs: list[str]) -> dict[str,
 async def checkpoint_exists(db: Database, key: str) -> bool:
     """A share link may name a checkpoint (read here so respond need not import checkpoints)."""
     return await db.fetch_one("SELECT key FROM checkpoints WHERE key = ?", (key,)) is not None
+
+
+async def checkpoint_keys(db: Database) -> list[str]:
+    """The checkpoints a link may name, for the staff form."""
+    rows = await db.fetch_all("SELECT key FROM checkpoints ORDER BY key", ())
+    return [row["key"] for row in rows]

@@ -185,3 +185,42 @@ async def test_prefetching_all_eleven_score_links_records_nothing(client) -> Non
     assert await in_app(client, db.fetch_val, "SELECT count(*) FROM answers", ()) == 0
     status = await in_app(client, db.fetch_val, "SELECT status FROM invitations", ())
     assert status != "answered"
+
+
+async def test_designers_manage_links_on_a_page_with_sentences_and_a_confirmation(client) -> None:
+    from tests.conftest import login, make_user
+
+    survey_id = await survey(client)
+    token = await login(client, await make_user(client, "designer"))
+    page = await client.get(f"/surveys/{survey_id}/links")
+    assert page.status_code == 200 and "No share link yet." in page.text
+    bad = await client.post(
+        f"/surveys/{survey_id}/links",
+        data={"_csrf": token, "slug": "a b", "max_responses": "0", "checkpoint": "nope"},
+    )
+    assert bad.status_code == 422
+    assert "The short name may use only letters, digits, - and _ (at most 64)." in bad.text
+    assert "The response limit must be a whole number of at least 1." in bad.text
+    assert "There is no checkpoint called nope." in bad.text
+    made = await client.post(
+        f"/surveys/{survey_id}/links",
+        data={"_csrf": token, "slug": "stand", "hidden_fields": "plan, region"},
+        follow_redirects=True,
+    )
+    assert made.status_code == 200
+    assert "Saved: the link stand is ready to share." in made.text
+    assert 'src="http://surveyor.test/p/stand/qr.svg"' in made.text
+    assert "surveyor:response-completed" in made.text
+    fragment = await client.get(f"/surveys/{survey_id}/links", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith("<div id=\"share-links\">")
+    toggled = await client.post(
+        f"/surveys/{survey_id}/links/stand/toggle", data={"_csrf": token}, follow_redirects=True
+    )
+    assert "paused" in toggled.text
+    gone = await client.post(
+        f"/surveys/{survey_id}/links/stand/delete", data={"_csrf": token}, follow_redirects=True
+    )
+    assert "No share link yet." in gone.text
+    client.cookies.clear()
+    await login(client, await make_user(client, "manager"))
+    assert (await client.get(f"/surveys/{survey_id}/links")).status_code == 403
