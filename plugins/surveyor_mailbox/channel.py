@@ -71,9 +71,13 @@ class MailboxChannel:
 
     async def send(self, message: Message) -> None:
         """A checkpoint may name ``mailbox`` itself: the message is kept as given."""
-        await self.keep(self.name, message, message.subject, message.text or message.link, message.html)
+        await self.keep(
+            self.name, message, message.subject, message.text or message.link, message.html
+        )
 
-    async def keep(self, channel: str, message: Message, subject: str, text: str, html: str) -> None:
+    async def keep(
+        self, channel: str, message: Message, subject: str, text: str, html: str
+    ) -> None:
         from surveyor_mailbox.store import store_message
 
         if self.db is None:

@@ -89,9 +89,7 @@ async def list_messages(
 
 
 async def get_message(db: Database, message_id: str) -> MailboxMessage | None:
-    row = await db.fetch_one(
-        f"SELECT {COLUMNS} FROM mailbox_messages WHERE id = ?", (message_id,)
-    )
+    row = await db.fetch_one(f"SELECT {COLUMNS} FROM mailbox_messages WHERE id = ?", (message_id,))
     return _convert(row) if row else None
 
 

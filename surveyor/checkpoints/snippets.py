@@ -32,7 +32,7 @@ def snippets(base_url: str, checkpoint_key: str) -> dict[str, str]:
             f"response = httpx.post(\n    {url!r},\n"
             '    headers={"Authorization": f"Bearer {os.environ[\'SURVEYOR_API_KEY\']}"},\n'
             f"    json={pybody.replace(chr(10), chr(10) + '    ')},\n)\n"
-            "response.raise_for_status()\nprint(response.json()[\"decision\"])"
+            'response.raise_for_status()\nprint(response.json()["decision"])'
         ),
         "javascript": (
             f'const response = await fetch("{url}", {{\n'

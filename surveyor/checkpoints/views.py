@@ -15,10 +15,10 @@ from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints import store
 from surveyor.checkpoints.events import EventRejected, fire_event
 from surveyor.checkpoints.models import Checkpoint, CheckpointIn, ContactIn, EventIn
-from surveyor.checkpoints.snippets import snippets
-from surveyor.delivery.worker import wake_worker
 from surveyor.checkpoints.policy import PolicyContact, decide
+from surveyor.checkpoints.snippets import snippets
 from surveyor.delivery.channels import channels
+from surveyor.delivery.worker import wake_worker
 from surveyor.ids import utcnow
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
@@ -176,7 +176,9 @@ class JourneyViews(Controller):
         return Redirect(f"/journey/{data.key}", status_code=303)
 
     @post("/{key:str}/test-event", guards=[staff("designer")])
-    async def test_event(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[str]:
+    async def test_event(
+        self, request: Request[Any, Any, Any], key: FromPath[str]
+    ) -> Response[str]:
         """Fire the checkpoint for the signed-in user: a dry run first, then a real event
         (its message arrives in the mailbox when no email delivery is configured)."""
         svc = services(request)

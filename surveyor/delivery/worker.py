@@ -284,8 +284,13 @@ class Worker:
             # Not a failure of the message: it waits (attempt not counted) instead of
             # spinning through its retries while the channel is missing.
             await store.park_job(
-                db, job, self.name, exc.message, until=self.clock() + PARK_FOR,
-                started_at=started, now=self.clock(),
+                db,
+                job,
+                self.name,
+                exc.message,
+                until=self.clock() + PARK_FOR,
+                started_at=started,
+                now=self.clock(),
             )
         except DeliveryError as exc:
             await self._failed(job, kind, exc.message, exc.permanent, started)

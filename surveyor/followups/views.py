@@ -151,7 +151,9 @@ async def recovery_state(db: Any, case: Followup, events: list[Any]) -> dict[str
     out: dict[str, Any] = {"channel": row["channel"], "send_at": row["send_at"], "reason": ""}
     status = row["status"]
     if status == "answered":
-        score = next((row[m] for m in ("nps", "ces", "csat", "emotion") if row[m] is not None), None)
+        score = next(
+            (row[m] for m in ("nps", "ces", "csat", "emotion") if row[m] is not None), None
+        )
         return {**out, "state": "answered", "score": score, "won_back": case.recovered}
     if status in ("sent", "opened", "expired"):
         return {**out, "state": status}

@@ -60,7 +60,7 @@ def email_html(url: str, definition: Any, kinds: KindRegistry) -> str:
     bounds = kind.numeric_range(question) if kind is not None and question is not None else None
     button = (
         f'<p><a href="{escape(url)}" style="display:inline-block;padding:12px 20px;'
-        'background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;'
+        "background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;"
         'font-weight:600;">Answer the survey</a></p>'
     )
     if question is None or bounds is None:

@@ -29,7 +29,9 @@ SLUG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 HIDDEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Hidden = Annotated[list[Annotated[str, msgspec.Meta(pattern=HIDDEN.pattern)]], msgspec.Meta(max_length=50)]
+Hidden = Annotated[
+    list[Annotated[str, msgspec.Meta(pattern=HIDDEN.pattern)]], msgspec.Meta(max_length=50)
+]
 Cap = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
@@ -45,9 +47,9 @@ class LinkIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 class LinkPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     active: bool | msgspec.UnsetType = msgspec.UNSET
     hidden_fields: Hidden | msgspec.UnsetType = msgspec.UNSET
-    expires_at: datetime | None | msgspec.UnsetType = msgspec.UNSET
-    max_responses: Cap | None | msgspec.UnsetType = msgspec.UNSET
-    checkpoint: Key | None | msgspec.UnsetType = msgspec.UNSET
+    expires_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    max_responses: Cap | msgspec.UnsetType | None = msgspec.UNSET
+    checkpoint: Key | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def _when(value: datetime | None, field: str) -> str | None:
@@ -130,7 +132,9 @@ class LinksApi(Controller):
     tags = ["links"]
 
     @get("/{link_id:str}", guards=[api_scope("read")])
-    async def get_link(self, request: Request[Any, Any, Any], link_id: FromPath[str]) -> dict[str, Any]:
+    async def get_link(
+        self, request: Request[Any, Any, Any], link_id: FromPath[str]
+    ) -> dict[str, Any]:
         svc = services(request)
         link = await links_store.get_public_link(svc.db, link_id) if SLUG.match(link_id) else None
         if link is None:

@@ -115,9 +115,10 @@ async def update_public_link(db: Database, slug: str, changes: dict[str, Any]) -
 
 async def delete_public_link(db: Database, slug: str) -> bool:
     """Remove the link (its responses stay, with their ``public_slug``)."""
-    return await db.write(
-        lambda tx: tx.execute("DELETE FROM public_links WHERE slug = ?", (slug,))
-    ) > 0
+    return (
+        await db.write(lambda tx: tx.execute("DELETE FROM public_links WHERE slug = ?", (slug,)))
+        > 0
+    )
 
 
 async def link_response_counts(db: Database | Tx, slugs: list[str]) -> dict[str, int]:

@@ -8,7 +8,7 @@ concurrent final submits produce exactly one completion.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -16,13 +16,14 @@ import msgspec
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, new_token, now_iso, token_hash
 from surveyor.invitations.store import mark_opened_or_answered
+
 # Public links live in links_store.py; re-exported for the callers of this module.
 from surveyor.respond.links_store import (
     create_public_link,
     get_public_link,
     public_links_for_survey,
 )
-from surveyor.respond.models import METRICS, NewResponse, PublicLink, Response, SaveResult
+from surveyor.respond.models import METRICS, NewResponse, Response, SaveResult
 from surveyor.respond.rows import RESPONSE_COLUMNS, response_from_row
 
 # Moved to ``surveyor.invitations.store`` (the table's one owner); re-exported while

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from litestar.testing import AsyncTestClient
+from surveyor_mailbox.views import framed, linkify
 
 from surveyor.app import create_app
 from surveyor.delivery.worker import Worker
 from surveyor.settings import load_settings
-from surveyor_mailbox.views import framed, linkify
 from tests.checkpoints.test_events_api import CONTACT, query, setup
 from tests.conftest import api_key, app_services, in_app, login, make_user
 from tests.delivery.servers import smtp_server
@@ -27,7 +27,9 @@ async def test_without_an_email_url_the_invitation_lands_in_the_mailbox(client) 
     key = await setup(client)
     invitation_id = await fire(client, key)
     await in_app(client, Worker(app_services(client)).run_until_idle)
-    assert await query(client, "SELECT status FROM invitations WHERE id = ?", invitation_id) == "sent"
+    assert (
+        await query(client, "SELECT status FROM invitations WHERE id = ?", invitation_id) == "sent"
+    )
     admin = await api_key(client, "admin")
     body = (await client.get("/api/v1/mailbox", headers=admin)).json()
     [message] = body["items"]
@@ -35,9 +37,14 @@ async def test_without_an_email_url_the_invitation_lands_in_the_mailbox(client) 
     assert message["channel"] == "email"
     assert message["subject"]
     assert "/s/" in message["link"] and message["link"] in message["text"]
-    assert message["link"].replace("&", "&amp;") in message["html"] or message["link"] in message["html"]
+    assert (
+        message["link"].replace("&", "&amp;") in message["html"]
+        or message["link"] in message["html"]
+    )
     # A retried job does not keep the message twice (same message id).
-    assert (await client.get("/api/v1/mailbox?recipient=nobody@example.com", headers=admin)).json() == {"items": []}
+    assert (
+        await client.get("/api/v1/mailbox?recipient=nobody@example.com", headers=admin)
+    ).json() == {"items": []}
 
 
 async def test_the_mailbox_api_needs_the_admin_scope_and_refuses_bad_input(client) -> None:
@@ -80,7 +87,9 @@ def test_text_parts_are_escaped_with_their_links_made_clickable() -> None:
 
 
 def plugin_settings(database_url: str, **values: object):
-    environ = {f"SURVEYOR_{k.upper()}": str(v) for k, v in values.items() if k.startswith("mailbox")}
+    environ = {
+        f"SURVEYOR_{k.upper()}": str(v) for k, v in values.items() if k.startswith("mailbox")
+    }
     core = {k: v for k, v in values.items() if not k.startswith("mailbox")}
     return load_settings(
         environ=environ,
@@ -100,17 +109,24 @@ async def test_with_no_channel_configured_jobs_wait_and_go_out_once_it_is(databa
         for n in range(3):
             fired = await client.post(
                 "/api/v1/events",
-                json={"checkpoint": "order_delivered", "contact": {**CONTACT, "id": f"c{n}", "email": f"c{n}@example.com"}},
+                json={
+                    "checkpoint": "order_delivered",
+                    "contact": {**CONTACT, "id": f"c{n}", "email": f"c{n}@example.com"},
+                },
                 headers=key,
             )
             assert fired.json()["decision"] == "scheduled"
         worker = Worker(app_services(client))
         assert await in_app(client, worker.run_until_idle) == 3
         # Parked, not failed: no attempt counted, the reason on the job, nothing due.
-        jobs = await query(client, "SELECT status, attempts, last_error FROM jobs WHERE kind = 'invitation.send'")
+        jobs = await query(
+            client, "SELECT status, attempts, last_error FROM jobs WHERE kind = 'invitation.send'"
+        )
         for job in jobs:
             assert job["status"] == "queued" and job["attempts"] == 0
-            assert job["last_error"].startswith("waiting for channel email: email is not configured")
+            assert job["last_error"].startswith(
+                "waiting for channel email: email is not configured"
+            )
         assert await in_app(client, worker.run_until_idle) == 0  # never spins
         await login(client, await make_user(client, "admin"))
         page = await client.get("/deliveries")
@@ -122,7 +138,9 @@ async def test_with_no_channel_configured_jobs_wait_and_go_out_once_it_is(databa
         async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
             # A worker that has the channel wakes the parked jobs at start.
             assert await in_app(client, Worker(app_services(client)).run_until_idle) == 3
-            assert await query(client, "SELECT count(*) FROM invitations WHERE status = 'sent'") == 3
+            assert (
+                await query(client, "SELECT count(*) FROM invitations WHERE status = 'sent'") == 3
+            )
         assert len(sink.messages) == 3
 
 

@@ -47,7 +47,7 @@ async def test_links_are_created_listed_paused_and_deleted(client) -> None:
     made_up = await client.post(f"/api/v1/surveys/{survey_id}/links", json={}, headers=admin)
     assert made_up.status_code == 201 and len(made_up.json()["slug"]) >= 9
     listed = await client.get(f"/api/v1/surveys/{survey_id}/links", headers=admin)
-    assert [item["slug"] for item in listed.json()["items"]][0] == "spring"
+    assert next(item["slug"] for item in listed.json()["items"]) == "spring"
     assert (await client.get("/p/spring")).status_code == 200
     paused = await client.patch("/api/v1/links/spring", json={"active": False}, headers=admin)
     assert paused.status_code == 200 and paused.json()["active"] is False
@@ -77,7 +77,9 @@ async def test_link_input_is_checked_field_by_field(client) -> None:
         assert field in response.text, (body, response.text)
     assert (await client.post(url, json={"slug": "a"}, headers=admin)).status_code == 201
     assert (await client.post(url, json={"slug": "a"}, headers=admin)).status_code == 409
-    assert (await client.post("/api/v1/surveys/nope/links", json={}, headers=admin)).status_code == 404
+    assert (
+        await client.post("/api/v1/surveys/nope/links", json={}, headers=admin)
+    ).status_code == 404
     bad = await client.patch("/api/v1/links/a", json={"active": "yes"}, headers=admin)
     assert bad.status_code == 400 and "active" in bad.text
     reader = await api_key(client, "read")
@@ -92,7 +94,9 @@ async def test_expired_and_full_links_take_no_new_responses(client) -> None:
     admin = await api_key(client, "admin")
     survey_id = await survey(client, one_question())
     url = f"/api/v1/surveys/{survey_id}/links"
-    await client.post(url, json={"slug": "old", "expires_at": "2020-01-01T00:00:00Z"}, headers=admin)
+    await client.post(
+        url, json={"slug": "old", "expires_at": "2020-01-01T00:00:00Z"}, headers=admin
+    )
     assert (await client.get("/p/old")).status_code == 404
     await client.post(url, json={"slug": "two", "max_responses": 2}, headers=admin)
     for score in ("9", "3"):
@@ -129,7 +133,7 @@ def png_pixels(data: bytes) -> tuple[bytes, int, int]:
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+            width, height, depth, _colour = struct.unpack(">IIBB", chunk[:10])
         elif kind == b"PLTE":
             palette = [chunk[i : i + 3] for i in range(0, len(chunk), 3)]
         elif kind == b"IDAT":
@@ -139,7 +143,10 @@ def png_pixels(data: bytes) -> tuple[bytes, int, int]:
     stride = (width * depth + 7) // 8
     out, prev = bytearray(), bytearray(stride)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
         if kind == 2:  # "up" filter
             line = bytearray((a + b) & 0xFF for a, b in zip(line, prev, strict=True))
         assert kind in (0, 2), f"filter {kind}"
@@ -212,7 +219,7 @@ async def test_designers_manage_links_on_a_page_with_sentences_and_a_confirmatio
     assert 'src="http://surveyor.test/p/stand/qr.svg"' in made.text
     assert "surveyor:response-completed" in made.text
     fragment = await client.get(f"/surveys/{survey_id}/links", headers={"HX-Request": "true"})
-    assert fragment.text.lstrip().startswith("<div id=\"share-links\">")
+    assert fragment.text.lstrip().startswith('<div id="share-links">')
     toggled = await client.post(
         f"/surveys/{survey_id}/links/stand/toggle", data={"_csrf": token}, follow_redirects=True
     )
