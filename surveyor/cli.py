@@ -228,6 +228,62 @@ async def claim_demo_seeding(db: Any) -> str | None:
     return await db.write(claim)
 
 
+def cmd_links(settings: Settings, args: argparse.Namespace) -> None:
+    """Share links of a survey (issue 13): list, create, pause, resume, delete."""
+    from surveyor.respond import links_store
+    from surveyor.respond.links import link_url
+    from surveyor.respond.links_api import HIDDEN, SLUG
+    from surveyor.surveys import store as surveys
+
+    def show(link: Any) -> None:
+        state = "active" if link.active else "paused"
+        url = link_url(settings, link.slug)
+        print(f"{link.slug}  {state:<6}  {url}  (QR: {url}/qr.svg)")
+
+    async def work(svc: Any) -> Any:
+        if args.action in ("list", "create"):
+            if await surveys.get_survey(svc.db, args.target) is None:
+                raise CommandError(f"survey: no survey {args.target!r}")
+            if args.action == "list":
+                return await links_store.public_links_for_survey(svc.db, args.target)
+            slug = args.slug or None
+            if slug is not None and not SLUG.match(slug):
+                raise CommandError("--slug: letters, digits, - and _ (1 to 64)")
+            hidden = [h.strip() for h in (args.hidden or "").split(",") if h.strip()]
+            if any(not HIDDEN.match(h) for h in hidden):
+                raise CommandError("--hidden: names such as plan,order_id")
+            if args.max is not None and args.max < 1:
+                raise CommandError("--max: at least 1")
+            if args.checkpoint and not await links_store.checkpoint_exists(svc.db, args.checkpoint):
+                raise CommandError(f"--checkpoint: no checkpoint {args.checkpoint!r}")
+            try:
+                return [
+                    await links_store.create_public_link(
+                        svc.db,
+                        args.target,
+                        slug=slug,
+                        hidden_fields=hidden,
+                        max_responses=args.max,
+                        checkpoint_key=args.checkpoint or None,
+                    )
+                ]
+            except links_store.SlugTaken:
+                raise CommandError(f"--slug: a link {slug!r} exists already") from None
+        link = await links_store.get_public_link(svc.db, args.target)
+        if link is None:
+            raise CommandError(f"link: no link {args.target!r}")
+        if args.action == "delete":
+            await links_store.delete_public_link(svc.db, args.target)
+            return []
+        changed = await links_store.update_public_link(
+            svc.db, args.target, {"active": args.action == "resume"}
+        )
+        return [changed]
+
+    for link in asyncio.run(_with_services(settings, work)):
+        show(link)
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.demo import seed_demo
 
@@ -392,6 +448,14 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(func=cmd_plugins)
 
+    links = sub.add_parser("links", help="share links of a survey (QR, embed)")
+    links.add_argument("action", choices=["list", "create", "pause", "resume", "delete"])
+    links.add_argument("target", help="the survey id (list, create) or the link's slug")
+    links.add_argument("--slug", help="create: the link's short name")
+    links.add_argument("--hidden", help="create: hidden fields to keep, e.g. plan,region")
+    links.add_argument("--max", type=int, help="create: at most this many responses")
+    links.add_argument("--checkpoint", help="create: put the answers on this checkpoint")
+    links.set_defaults(func=cmd_links)
     sub.add_parser("demo", help="seed demo data").set_defaults(func=cmd_demo)
 
     backup = sub.add_parser("backup", help="consistent copy of the live SQLite database")

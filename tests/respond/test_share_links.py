@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Any
 
 import msgspec
 import zxingcpp
@@ -231,3 +232,43 @@ async def test_designers_manage_links_on_a_page_with_sentences_and_a_confirmatio
     client.cookies.clear()
     await login(client, await make_user(client, "manager"))
     assert (await client.get(f"/surveys/{survey_id}/links")).status_code == 403
+
+
+def test_the_command_line_manages_share_links(tmp_path: Any, monkeypatch: Any, capsys: Any) -> None:
+    import asyncio
+    import os
+
+    from surveyor.app import build_services, start_services
+    from surveyor.cli import main
+    from surveyor.settings import load_settings
+
+    for name in list(os.environ):
+        if name.startswith("SURVEYOR_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SURVEYOR_DATABASE", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("SURVEYOR_BASE_URL", "http://feedback.example:8080")
+    monkeypatch.chdir(tmp_path)
+
+    async def make() -> str:
+        svc = build_services(load_settings())
+        await start_services(svc)
+        try:
+            return (await published(svc.db)).survey_id
+        finally:
+            await svc.db.close()
+
+    survey_id = asyncio.run(make())
+    assert main(["links", "create", survey_id, "--slug", "desk", "--hidden", "plan"]) == 0
+    out = capsys.readouterr().out
+    assert "desk  active  http://feedback.example:8080/p/desk" in out
+    assert "/p/desk/qr.svg" in out
+    assert main(["links", "pause", "desk"]) == 0
+    assert "desk  paused" in capsys.readouterr().out
+    assert main(["links", "list", survey_id]) == 0
+    assert "desk  paused" in capsys.readouterr().out
+    assert main(["links", "create", survey_id, "--slug", "desk"]) != 0
+    assert "--slug: a link 'desk' exists already" in capsys.readouterr().err
+    assert main(["links", "delete", "desk"]) == 0
+    assert main(["links", "list", survey_id]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["links", "pause", "nope"]) != 0
