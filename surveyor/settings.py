@@ -74,6 +74,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
     # Cases nobody owns by relationship: "round_robin" among active managers, or "queue".
     followup_assignment: Literal["round_robin", "queue"] = "round_robin"
+    # issue 13: a response left after its first answer (a score tapped in an email) closes
+    # after this many hours: it then counts in metrics and opens a case when a rule
+    # matches. 0 leaves such responses partial (they never count).
+    abandoned_close_hours: Annotated[float, msgspec.Meta(ge=0, le=8760)] = 24.0
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

@@ -231,4 +231,17 @@ async def completed_counts(db: Database, survey_ids: list[str]) -> dict[str, int
     return {row["survey_id"]: int(row["n"]) for row in rows}
 
 
+async def abandoned_responses(
+    db: Database, *, before: str, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Partial responses with at least one answer, untouched since ``before``."""
+    return await db.fetch_all(
+        "SELECT r.id, r.invitation_id, r.resume_hash, r.survey_id, r.survey_version_id,"
+        " r.contact_id FROM responses r WHERE r.status = 'partial' AND r.updated_at < ?"
+        " AND EXISTS (SELECT 1 FROM answers a WHERE a.response_id = r.id)"
+        " ORDER BY r.updated_at LIMIT ?",
+        (before, limit),
+    )
+
+
 __all__ = ["create_public_link", "get_public_link", "public_links_for_survey"]

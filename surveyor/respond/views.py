@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, post, route
@@ -28,8 +29,8 @@ from litestar.response import Redirect
 from surveyor.auth.guards import client_ip
 from surveyor.db import Tx
 from surveyor.delivery.worker import wake_worker
-from surveyor.ids import now_iso, token_hash
-from surveyor.respond import flow, store
+from surveyor.ids import now_iso, token_hash, utcnow
+from surveyor.respond import abandoned, flow, store
 from surveyor.respond.completion import on_completion
 from surveyor.respond.links_store import link_response_counts
 from surveyor.respond.models import NewResponse, SaveResult
@@ -237,7 +238,7 @@ async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResu
     """Write the step; the unit that completes the response also emits ``ResponseCompleted``
     (its in-transaction listeners, and the plugins' outbox job)."""
     assert plan.outcome is not None and plan.step is not None
-    return await store.save_answers_tx(
+    result = await store.save_answers_tx(
         tx,
         sheet.new,
         plan.outcome.answers,
@@ -248,6 +249,11 @@ async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResu
             svc, sheet.version, contact=sheet.contact, invitation=sheet.invitation
         ),
     )
+    hours = svc.settings.abandoned_close_hours
+    if result.response.status == "partial" and hours > 0:
+        # Should the respondent leave now, a sweep closes the response after ``hours``.
+        await abandoned.schedule_sweep(tx, utcnow() + timedelta(hours=hours))
+    return result
 
 
 async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[Any]:

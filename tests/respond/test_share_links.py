@@ -272,3 +272,31 @@ def test_the_command_line_manages_share_links(tmp_path: Any, monkeypatch: Any, c
     assert main(["links", "list", survey_id]) == 0
     assert capsys.readouterr().out == ""
     assert main(["links", "pause", "nope"]) != 0
+
+
+async def test_a_score_left_behind_closes_as_partial_counts_and_opens_a_case(client) -> None:
+    from datetime import timedelta
+
+    from surveyor.ids import utcnow
+    from surveyor.respond.abandoned import close_abandoned_responses
+
+    svc = app_services(client)
+    db = svc.db
+    version = await in_app(client, published, db)
+    token, _ = await in_app(client, invite, db, version)
+    page = await client.get(f"/s/{token}?score=2")
+    assert 'hx-trigger="submit, load"' in page.text
+    # What the page's load trigger posts: the preselected score, then the customer leaves.
+    saved = await client.post(f"/s/{token}", data={"step": "score", "q_score": "2"})
+    assert saved.status_code in (200, 303)
+    sweeps = await in_app(
+        client, db.fetch_val, "SELECT count(*) FROM jobs WHERE kind = 'respond.close_abandoned'", ()
+    )
+    assert sweeps == 1
+    assert await in_app(client, close_abandoned_responses, svc) == 0  # not abandoned yet
+    later = utcnow() + timedelta(hours=25)
+    assert await in_app(client, lambda: close_abandoned_responses(svc, now=later)) == 1
+    row = await in_app(client, db.fetch_one, "SELECT status, current_step, nps FROM responses", ())
+    assert row == {"status": "complete", "current_step": "(abandoned)", "nps": 2}
+    assert await in_app(client, db.fetch_val, "SELECT count(*) FROM followups", ()) == 1
+    assert await in_app(client, lambda: close_abandoned_responses(svc, now=later)) == 0
