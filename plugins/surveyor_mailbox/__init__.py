@@ -58,7 +58,7 @@ def delivery_banner(registry: Any) -> str:
         for name in CAUGHT
         if (channel := registry.get(name)) is not None and not getattr(channel, "configured", True)
     ]
-    names = " and ".join(missing)
+    names = " or ".join({"sms": "SMS"}.get(name, name) for name in missing)
     if mailbox.mode == "off":
         if not missing:
             return ""

@@ -153,6 +153,17 @@ def test_the_whole_loop_works_with_zero_configuration(bare_server: Server, brows
     assert "answered with 9" in page.locator(".recovery-state").inner_text()
     assert "customer won back" in page.locator(".recovery-state").inner_text()
     page.screenshot(path=str(SHOTS / "case-won-back-1280.png"), full_page=True)
+    page.goto(server.url("/surveys"))
+    page.locator("a[href^='/surveys/']").filter(has_text="Test NPS").first.click()
+    page.goto(page.url.split("#")[0].rstrip("/") + "/links")
+    page.get_by_role("heading", name="Share links").wait_for()
+    page.screenshot(path=str(SHOTS / "share-links-1280.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(SHOTS / "share-links-360.png"), full_page=True)
+    page.goto(server.url("/mailbox"))
+    page.screenshot(path=str(SHOTS / "mailbox-360.png"), full_page=True)
+    # Nothing sticks out of a phone's width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     staff.close()
 
 
