@@ -186,7 +186,7 @@ async def test_prefetching_all_eleven_score_links_records_nothing(client) -> Non
     for score in range(11):
         page = await client.get(f"/s/{token}?score={score}")
         assert page.status_code == 200
-        assert 'hx-trigger="submit, load"' in page.text  # a person's browser saves it by POST
+        assert 'data-autosave="1" hx-post=' in page.text  # a person's browser saves it by POST
         head = await client.head(f"/s/{token}?score={score}")
         assert head.status_code == 200
     assert await in_app(client, db.fetch_val, "SELECT count(*) FROM responses", ()) == 0
@@ -285,7 +285,7 @@ async def test_a_score_left_behind_closes_as_partial_counts_and_opens_a_case(cli
     version = await in_app(client, published, db)
     token, _ = await in_app(client, invite, db, version)
     page = await client.get(f"/s/{token}?score=2")
-    assert 'hx-trigger="submit, load"' in page.text
+    assert 'data-autosave="1" hx-post=' in page.text
     # What the page's load trigger posts: the preselected score, then the customer leaves.
     saved = await client.post(f"/s/{token}", data={"step": "score", "q_score": "2"})
     assert saved.status_code in (200, 303)
