@@ -56,8 +56,9 @@ class ChatChannel:
         self.url = services.plugin_settings(ChatSettings).url
 
     def address_for(self, contact: Any) -> str | None:
-        # Every contact is reachable once the room is configured. The address is stored
-        # with the invitation, so it is a name, not the URL (which may hold a token).
+        # Every contact is reachable once the room is configured. The address becomes
+        # message.recipient (kept in the outbox by message.send jobs), so it is a name,
+        # not the URL, which may hold a token.
         return ROOM if self.url else None
 
     async def send(self, message: Message) -> None:
