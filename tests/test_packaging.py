@@ -184,7 +184,9 @@ class ChatRoom:
         self.server.shutdown()
         self.server.server_close()
 
-    def wait_for(self, predicate: Callable[[dict[str, object]], bool], what: str, timeout: float = 60) -> dict[str, object]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, object]], bool], what: str, timeout: float = 60
+    ) -> dict[str, object]:
         """The first post that satisfies ``predicate``, polling until ``timeout`` s."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -201,7 +203,17 @@ def chat_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     """A second fresh virtual environment with the surveyor wheel and the example's wheel."""
     out = tmp_path_factory.mktemp("example-dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(EXAMPLE)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(out),
+            str(EXAMPLE),
+        ],
         check=True,
         timeout=600,
     )
@@ -209,7 +221,15 @@ def chat_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     where = tmp_path_factory.mktemp("chat-venv") / "env"
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=300)
     subprocess.run(
-        [str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel), str(example)],
+        [
+            str(where / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            str(wheel),
+            str(example),
+        ],
         check=True,
         timeout=900,
     )
@@ -279,7 +299,9 @@ def test_an_installed_example_plugin_posts_invitations_and_new_cases_to_chat(
                 ],
                 "endings": [{"id": "thanks", "text": {"en": "Thank you!"}}],
             }
-            survey = call("POST", "/api/v1/surveys", {"name": "NPS", "definition": definition}, secret)
+            survey = call(
+                "POST", "/api/v1/surveys", {"name": "NPS", "definition": definition}, secret
+            )
             call("POST", f"/api/v1/surveys/{survey['id']}/publish", {}, secret)
             checkpoint = {
                 "key": "order_delivered",
