@@ -96,7 +96,7 @@ def compare_net(
     interval is S̃₁ − S̃₂ ± z·SE, so "significant" and "the interval excludes 0" always
     agree and two groups with no spread give a finite z. ``difference`` is the plain
     S₁ − S₂. Worked example (docs/metrics.md): 100/60/40 of 200 (NPS 30.0) against
-    100/87/63 of 250 (NPS 14.8) gives z = 2.04, p = 0.041: significant at 95 %.
+    100/87/63 of 250 (NPS 14.8) gives z = 2.03, p = 0.043: significant at 95 %.
     """
     sides = []
     for positive, neutral, negative in (current, previous):
@@ -119,7 +119,8 @@ def compare_net(
         current=s1,
         previous=s2,
         difference=s1 - s2,
-        ci95=(c1 - c2 - margin, c1 - c2 + margin),
+        # A difference of two scores on −100…100 lies within ±200.
+        ci95=(max(-200.0, c1 - c2 - margin), min(200.0, c1 - c2 + margin)),
         se=se,
         statistic=statistic,
         df=None,

@@ -297,7 +297,7 @@ _TOTALS = "SELECT" + _AGGREGATES + " FROM responses WHERE {where}"
 _GROUPED = (
     "SELECT substr(completed_at, 1, {width}) AS slot,"
     + _AGGREGATES
-    + " FROM responses WHERE {{where}} GROUP BY substr(completed_at, 1, {width})"
+    + " FROM responses WHERE {where} GROUP BY substr(completed_at, 1, {width})"
 )
 _SUMS = (
     "nps_n",
