@@ -112,7 +112,10 @@ async def annotations_api(
                 "happened_on": annotation.happened_on,
                 "window": {
                     "days": ba.window.days,
-                    "before": [ba.window.before_first.isoformat(), ba.window.before_last.isoformat()],
+                    "before": [
+                        ba.window.before_first.isoformat(),
+                        ba.window.before_last.isoformat(),
+                    ],
                     "after": [ba.window.after_first.isoformat(), ba.window.after_last.isoformat()],
                     "time_zone": ba.window.zone,
                     "label": ba.window.label(),
@@ -154,7 +157,10 @@ async def drivers_api(
     )
     db = services(request).db
     result = await key_drivers.drivers_for(
-        db, scope, target, question_kinds(services(request))  # type: ignore[arg-type]
+        db,
+        scope,
+        target,
+        question_kinds(services(request)),  # type: ignore[arg-type]
     )
     return {**key_drivers.payload(result), **scope_echo(scope)}
 

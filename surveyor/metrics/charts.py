@@ -119,9 +119,11 @@ def band_chart(
     kinds_present = [k for k in ("accelerator", "blocker") if any(m[1] == k for m in markers)]
     flags = list(small) or [False] * len(values)
     show_small = any(f and v is not None for v, f in zip(values, flags, strict=True))
-    colours = [BAND, BACKGROUND, LINE] + ([SMALL] if show_small else []) + [
-        MARKER_ACCELERATOR if k == "accelerator" else MARKER_BLOCKER for k in kinds_present
-    ]
+    colours = (
+        [BAND, BACKGROUND, LINE]
+        + ([SMALL] if show_small else [])
+        + [MARKER_ACCELERATOR if k == "accelerator" else MARKER_BLOCKER for k in kinds_present]
+    )
     chart = pygal.Line(
         **_config(
             title=title,

@@ -39,8 +39,18 @@ MAX_ROWS = 20_000
 MAX_DRIVERS = 8
 MIN_ROWS = 30
 Outcome = Literal["nps", "ces", "csat", "emotion"]
-OUTCOME_LABELS = {"nps": "NPS (0–10)", "ces": "CES (1–7)", "csat": "CSAT (1–5)", "emotion": "emotion (1–10)"}
-KEY_LABELS = {"nps": "NPS score", "ces": "effort (CES)", "csat": "satisfaction (CSAT)", "emotion": "feeling (emotion)"}
+OUTCOME_LABELS = {
+    "nps": "NPS (0–10)",
+    "ces": "CES (1–7)",
+    "csat": "CSAT (1–5)",
+    "emotion": "emotion (1–10)",
+}
+KEY_LABELS = {
+    "nps": "NPS score",
+    "ces": "effort (CES)",
+    "csat": "satisfaction (CSAT)",
+    "emotion": "feeling (emotion)",
+}
 
 
 class Driver(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,7 +106,11 @@ def _correlations(columns: Sequence[Sequence[float]]) -> list[list[float]]:
     for i in range(k):
         for j in range(i + 1, k):
             denom = norms[i] * norms[j]
-            r = sum(a * b for a, b in zip(centred[i], centred[j], strict=True)) / denom if denom else 0.0
+            r = (
+                sum(a * b for a, b in zip(centred[i], centred[j], strict=True)) / denom
+                if denom
+                else 0.0
+            )
             out[i][j] = out[j][i] = r
     return out
 

@@ -108,7 +108,9 @@ def parse_bucket(value: str | None) -> Bucket | None:
 COMPARE_SEGMENT = re.compile(r"^segment:([A-Za-z0-9_]{1,64})=(.{1,200})$")
 
 
-def parse_compare(value: str | None, scope: Scope, calendar: Calendar = UTC_CALENDAR) -> Scope | None:
+def parse_compare(
+    value: str | None, scope: Scope, calendar: Calendar = UTC_CALENDAR
+) -> Scope | None:
     """``compare=previous_period | <from>/<to> | segment:<attr>=<value>`` → the other group.
 
     ``previous_period`` is the period of the same length just before; ``<from>/<to>`` is

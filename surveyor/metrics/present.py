@@ -10,9 +10,9 @@ from datetime import date
 from typing import Any
 
 from surveyor.metrics import charts, stats
+from surveyor.metrics.calendar import Bucket
 from surveyor.metrics.compare import Comparison
 from surveyor.metrics.models import Interval, NpsResult
-from surveyor.metrics.calendar import Bucket
 from surveyor.metrics.queries import KeyScores, SeriesPoint
 from surveyor.metrics.store import Annotation
 
@@ -131,7 +131,9 @@ def apply_fdr(body: dict[str, Any], keep: bool) -> None:
     body["fdr_significant"] = keep and body["raw_significant"]
     if body["raw_significant"] and not keep:
         body["kind"] = ""
-        body["text"] = body["text"].replace(" · significant", " · not significant after FDR control")
+        body["text"] = body["text"].replace(
+            " · significant", " · not significant after FDR control"
+        )
 
 
 def marker_index(points: list[SeriesPoint], day: str) -> int:

@@ -248,7 +248,9 @@ def changes_payload(found: Changes) -> dict[str, Any]:
     return out
 
 
-async def compared(db: Database, scope: Scope, other: Scope) -> tuple[KeyScores, KeyScores, Changes]:
+async def compared(
+    db: Database, scope: Scope, other: Scope
+) -> tuple[KeyScores, KeyScores, Changes]:
     """The scores of ``scope`` and of ``other`` and how the first differs from the second."""
     current = await key_scores(db, scope)
     previous = await key_scores(db, other)
@@ -374,7 +376,9 @@ async def series(
     ]
 
 
-def series_payload(points: list[SeriesPoint], min_n: int = stats.TOO_FEW_BELOW) -> list[dict[str, Any]]:
+def series_payload(
+    points: list[SeriesPoint], min_n: int = stats.TOO_FEW_BELOW
+) -> list[dict[str, Any]]:
     """Each bucket's scores; ``below_min_n`` lists the metrics with fewer than ``min_n``
     answers in it (the workspace's minimum: such a bucket's figure is not to be trusted)."""
     return [
@@ -418,9 +422,7 @@ async def newest_text_answers(db: Database, scope: Scope, limit: int) -> list[di
     )
 
 
-async def driver_rows(
-    db: Database, scope: Scope, outcome: str, limit: int
-) -> list[dict[str, Any]]:
+async def driver_rows(db: Database, scope: Scope, outcome: str, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` responses with ``outcome`` answered: one row per answer, with
     the key scores and the contact's attributes (JSON text), for the key drivers."""
     if outcome not in KEY_METRICS:

@@ -40,7 +40,7 @@ FUNNEL_LABELS = {
 
 
 async def _headlines(db: Any, scope: Scope) -> dict[str, Any]:
-    current, previous, change = await queries.compared(db, scope, scope.previous())
+    current, _previous, change = await queries.compared(db, scope, scope.previous())
     return {
         "scores": current,
         "changes": change,

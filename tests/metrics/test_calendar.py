@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from surveyor.metrics import queries
 from surveyor.metrics.calendar import Calendar, marker_window
+from surveyor.metrics.queries import Scope
 from surveyor.settings import SettingsError, load_settings
 from tests.conftest import api_key, app_services, in_app, login, make_user
-from surveyor.metrics import queries
-from surveyor.metrics.queries import Scope
 from tests.metrics.helpers import insert_rows, random_rows
 from tests.metrics.test_views import _demo
 
@@ -91,7 +91,12 @@ async def test_dashboard_marks_small_buckets_and_names_the_zone(client):
 async def test_a_half_hour_zone_groups_by_minute(db):
     # Kolkata is UTC+05:30: 18:29 UTC is still the 1st there, 18:30 UTC is the 2nd.
     rows = random_rows(random.Random(3), 4)
-    stamps = [(2026, 3, 1, 18, 29), (2026, 3, 1, 18, 30), (2026, 3, 7, 18, 29), (2026, 3, 7, 18, 31)]
+    stamps = [
+        (2026, 3, 1, 18, 29),
+        (2026, 3, 1, 18, 30),
+        (2026, 3, 7, 18, 29),
+        (2026, 3, 7, 18, 31),
+    ]
     for row, stamp in zip(rows, stamps, strict=True):
         row["completed_at"] = datetime(*stamp, tzinfo=UTC)
         row["nps"] = 9
@@ -134,7 +139,9 @@ def test_week_start_and_half_hour_zones():
     kolkata = Calendar(zone="Asia/Kolkata")
     start = datetime(2026, 3, 1, tzinfo=UTC)
     assert not kolkata.whole_hour_offsets(start, start + timedelta(days=3))
-    assert Calendar(zone="America/Los_Angeles").whole_hour_offsets(start, start + timedelta(days=30))
+    assert Calendar(zone="America/Los_Angeles").whole_hour_offsets(
+        start, start + timedelta(days=30)
+    )
     assert kolkata.midnight(date(2026, 3, 1)) == datetime(2026, 2, 28, 18, 30, tzinfo=UTC)
 
 

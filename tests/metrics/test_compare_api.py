@@ -90,7 +90,8 @@ async def test_compare_previous_period_gives_every_figure_with_its_test(client):
     start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 30, tzinfo=UTC)
     now, before = _within(rows, start, end), _within(rows, start - (end - start), start)
     _check(
-        changes["nps"], _net_difference(_net_counts(now, "nps", 9, 6), _net_counts(before, "nps", 9, 6))
+        changes["nps"],
+        _net_difference(_net_counts(now, "nps", 9, 6), _net_counts(before, "nps", 9, 6)),
     )
     _check(
         changes["nev"],
@@ -103,7 +104,9 @@ async def test_compare_previous_period_gives_every_figure_with_its_test(client):
         [r["emotion"] for r in before if r["emotion"] is not None],
     )
     assert changes["emotion"]["statistic"] == pytest.approx(t, abs=0.0006)
-    assert changes["nps"]["previous"] == pytest.approx(comparison["scores"]["nps"]["score"], abs=0.06)
+    assert changes["nps"]["previous"] == pytest.approx(
+        comparison["scores"]["nps"]["score"], abs=0.06
+    )
     assert changes["nps"]["current"] == pytest.approx(body["nps"]["score"], abs=0.06)
 
 
@@ -121,7 +124,9 @@ async def test_compare_with_another_period_and_a_segment(client):
     changes = answer.json()["comparison"]["changes"]
     a = _within(rows, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
     b = _within(rows, datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
-    _check(changes["nps"], _net_difference(_net_counts(a, "nps", 9, 6), _net_counts(b, "nps", 9, 6)))
+    _check(
+        changes["nps"], _net_difference(_net_counts(a, "nps", 9, 6), _net_counts(b, "nps", 9, 6))
+    )
 
     answer = await client.get(
         "/api/v1/metrics",
@@ -162,7 +167,9 @@ async def test_annotations_api_has_whole_day_before_after_comparisons(client):
     data = AnnotationIn(kind="accelerator", title="New courier", happened_on=change_day.isoformat())
     await in_app(client, store.add_annotation, db, "delivered", data)
     headers = await api_key(client, "read")
-    answer = await client.get("/api/v1/annotations", params={"checkpoint": "delivered"}, headers=headers)
+    answer = await client.get(
+        "/api/v1/annotations", params={"checkpoint": "delivered"}, headers=headers
+    )
     assert answer.status_code == 200, answer.text
     [marker] = answer.json()["annotations"]
     window = marker["window"]

@@ -84,7 +84,7 @@ def test_key_drivers_equal_an_independent_shapley_computation():
     assert {d.key: d.importance for d in result.drivers} == pytest.approx(
         {k: float(v) for k, v in expected.items()}, abs=1e-9
     )
-    assert [d.key for d in result.drivers][0] == "speed"  # the strongest first
+    assert next(d.key for d in result.drivers) == "speed"  # the strongest first
     speed = result.drivers[0]
     assert speed.direction == "positive" and speed.label == "delivery speed"
     assert speed.share == pytest.approx(100 * float(expected["speed"] / sum(expected.values())))
@@ -159,8 +159,13 @@ async def test_drivers_api_reads_answers_and_contact_attributes(client):
 
 async def test_drivers_api_names_bad_fields_and_needs_a_key(client):
     headers = await api_key(client, "read")
-    bad = await client.get("/api/v1/drivers", params={"checkpoint": "x", "outcome": "mood"}, headers=headers)
+    bad = await client.get(
+        "/api/v1/drivers", params={"checkpoint": "x", "outcome": "mood"}, headers=headers
+    )
     assert bad.status_code == 400 and "outcome" in bad.text
     bad = await client.get("/api/v1/drivers", headers=headers)
     assert bad.status_code == 400 and "survey" in bad.text
-    assert (await client.get("/api/v1/drivers", params={"checkpoint": "x"})).status_code in (401, 403)
+    assert (await client.get("/api/v1/drivers", params={"checkpoint": "x"})).status_code in (
+        401,
+        403,
+    )
