@@ -134,7 +134,7 @@ async def _before_after(
         ba = await queries.before_after(db, scope, annotation.happened_on, now, calendar)
         if ba.before is None or ba.after is None or ba.changes is None:
             found.append(
-                {"annotation": annotation, "cards": [], "note": ba.window.label(), "window": ""}
+                {"annotation": annotation, "cards": [], "note": "", "window": ba.window}
             )
             continue
         before, after, change_of = ba.before, ba.after, ba.changes
@@ -142,7 +142,7 @@ async def _before_after(
             {
                 "annotation": annotation,
                 "days": ba.window.days,
-                "window": ba.window.label(),
+                "window": ba.window,
                 "cards": [
                     {
                         "title": present.HEADLINE[m][3],
