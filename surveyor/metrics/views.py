@@ -133,9 +133,7 @@ async def _before_after(
     for annotation in reversed(annotations):
         ba = await queries.before_after(db, scope, annotation.happened_on, now, calendar)
         if ba.before is None or ba.after is None or ba.changes is None:
-            found.append(
-                {"annotation": annotation, "cards": [], "note": "", "window": ba.window}
-            )
+            found.append({"annotation": annotation, "cards": [], "note": "", "window": ba.window})
             continue
         before, after, change_of = ba.before, ba.after, ba.changes
         found.append(
