@@ -31,6 +31,13 @@ from surveyor.surveys.kinds import question_kinds
 from surveyor.web.errors import invalid
 
 
+def _known_only(request: Request[Any, Any, Any], *names: str) -> None:
+    """An unknown query parameter is a 400 naming it (a typo must not be ignored)."""
+    unknown = sorted(set(request.query_params) - set(names))
+    if unknown:
+        raise invalid(unknown[0], "unknown parameter")
+
+
 @get("/api/v1/metrics", guards=[api_scope("read")], tags=["metrics"], cache=False)
 async def metrics_api(
     request: Request[Any, Any, Any],
@@ -50,6 +57,7 @@ async def metrics_api(
     ``compare=<from>/<to>`` or ``compare=segment:<attribute>=<value>`` it also has a
     ``comparison``: the other group's scores and, per figure, the difference with its
     95 % interval, the test statistic, the p-value and whether it is significant."""
+    _known_only(request, "survey", "checkpoint", "from", "to", "segment", "bucket", "compare")
     calendar = calendar_of(request)
     scope = parse_scope(
         survey=survey,
@@ -93,6 +101,7 @@ async def annotations_api(
     """Change markers (all, or one ``checkpoint``'s), each with the key scores over equal
     whole-day periods before and after it (in the workspace time zone, at most 90 days
     each) and the comparison of every figure, as on the checkpoint's dashboard."""
+    _known_only(request, "checkpoint")
     if checkpoint is not None and not ID_LIKE.match(checkpoint):
         raise invalid("checkpoint", "not a checkpoint key")
     calendar = calendar_of(request)
@@ -141,6 +150,7 @@ async def drivers_api(
     """Key drivers of ``outcome`` (``nps`` by default, or ``ces``, ``csat``, ``emotion``)
     for a survey or checkpoint: each other numeric answer and contact attribute with its
     share of the explained variance (Shapley decomposition of R²), direction and n."""
+    _known_only(request, "survey", "checkpoint", "from", "to", "segment", "outcome")
     if not survey and not checkpoint:
         raise invalid("survey", "give a survey or a checkpoint")
     target = outcome or "nps"

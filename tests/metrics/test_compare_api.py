@@ -207,3 +207,11 @@ async def test_dashboard_tests_nev_beside_the_mean_and_controls_the_fdr(client):
     assert "Benjamini" in overview.text
     journey = await client.get("/journey/map?days=365")
     assert journey.status_code == 200 and "trinomial difference test" in journey.text
+
+
+async def test_unknown_parameters_are_a_400_naming_them(client):
+    headers = await api_key(client, "read")
+    for path in ("/api/v1/metrics", "/api/v1/annotations", "/api/v1/drivers"):
+        answer = await client.get(path, params={"comparee": "previous_period"}, headers=headers)
+        assert answer.status_code == 400, path
+        assert "comparee" in answer.text
