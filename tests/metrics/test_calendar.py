@@ -151,3 +151,25 @@ def test_the_time_zone_setting_is_checked():
     with pytest.raises(SettingsError, match="week_start"):
         load_settings(environ={"SURVEYOR_WEEK_START": "friday"})
     assert load_settings(environ={}).timezone == "UTC"
+
+
+async def test_export_days_are_local_days(client):
+    db = app_services(client).db
+    rows = random_rows(random.Random(4), 3)
+    stamps = [
+        datetime(2026, 3, 8, 7, 59, tzinfo=UTC),  # Sat 7 Mar 23:59 PST
+        datetime(2026, 3, 8, 8, 0, tzinfo=UTC),  # Sun 8 Mar 00:00 PST
+        datetime(2026, 3, 9, 6, 59, tzinfo=UTC),  # Sun 8 Mar 23:59 PDT
+    ]
+    for row, stamp in zip(rows, stamps, strict=True):
+        row["completed_at"] = stamp
+    await in_app(client, insert_rows, db, rows)
+    headers = await api_key(client, "read")
+    answer = await client.get(
+        "/api/v1/responses/export",
+        params={"format": "json", "from": "2026-03-08", "to": "2026-03-08"},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    got = sorted(r["response_id"] for r in answer.json())
+    assert got == sorted(r["id"] for r in rows[1:])
