@@ -47,7 +47,7 @@ OUTCOME_LABELS = {
 }
 KEY_LABELS = {
     "nps": "NPS score",
-    "ces": "effort (CES)",
+    "ces": "ease (CES, 7 = easiest)",
     "csat": "satisfaction (CSAT)",
     "emotion": "feeling (emotion)",
 }
