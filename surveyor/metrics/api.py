@@ -75,9 +75,15 @@ async def metrics_api(
     if other is not None:
         assert compare is not None
         previous = await queries.key_scores(db, other)
-        kind = compare if compare in ("previous_period",) else compare.split(":", 1)[0]
+        kind = (
+            "previous_period"
+            if compare.strip() == "previous_period"
+            else "segment"
+            if compare.strip().startswith("segment:")
+            else "period"
+        )
         body["comparison"] = {
-            "with": compare_echo(other, "segment" if kind == "segment" else kind),
+            "with": compare_echo(other, kind),
             "scores": previous.payload(),
             "changes": queries.changes_payload(queries.changes(current, previous)),
             "note": "difference = this group − the other group; 95 % intervals; "

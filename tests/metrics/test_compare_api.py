@@ -121,6 +121,7 @@ async def test_compare_with_another_period_and_a_segment(client):
         headers=headers,
     )
     assert answer.status_code == 200, answer.text
+    assert answer.json()["comparison"]["with"]["kind"] == "period"
     changes = answer.json()["comparison"]["changes"]
     a = _within(rows, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
     b = _within(rows, datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
@@ -136,6 +137,7 @@ async def test_compare_with_another_period_and_a_segment(client):
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["comparison"]["with"]["segment"] == "tier:gold"
+    assert body["comparison"]["with"]["kind"] == "segment"
     gold = [r for r in rows if r["tier"] == "gold"]
     _check(
         body["comparison"]["changes"]["nps"],
