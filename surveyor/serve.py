@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from surveyor.errors import CommandError
 from surveyor.settings import Settings
 
 
@@ -56,8 +57,6 @@ def lock_database(path: str) -> None:
     The kernel drops the lock when this process ends, however it ends (kill -9 too), so
     a stale lock file never blocks a restart. The file holds the owner's PID for the
     message."""
-    from surveyor.cli import CommandError
-
     lock_path = os.path.abspath(path) + ".lock"
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -112,8 +111,6 @@ def follow_address(settings: Settings, host: str, port: int) -> Settings:
 def serve(
     settings: Settings, *, host: str, port: int, workers: int, worker: bool, server: str
 ) -> None:
-    from surveyor.cli import CommandError
-
     if workers < 1:
         raise CommandError("--workers: must be at least 1")
     if not 0 < port < 65536:

@@ -59,7 +59,7 @@ async def seed_respond(svc: Any, out: Any) -> None:
     if not svc.settings.email_url:
         # No email configured: invitations and recovery surveys land in the mailbox.
         out(f"Messages (invitations, recovery surveys) arrive in the mailbox: {url('/mailbox')}")
-        out("  fire one from a checkpoint page's \"Send a test event to me\" button")
+        out('  fire one from a checkpoint page\'s "Send a test event to me" button')
     if seeded:
         out("  (personal demo links were printed when they were first made)")
         return

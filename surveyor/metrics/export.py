@@ -27,7 +27,7 @@ from litestar.response import Stream
 
 from surveyor.auth.guards import api_scope, staff
 from surveyor.db import Database
-from surveyor.metrics.filters import invalid, parse_scope, read_filters
+from surveyor.metrics.filters import calendar_of, invalid, parse_scope, read_filters
 from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
 from surveyor.metrics.queries import Scope, export_rows
 from surveyor.services import services
@@ -204,7 +204,7 @@ def export_stream(
 def _export(request: Request[Any, Any, Any], fmt: str | None, **filters: str | None) -> Stream:
     if fmt not in (None, "", "csv", "json"):
         raise invalid("format", "expected 'csv' or 'json'")
-    scope = parse_scope(default_days=None, max_days=None, **filters)
+    scope = parse_scope(default_days=None, max_days=None, calendar=calendar_of(request), **filters)
     svc = services(request)
     return export_stream(svc.db, scope, fmt or "csv", question_kinds(svc))  # type: ignore[arg-type]
 

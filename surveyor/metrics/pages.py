@@ -11,7 +11,7 @@ from litestar.params import FromPath
 from surveyor.auth.guards import staff
 from surveyor.checkpoints.store import list_checkpoints
 from surveyor.contacts.store import get_contact
-from surveyor.metrics import charts, present, queries, store
+from surveyor.metrics import charts, compare, present, queries, store
 from surveyor.metrics.filters import PERIODS, read_filters
 from surveyor.metrics.labels import labelled_answers, nps_class, version_labels
 from surveyor.respond.store import get_answers, get_response
@@ -28,7 +28,8 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     db = services(request).db
     stops = []
     for checkpoint in await list_checkpoints(db):
-        scores = await queries.key_scores(db, scope.with_checkpoint(checkpoint.key))
+        here = scope.with_checkpoint(checkpoint.key)
+        scores, _, change = await queries.compared(db, here, here.previous())
         stops.append(
             {
                 "key": checkpoint.key,
@@ -37,8 +38,15 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
                 "ces": present.headline(scores, "ces"),
                 "emotion": present.headline(scores, "emotion"),
                 "emotion_result": scores.emotion,
+                "badges": present.badges(change, "nps") + present.badges(change, "emotion"),
             }
         )
+    every = [b for stop in stops for b in stop["badges"]]
+    for badge, keep in zip(
+        every, compare.benjamini_hochberg([b["p_value"] for b in every]), strict=True
+    ):
+        present.apply_fdr(badge, keep)
+    tests = sum(1 for b in every if b["p_value"] is not None)
     curve = (
         charts.journey_curve(
             [s["name"] for s in stops],
@@ -52,7 +60,13 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     return await render(
         request,
         "metrics/journey_map.html",
-        {"stops": stops, "curve_svg": curve, "filters": filters, "periods": PERIODS},
+        {
+            "stops": stops,
+            "curve_svg": curve,
+            "filters": filters,
+            "periods": PERIODS,
+            "tests": tests,
+        },
     )
 
 
