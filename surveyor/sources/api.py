@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from surveyor.auth.guards import api_scope, current_api_key
@@ -122,43 +122,55 @@ async def _source(request: Request[Any, Any, Any], source_id: str) -> Source:
     return found
 
 
+class _TooLarge(Exception):
+    pass
+
+
 async def _read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise ClientException(detail=f"body: larger than {limit} bytes", status_code=413)
+        raise _TooLarge
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ClientException(detail=f"body: larger than {limit} bytes", status_code=413)
+            raise _TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
 
 
+def _problem(status: int, detail: str) -> Response[Any]:
+    # Answered as JSON here, not through the web shell's error pages: this path has no
+    # browser behind it (a 401 must not turn into a sign-in page).
+    return Response({"status_code": status, "detail": detail}, status_code=status)
+
+
 @post("/hooks/in/{source_id:str}", status_code=200, include_in_schema=False, tags=["sources"])
-async def receive_hook(
-    request: Request[Any, Any, Any], source_id: FromPath[str]
-) -> Response[Outcome]:
+async def receive_hook(request: Request[Any, Any, Any], source_id: FromPath[str]) -> Response[Any]:
     """A provider's webhook. 200 for every payload taken in (scheduled, suppressed,
     filtered out, mapping error, duplicate: none of them is worth a provider's retry),
     401 when the signature fails, 404 for an unknown source, 413 for a body over the
     limit, 400 for a verified body that is not JSON."""
     svc = services(request)
     if len(source_id) > 64:
-        raise NotFoundException(detail="source_id: no such source")
-    body = await _read_body(request, svc.settings.inbound_max_body_bytes)
+        return _problem(404, "source_id: no such source")
+    limit = svc.settings.inbound_max_body_bytes
+    try:
+        body = await _read_body(request, limit)
+    except _TooLarge:
+        return _problem(413, f"body: larger than {limit} bytes")
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
         outcome = await intake.receive(
             svc, source_id, method=request.method, headers=headers, body=body, now=time.time()
         )
     except intake.SourceNotFound:
-        raise NotFoundException(detail="source_id: no such source") from None
+        return _problem(404, "source_id: no such source")
     except VerificationFailed as failed:
-        raise NotAuthorizedException(detail=f"signature: {failed.reason}") from None
+        return _problem(401, f"signature: {failed.reason}")
     except intake.PayloadRejected as rejected:
-        raise ClientException(detail=str(rejected)) from None
+        return _problem(400, str(rejected))
     return Response(outcome, status_code=200)
 
 
