@@ -243,3 +243,17 @@ async def test_stripe_default_mapping_fires_on_invoice_paid(client) -> None:
     )
     assert stale.status_code == 401 and "tolerance" in stale.text
     assert await counts(client) == (1, 1, 1)
+
+
+def test_the_cli_creates_a_source_and_prints_its_secret_once(tmp_path, capsys, monkeypatch) -> None:
+    from surveyor.cli import main
+
+    monkeypatch.setenv("SURVEYOR_DATABASE", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("SURVEYOR_BASE_URL", "https://s.example")
+    assert main(["migrate"]) == 0
+    args = ["sources", "create", "--name", "GH", "--type", "github", "--checkpoint", "x"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "url: https://s.example/hooks/in/src_" in out
+    assert "secret (shown only once): " in out
+    assert main([*args[:-1], "x", "--type", "stripe"]) != 0  # Stripe's secret must be pasted
