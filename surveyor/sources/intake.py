@@ -94,10 +94,10 @@ async def receive(
 ) -> Outcome:
     """Verify, map and fire one delivery. Raises :class:`SourceNotFound`,
     :class:`VerificationFailed` (counted and logged) or :class:`PayloadRejected`."""
-    source = await store.get_source(svc.db, source_id, svc.settings.base_url)
-    secret = await store.source_secret(svc.db, source_id) if source else None
-    if source is None or secret is None:
+    found = await store.source_for_delivery(svc.db, source_id, svc.settings.base_url)
+    if found is None:
         raise SourceNotFound(source_id)
+    source, secret = found
     try:
         delivery_id = verify(
             source.type,

@@ -97,10 +97,14 @@ async def get_source(db: Database | Tx, source_id: str, base_url: str) -> Source
     return None if row is None else _source(row, base_url)
 
 
-async def source_secret(db: Database | Tx, source_id: str) -> str | None:
-    """The HMAC key of an active source, for verification only."""
-    row = await db.fetch_one("SELECT secret FROM sources WHERE id = ? AND active = 1", (source_id,))
-    return None if row is None else row["secret"]
+async def source_for_delivery(
+    db: Database | Tx, source_id: str, base_url: str
+) -> tuple[Source, str] | None:
+    """An active source and its HMAC key, in one read: for verification only."""
+    row = await db.fetch_one(
+        f"SELECT {COLUMNS}, secret FROM sources WHERE id = ? AND active = 1", (source_id,)
+    )
+    return None if row is None else (_source(row, base_url), row["secret"])
 
 
 async def update_mapping(
