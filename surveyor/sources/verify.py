@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote
 
 import msgspec
@@ -36,6 +36,8 @@ TOLERANCE_SECONDS = 5 * 60
 PRESETS = ("stripe", "shopify", "zendesk", "hubspot", "github", "standard", "hmac")
 Preset = Literal["stripe", "shopify", "zendesk", "hubspot", "github", "standard", "hmac"]
 MAX_SIGNATURE_HEADER = 2048
+HeaderName = Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[A-Za-z0-9-]+$")]
+OptionalHeader = Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[A-Za-z0-9-]*$")]
 
 
 class VerificationFailed(Exception):
@@ -49,15 +51,16 @@ class VerificationFailed(Exception):
 class HmacOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The generic preset: which header carries what, and how it is encoded."""
 
-    header: str = "X-Signature"
+    header: HeaderName = "X-Signature"
     algorithm: Literal["sha256", "sha1", "sha512"] = "sha256"
     encoding: Literal["hex", "base64"] = "hex"
-    prefix: str = ""  # e.g. "sha256=" in front of the digest
+    # e.g. "sha256=" in front of the digest
+    prefix: Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[\x21-\x7e]*$")] = ""
     # When set, the signed content is f"{timestamp}{separator}{body}" and the timestamp
     # (Unix seconds) must be within the tolerance.
-    timestamp_header: str = ""
-    separator: str = "."
-    delivery_id_header: str = ""
+    timestamp_header: OptionalHeader = ""
+    separator: Annotated[str, msgspec.Meta(max_length=10)] = "."
+    delivery_id_header: OptionalHeader = ""
 
 
 def _digest(algorithm: str, key: bytes, content: bytes) -> bytes:
