@@ -76,9 +76,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     followup_assignment: Literal["round_robin", "queue"] = "round_robin"
     # Issue 14, inbound sources: the largest webhook body accepted at /hooks/in/…, how
     # far a signed timestamp may be from now, and how long the payload log keeps entries.
-    inbound_max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = (
-        1024 * 1024
-    )
+    inbound_max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024
     inbound_tolerance_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
     inbound_payload_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 

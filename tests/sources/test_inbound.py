@@ -166,6 +166,12 @@ async def test_dry_run_replay_and_mapping_edit_through_the_api(client) -> None:
         base + "/mapping", json={**MAPPING, "contact_id": "to_string(user.id)"}, headers=admin
     )
     assert fixed.status_code == 200, fixed.text
+    broken = await client.put(base + "/mapping", json={**MAPPING, "filter": "a[["}, headers=admin)
+    assert broken.status_code == 400 and "filter" in broken.text
+    typo = await client.put(base + "/mapping", json={**MAPPING, "contactid": "x"}, headers=admin)
+    assert typo.status_code == 400 and "contactid" in typo.text
+    gone = await client.get("/api/v1/sources/src_nope/payloads", headers=admin)
+    assert gone.status_code == 404
     [entry] = (await client.get(base + "/payloads", headers=admin)).json()["items"]
     assert entry["decision"] == "mapping_error"
     replayed = await client.post(base + f"/payloads/{entry['id']}/replay", headers=admin)
