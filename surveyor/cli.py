@@ -131,6 +131,38 @@ def cmd_apikeys_create(settings: Settings, args: argparse.Namespace) -> None:
     print(secret)
 
 
+def cmd_sources_create(settings: Settings, args: argparse.Namespace) -> None:
+    """Issue 14: an inbound source; prints its URL, and its secret once."""
+    import msgspec
+
+    from surveyor.sources.creation import SourceRejected, create_source
+    from surveyor.sources.models import SourceIn
+
+    try:
+        data = msgspec.convert(
+            {
+                "name": args.name,
+                "type": args.type,
+                "checkpoint": args.checkpoint,
+                "secret": args.secret or None,
+            },
+            SourceIn,
+        )
+    except msgspec.ValidationError as exc:
+        raise CommandError(str(exc)) from None
+
+    async def work(svc: Any) -> Any:
+        return await create_source(svc.db, data, base_url=settings.base_url, actor_label="cli")
+
+    try:
+        created = asyncio.run(_with_services(settings, work))
+    except SourceRejected as rejected:
+        raise CommandError(f"--{rejected.field}: {rejected.message}") from None
+    print(f"source {created.id} ({created.type} -> {created.checkpoint})", file=sys.stderr)
+    print(f"url: {created.url}")
+    print(f"secret (shown only once): {created.secret}")
+
+
 def cmd_apikeys_list(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.auth import store
 
@@ -440,6 +472,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_apikeys_revoke)
+
+    sources = sub.add_parser("sources", help="inbound sources (webhooks from other systems)")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True)
+    source_create = sources_sub.add_parser(
+        "create", help="create a source; prints its URL and its secret once"
+    )
+    source_create.add_argument("--name", required=True)
+    source_create.add_argument(
+        "--type",
+        required=True,
+        choices=("stripe", "shopify", "zendesk", "hubspot", "github", "standard", "hmac"),
+    )
+    source_create.add_argument("--checkpoint", required=True, help="the checkpoint key it fires")
+    source_create.add_argument(
+        "--secret", default="", help="the provider's signing secret (generated when left out)"
+    )
+    source_create.set_defaults(func=cmd_sources_create)
 
     plugins = sub.add_parser("plugins", help="list plugins and the hooks they implement")
     plugins.add_argument("--json", action="store_true")

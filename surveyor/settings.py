@@ -84,6 +84,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday", "saturday"] = "monday"
     metrics_min_n: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    # Issue 14, inbound sources: the largest webhook body accepted at /hooks/in/…, how
+    # far a signed timestamp may be from now, and how long the payload log keeps entries.
+    inbound_max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024
+    inbound_tolerance_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    inbound_payload_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:
