@@ -74,6 +74,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
     # Cases nobody owns by relationship: "round_robin" among active managers, or "queue".
     followup_assignment: Literal["round_robin", "queue"] = "round_robin"
+    # Records (issue 12): days to keep free-text answers and idle contacts' personal data;
+    # 0 keeps them forever. A daily outbox job anonymises what is older.
+    retention_days: Annotated[int, msgspec.Meta(ge=0, le=36500)] = 0
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

@@ -198,3 +198,15 @@ async def survey_exists(db: Database, survey_id: str) -> bool:
 async def survey_choices(db: Database) -> list[dict[str, Any]]:
     """``{id, name}`` of every survey, by name, for the checkpoint form's menu."""
     return await db.fetch_all("SELECT id, name FROM surveys ORDER BY name")
+
+
+# -- erasure (issue 12) ----------------------------------------------------------------
+
+
+async def erase_event_data(tx: Tx, contact_id: str) -> int:
+    """An erased contact's events keep their decision and reason (the history of why
+    they were or were not surveyed) but lose the properties snapshot, which may hold
+    personal data. (The stored API answer names only ids and the decision.)"""
+    return await tx.execute(
+        "UPDATE events SET properties = '{}' WHERE contact_id = ?", (contact_id,)
+    )

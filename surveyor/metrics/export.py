@@ -232,10 +232,12 @@ async def export_api(
     )
 
 
-@get("/dashboard/export", guards=[staff()], include_in_schema=False, cache=False)
+# Exports are for admins and designers (docs/permissions.md): a manager sees only the
+# responses of their own accounts, never a download of everyone's.
+@get("/dashboard/export", guards=[staff("designer")], include_in_schema=False, cache=False)
 async def export_download(request: Request[Any, Any, Any]) -> Stream:
     """The dashboards' download button: the responses of the dashboard as it is filtered
-    (period, segment, checkpoint or survey), for a signed-in staff member."""
+    (period, segment, checkpoint or survey), for admins and designers."""
     q = request.query_params
     fmt = q.get("format")
     if fmt not in (None, "", "csv", "json"):
