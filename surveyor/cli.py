@@ -167,6 +167,33 @@ def cmd_apikeys_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"revoked {args.id}")
 
 
+def cmd_contacts_erase(settings: Settings, args: argparse.Namespace) -> None:
+    """Erase one contact's personal data (issue 12), with the domains' in-transaction
+    listeners installed as in the app (their start-up hooks run, the worker does not)."""
+    import msgspec
+
+    from surveyor.plugins import gather
+    from surveyor.records import erasure
+
+    async def work(svc: Any) -> Any:
+        await gather(svc.pm.hook.startup, services=svc)
+        try:
+            return await erasure.erase_contact(svc, args.id, actor_label="cli")
+        finally:
+            await gather(svc.pm.hook.shutdown, services=svc)
+
+    quiet = msgspec.structs.replace(settings, run_worker=False)
+    try:
+        report = asyncio.run(_with_services(quiet, work))
+    except (erasure.ContactNotFound, erasure.ContactAlreadyErased) as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"erased {report.contact_id}: {report.responses} responses"
+        f" ({report.answers_blanked} answers blanked), {report.invitations} invitations,"
+        f" {report.cases} cases, {report.jobs} jobs"
+    )
+
+
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.app import plugin_settings_for
     from surveyor.plugins import describe, make_plugin_manager
@@ -391,6 +418,15 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="list plugins and the hooks they implement")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(func=cmd_plugins)
+
+    contacts = sub.add_parser("contacts", help="contacts (customers)").add_subparsers(
+        dest="contacts_command", required=True
+    )
+    erase = contacts.add_parser(
+        "erase", help="erase a contact's personal data (scores stay, anonymised)"
+    )
+    erase.add_argument("id", help="the contact's id (see /contacts)")
+    erase.set_defaults(func=cmd_contacts_erase)
 
     sub.add_parser("demo", help="seed demo data").set_defaults(func=cmd_demo)
 
