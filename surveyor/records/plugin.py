@@ -11,8 +11,9 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.db import StorageUnavailable
 from surveyor.delivery.models import JobKind
-from surveyor.records import api, erasure, indexing, views
+from surveyor.records import api, erasure, indexing, store, views
 from surveyor.services import Services
+from surveyor.services import services as services_of
 
 log = logging.getLogger("surveyor.records")
 
@@ -40,3 +41,22 @@ async def startup(services: Services) -> None:
         # A read-only or full disk must not stop the app from starting; the next start
         # (or the next completed response) catches up.
         log.warning("could not index earlier responses or schedule retention", exc_info=True)
+
+
+@hookimpl
+def extra_template_vars(template: str, request: Any) -> Any:
+    """The settings page shows admins the retention setting and its latest runs."""
+    user = getattr(request.state, "user", None)
+    if template != "settings/profile.html" or user is None or not user.can("admin"):
+        return None
+    svc = services_of(request)
+
+    async def retention() -> dict[str, Any]:
+        return {
+            "records_retention": {
+                "days": svc.settings.retention_days,
+                "runs": await store.retention_runs(svc.db),
+            }
+        }
+
+    return retention()
