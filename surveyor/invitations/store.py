@@ -432,8 +432,6 @@ async def erase_for_contact(tx: Tx, contact_id: str, now: str) -> list[str]:
         " WHERE contact_id = ? AND status = 'scheduled'",
         (now, contact_id),
     )
-    await tx.execute(
-        "UPDATE invitations SET properties = '{}' WHERE contact_id = ?", (contact_id,)
-    )
+    await tx.execute("UPDATE invitations SET properties = '{}' WHERE contact_id = ?", (contact_id,))
     rows = await tx.fetch_all("SELECT id FROM invitations WHERE contact_id = ?", (contact_id,))
     return [r["id"] for r in rows]

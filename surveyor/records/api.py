@@ -48,9 +48,7 @@ class ResponsesApi(Controller):
         check_cursor(cursor)
         f = parse_filter(dict(request.query_params))
         db = services(request).db
-        items, next_cursor = await store.list_responses(
-            db, f, EVERYONE, cursor=cursor, limit=limit
-        )
+        items, next_cursor = await store.list_responses(db, f, EVERYONE, cursor=cursor, limit=limit)
         return history.ResponseList(
             items=await history.response_outputs(db, items), next_cursor=next_cursor
         )

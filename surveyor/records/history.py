@@ -172,8 +172,11 @@ def _timeline(
             kind="event",
             id=e["id"],
             summary=f"{e['checkpoint_key']}: {e['decision']} ({e['reason']})",
-            detail={"checkpoint": e["checkpoint_key"], "decision": e["decision"],
-                    "reason": e["reason"]},
+            detail={
+                "checkpoint": e["checkpoint_key"],
+                "decision": e["decision"],
+                "reason": e["reason"],
+            },
         )
         for e in events
     ]
@@ -184,8 +187,11 @@ def _timeline(
             id=i["id"],
             summary=f"{i['channel'] or 'invitation'}: {i['status']}"
             + (f", delivery {i['delivery_status']}" if i.get("delivery_status") else ""),
-            detail={"status": i["status"], "delivery_status": i.get("delivery_status"),
-                    "delivery_error": i.get("delivery_error") or ""},
+            detail={
+                "status": i["status"],
+                "delivery_status": i.get("delivery_status"),
+                "delivery_error": i.get("delivery_error") or "",
+            },
         )
         for i in invitations
     ]
@@ -234,8 +240,7 @@ async def subject_export(db: Database, contact: Contact, kinds: KindRegistry) ->
     """Everything held about one contact (the right of access), as plain JSON data."""
     history = await contact_history(db, contact)
     detailed = [
-        await response_detail(db, r, kinds)
-        for r in await store.contact_responses(db, contact.id)
+        await response_detail(db, r, kinds) for r in await store.contact_responses(db, contact.id)
     ]
     return {
         "contact": msgspec.to_builtins(contact_out(contact)),

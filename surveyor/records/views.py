@@ -47,9 +47,7 @@ async def feed(
         raise invalid("cursor", "not a cursor this page made")
     svc = services(request)
     viewer = access.viewer_for(user)
-    items, next_cursor = await store.list_responses(
-        svc.db, f, viewer, cursor=cursor, limit=PAGE
-    )
+    items, next_cursor = await store.list_responses(svc.db, f, viewer, cursor=cursor, limit=PAGE)
     rows = await history.response_outputs(svc.db, items)
     return await render(
         request,

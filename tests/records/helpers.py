@@ -66,7 +66,11 @@ async def seed(client: AsyncTestClient[Litestar]) -> World:
     events_key = await setup(client)
     fired = await client.post(
         "/api/v1/events",
-        json={"checkpoint": "order_delivered", "contact": ERIN, "properties": {"note": ERIN["name"]}},
+        json={
+            "checkpoint": "order_delivered",
+            "contact": ERIN,
+            "properties": {"note": ERIN["name"]},
+        },
         headers=events_key,
     )
     assert fired.status_code == 202, fired.text
@@ -87,6 +91,4 @@ async def seed(client: AsyncTestClient[Litestar]) -> World:
         "bob_happy": await respond(client, version, bob, 9, "100% happy_customer, great service"),
         "bob_meh": await respond(client, version, bob, 7, 'quotes "like this" OR NEAR(x)'),
     }
-    return World(
-        erin=erin, bob=bob, version=version, responses=responses, events_key=events_key
-    )
+    return World(erin=erin, bob=bob, version=version, responses=responses, events_key=events_key)

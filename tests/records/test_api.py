@@ -157,7 +157,7 @@ async def test_contacts_search_and_history(client) -> None:
     assert len(history["responses"]) == 3
     kinds = {entry["kind"] for entry in history["timeline"]}
     assert {"event", "invitation", "response"} <= kinds
-    assert any(CJK_COMMENT == r["comment"] for r in history["responses"])
+    assert any(r["comment"] == CJK_COMMENT for r in history["responses"])
     assert (await client.get("/api/v1/contacts/nope", headers=key)).status_code == 404
 
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 SECRET = "k" * 40
 # Installed by the first run only: it kills its own process inside the erasure's unit,
 # after every table's rows were changed and before the commit.
-KILLER = '''
+KILLER = """
 import os
 import signal
 
@@ -35,7 +35,7 @@ def startup(services):
         os.kill(os.getpid(), signal.SIGKILL)
 
     services.tx_listeners.contact_erased.append(die)
-'''
+"""
 
 
 async def prepare(db_path: Path) -> str:
@@ -75,7 +75,9 @@ def erase(db_path: Path, contact_id: str, *extra: str) -> subprocess.CompletedPr
 def personal_data(db_path: Path) -> list[str]:
     with sqlite3.connect(db_path) as conn:
         contact = conn.execute("SELECT email, phone, name FROM contacts").fetchone()
-        answers = [r[0] for r in conn.execute("SELECT value FROM answers WHERE question_id != 'score'")]
+        answers = [
+            r[0] for r in conn.execute("SELECT value FROM answers WHERE question_id != 'score'")
+        ]
         erased = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'contact.erase'")
         return [*contact, *answers, f"audit={erased.fetchone()[0]}"]
 

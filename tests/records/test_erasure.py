@@ -69,11 +69,17 @@ async def test_erasing_a_contact_leaves_no_trace_and_keeps_the_metrics(client) -
     # a failed delivery's error.
     async def hide(tx: Tx) -> None:
         await auth_store.audit(
-            tx, "contact.note", target_type="contact", target_id=world.erin.id,
+            tx,
+            "contact.note",
+            target_type="contact",
+            target_id=world.erin.id,
             detail={"email": ERIN["email"]},
         )
-        await enqueue_job(tx, "hook.response_completed", {"contact": {"id": world.erin.id,
-                          "email": ERIN["email"]}, "comment": ERIN_COMMENT})
+        await enqueue_job(
+            tx,
+            "hook.response_completed",
+            {"contact": {"id": world.erin.id, "email": ERIN["email"]}, "comment": ERIN_COMMENT},
+        )
         await tx.execute(
             "UPDATE jobs SET last_error = ? WHERE kind = 'invitation.send'",
             (f"550 mailbox {ERIN['email']} unavailable",),
@@ -100,7 +106,8 @@ async def test_erasing_a_contact_leaves_no_trace_and_keeps_the_metrics(client) -
     assert contact["erased_at"]
     # The pending invitation is expired and its job cancelled.
     rows = await in_app(
-        client, db.fetch_all,
+        client,
+        db.fetch_all,
         "SELECT i.status, j.status AS job FROM invitations i JOIN jobs j ON j.subject_id = i.id"
         " WHERE i.event_id IS NOT NULL",
     )
@@ -110,7 +117,8 @@ async def test_erasing_a_contact_leaves_no_trace_and_keeps_the_metrics(client) -
     assert found.json()["items"] == []
     # Who erased whom and when, without what.
     entries = await in_app(
-        client, db.fetch_all,
+        client,
+        db.fetch_all,
         "SELECT actor, target_id, detail FROM audit_log WHERE action = 'contact.erase'",
     )
     assert len(entries) == 1 and entries[0]["target_id"] == world.erin.id
@@ -135,7 +143,9 @@ async def test_erasing_an_unknown_or_erased_contact_changes_nothing(client) -> N
     assert (
         await client.delete(f"/api/v1/contacts/{world.erin.id}", headers=read)
     ).status_code == 403
-    assert (await client.delete(f"/api/v1/contacts/{world.erin.id}", headers=admin)).status_code == 200
+    assert (
+        await client.delete(f"/api/v1/contacts/{world.erin.id}", headers=admin)
+    ).status_code == 200
     db = app_services(client).db
     audit_before = await in_app(client, db.fetch_val, "SELECT count(*) FROM audit_log")
     second = await client.delete(f"/api/v1/contacts/{world.erin.id}", headers=admin)
