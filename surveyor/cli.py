@@ -265,6 +265,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
             return
         try:
             await seed_demo(svc, out=print)
+            # The demo writes its year of responses directly: index their comments for
+            # the response feed's search (a running server would only at its next start).
+            from surveyor.records.indexing import index_missing
+
+            await index_missing(svc)
         finally:
             await svc.db.write(lambda tx: tx.execute("DELETE FROM meta WHERE key = 'demo_seeding'"))
 
