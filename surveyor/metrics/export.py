@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -54,6 +54,7 @@ FIXED_COLUMNS = (
     "emotion",
 )
 Format = Literal["csv", "json"]
+RowSource = Callable[[], AsyncIterator[list[dict[str, Any]]]]
 
 
 def neutralise(cell: Any) -> Any:
@@ -72,10 +73,12 @@ def question_columns(labels: dict[str, VersionLabels]) -> list[tuple[str, str]]:
     return list(headers.items())
 
 
-async def _responses(db: Database, scope: Scope) -> AsyncIterator[list[tuple[dict, dict]]]:
+async def _responses(
+    db: Database, scope: Scope, rows: RowSource | None = None
+) -> AsyncIterator[list[tuple[dict, dict]]]:
     """Batches of ``(response row, {question id: answer})``, one response at a time."""
     pending: tuple[dict[str, Any], dict[str, Any]] | None = None
-    batches = aiter(export_rows(db, scope, BATCH))
+    batches = aiter(rows() if rows is not None else export_rows(db, scope, BATCH))
     # Fetch the next batch while this one is written out: the database reads in its
     # own thread (SQLite) or connection (PostgreSQL) while Python formats rows.
     upcoming = asyncio.ensure_future(anext(batches, None))
@@ -125,7 +128,7 @@ def _fixed(row: dict[str, Any], labels: dict[str, VersionLabels]) -> list[Any]:
 
 
 async def export_csv(
-    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS
+    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS, rows: RowSource | None = None
 ) -> AsyncIterator[bytes]:
     labels = await version_labels(db, survey_id=scope.survey_id, kinds=kinds)
     columns = question_columns(labels)
@@ -134,7 +137,7 @@ async def export_csv(
     writer.writerow([*FIXED_COLUMNS, *(neutralise(h) for _, h in columns)])
     # A BOM so Excel opens UTF-8 (accents, CJK) correctly; other readers skip it.
     yield "\ufeff".encode() + out.getvalue().encode()
-    async for batch in _responses(db, scope):
+    async for batch in _responses(db, scope, rows):
         out.seek(0)
         out.truncate()
         for row, answers in batch:
@@ -155,7 +158,7 @@ async def export_csv(
 
 
 async def export_json(
-    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS
+    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS, rows: RowSource | None = None
 ) -> AsyncIterator[bytes]:
     """A JSON array of responses, each with its labelled answers (no neutralising: JSON
     is data, not a spreadsheet)."""
@@ -163,7 +166,7 @@ async def export_json(
     encoder = msgspec.json.Encoder()
     first = True
     yield b"["
-    async for batch in _responses(db, scope):
+    async for batch in _responses(db, scope, rows):
         parts = []
         for row, answers in batch:
             version = labels.get(row["survey_version_id"])
@@ -187,9 +190,17 @@ async def export_json(
 
 
 def export_stream(
-    db: Database, scope: Scope, fmt: Format, kinds: KindRegistry = DEFAULT_KINDS
+    db: Database,
+    scope: Scope,
+    fmt: Format,
+    kinds: KindRegistry = DEFAULT_KINDS,
+    rows: RowSource | None = None,
 ) -> Stream:
-    body = export_csv(db, scope, kinds) if fmt == "csv" else export_json(db, scope, kinds)
+    """``rows``: another source of the export's row batches (same columns and order as
+    ``queries.export_rows``), e.g. the response feed's filters (``surveyor.records``)."""
+    body = (
+        export_csv(db, scope, kinds, rows) if fmt == "csv" else export_json(db, scope, kinds, rows)
+    )
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Stream(
         body,

@@ -10,6 +10,7 @@ stores (see ``surveyor.records.erasure``).
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -461,3 +462,20 @@ async def retention_runs(db: Database, limit: int = 10) -> list[dict[str, Any]]:
         " ORDER BY ran_at DESC, id DESC LIMIT ?",
         (limit,),
     )
+
+
+def export_rows(
+    db: Database, f: ResponseFilter, viewer: Viewer, batch: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The feed's responses in the export's row shape (``metrics.queries.export_rows``):
+    one row per answer, ordered by response, streamed in batches."""
+    where, params = response_where(f, viewer, db.backend)
+    sql = (
+        "SELECT r.id, r.survey_id, r.survey_version_id, r.checkpoint_key, r.channel, r.locale,"
+        " r.status, r.started_at, r.completed_at, r.nps, r.ces, r.csat, r.emotion,"
+        " c.external_id AS contact, a.question_id, a.value"
+        " FROM responses r LEFT JOIN contacts c ON c.id = r.contact_id"
+        " LEFT JOIN answers a ON a.response_id = r.id"
+        f" WHERE {where} ORDER BY r.started_at DESC, r.id DESC"
+    )
+    return db.stream(sql, params, batch)

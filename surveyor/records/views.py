@@ -14,10 +14,14 @@ from urllib.parse import parse_qsl
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect
+from litestar.response import Redirect, Stream
 
 from surveyor.auth.guards import current_user
+from surveyor.ids import utcnow
+from surveyor.metrics.export import export_stream
+from surveyor.metrics.filters import EPOCH
 from surveyor.metrics.labels import nps_class
+from surveyor.metrics.queries import Scope
 from surveyor.records import access, history, store
 from surveyor.records.api import erase_or_error
 from surveyor.records.filters import BANDS, PARAMS, SEGMENT, clean_search, parse_filter, query_pairs
@@ -30,6 +34,7 @@ from surveyor.web.templating import render
 Req = Request[Any, Any, Any]
 PAGE = 25
 MAX_SAVED = 50
+EXPORT_BATCH = 2000
 
 
 def _feed_params(request: Req) -> dict[str, str]:
@@ -60,8 +65,34 @@ async def feed(
             "bands": BANDS,
             "saved": await store.saved_filters(svc.db, user.id),
             "nps_class": nps_class,
+            "can_export": user.can("designer"),
         },
         fragment="records/_feed_rows.html",
+    )
+
+
+@get(
+    "/responses/export",
+    guards=[access.responses_exporter],
+    include_in_schema=False,
+    cache=False,
+)
+async def feed_export(
+    request: Req, fmt: Annotated[str, QueryParameter(name="format")] = "csv"
+) -> Stream:
+    """The feed as it is filtered, as CSV or JSON (admins and designers), streamed."""
+    if fmt not in ("csv", "json"):
+        raise invalid("format", "expected 'csv' or 'json'")
+    f = parse_filter(_feed_params(request), strict=False)
+    svc = services(request)
+    viewer = access.viewer_for(current_user(request))
+    scope = Scope(start=EPOCH, end=utcnow(), survey_id=f.survey or None)
+    return export_stream(
+        svc.db,
+        scope,
+        fmt,  # type: ignore[arg-type]
+        question_kinds(svc),
+        rows=lambda: store.export_rows(svc.db, f, viewer, EXPORT_BATCH),
     )
 
 
@@ -207,6 +238,7 @@ async def erase_contact(request: Req, contact_id: FromPath[str]) -> Redirect:
 
 ROUTES = [
     feed,
+    feed_export,
     save_filter,
     delete_filter,
     response_page,

@@ -137,3 +137,28 @@ async def test_a_manager_sees_the_records_of_their_own_cases(client) -> None:
     assert (await client.get(f"/responses/{world.responses['erin_late'].id}")).status_code == 200
     assert (await client.get(f"/contacts/{world.erin.id}")).status_code == 200
     assert (await client.get(f"/responses/{world.responses['bob_happy'].id}")).status_code == 404
+
+
+async def test_the_feed_export_follows_the_filters_and_is_not_for_managers(client) -> None:
+    world = await seed(client)
+    designer = await make_user(client, "designer")
+    await login(client, designer)
+    assert "/responses/export?" in (await client.get("/responses")).text
+    csv = await client.get("/responses/export", params={"q": "parcel"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert world.responses["erin_late"].id in csv.text
+    assert world.responses["bob_happy"].id not in csv.text
+    data = (
+        await client.get("/responses/export", params={"nps": "promoter", "format": "json"})
+    ).json()
+    assert {item["response_id"] for item in data} == {
+        world.responses["erin_plain"].id,
+        world.responses["bob_happy"].id,
+    }
+    assert (await client.get("/responses/export", params={"format": "xml"})).status_code == 400
+    assert (await client.get("/responses/export", params={"nps": "x"})).status_code == 400
+    client.cookies.clear()
+    manager = await make_user(client, "manager", email="other@example.com")
+    await login(client, manager)
+    assert "/responses/export?" not in (await client.get("/responses")).text
+    assert (await client.get("/responses/export")).status_code == 403
