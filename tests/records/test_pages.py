@@ -3,14 +3,11 @@ their own accounts' records, on the page, the htmx fragment, the export and the 
 
 from __future__ import annotations
 
-import pytest
-
 from surveyor.db import Tx
 from tests.conftest import app_services, in_app, login, make_user
 from tests.records.helpers import CJK_COMMENT, ERIN, seed
 
 HX = {"HX-Request": "true"}
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 async def test_the_feed_shows_badges_comments_filters_and_pages(client) -> None:
