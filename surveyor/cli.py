@@ -194,6 +194,27 @@ def cmd_contacts_erase(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_contacts_recreate(settings: Settings, args: argparse.Namespace) -> None:
+    """Lift the erased marker from an external id (issue 12): the erased contact stays
+    anonymised; a new contact takes the id, so its next event is decided normally."""
+    from surveyor.records import erasure
+
+    async def work(svc: Any) -> Any:
+        return await erasure.recreate_contact(svc, args.external_id, actor_label="cli")
+
+    quiet = msgspec.structs.replace(settings, run_worker=False)
+    try:
+        done = asyncio.run(_with_services(quiet, work))
+    except erasure.ContactNotFound:
+        raise CommandError(f"external_id: no contact {args.external_id!r}") from None
+    except erasure.ContactNotErased as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"re-created {done.external_id} as contact {done.contact_id}"
+        f" (the erased contact {done.erased_contact_id} stays anonymised)"
+    )
+
+
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.app import plugin_settings_for
     from surveyor.plugins import describe, make_plugin_manager
@@ -432,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     erase.add_argument("id", help="the contact's id (see /contacts)")
     erase.set_defaults(func=cmd_contacts_erase)
+    recreate = contacts.add_parser(
+        "recreate",
+        help="let an erased contact's external id be surveyed again (a new, empty contact)",
+    )
+    recreate.add_argument("external_id", help="the external id events use (e.g. cus_123)")
+    recreate.set_defaults(func=cmd_contacts_recreate)
 
     sub.add_parser("demo", help="seed demo data").set_defaults(func=cmd_demo)
 

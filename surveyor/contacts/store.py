@@ -168,6 +168,19 @@ async def erase_contact(tx: Tx, contact_id: str, now: str) -> bool:
     return changed > 0
 
 
+async def release_external_id(tx: Tx, contact_id: str, now: str) -> bool:
+    """Explicit re-creation after erasure (issue 12): the erased row gives up its external
+    id (it becomes ``erased:<contact id>``), so the next upsert of that id creates a new
+    contact. The erased row, its events and its anonymised responses stay as they are.
+    Returns False unless the contact exists and is erased."""
+    changed = await tx.execute(
+        "UPDATE contacts SET external_id = ?, updated_at = ? WHERE id = ? AND erased_at IS NOT NULL"
+        " AND external_id <> ?",
+        (f"erased:{contact_id}", now, contact_id, f"erased:{contact_id}"),
+    )
+    return changed > 0
+
+
 async def blank_attributes(tx: Tx, contact_ids: list[str], now: str) -> int:
     """Retention: drop the personal fields of idle contacts, keeping them reachable by id."""
     if not contact_ids:
@@ -188,6 +201,7 @@ __all__ = [
     "get_contact",
     "get_contact_by_external_id",
     "merge_attributes",
+    "release_external_id",
     "set_unsubscribed",
     "upsert_contact",
 ]

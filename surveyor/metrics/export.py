@@ -18,16 +18,15 @@ import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import Request, get
-from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from surveyor.auth.guards import api_scope, staff
+from surveyor.auth.guards import staff
 from surveyor.db import Database
-from surveyor.metrics.filters import invalid, parse_scope, read_filters
+from surveyor.metrics.filters import invalid, read_filters
 from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
 from surveyor.metrics.queries import Scope, export_rows
 from surveyor.services import services
@@ -212,37 +211,6 @@ def export_stream(
     )
 
 
-def _export(request: Request[Any, Any, Any], fmt: str | None, **filters: str | None) -> Stream:
-    if fmt not in (None, "", "csv", "json"):
-        raise invalid("format", "expected 'csv' or 'json'")
-    scope = parse_scope(default_days=None, max_days=None, **filters)
-    svc = services(request)
-    return export_stream(svc.db, scope, fmt or "csv", question_kinds(svc))  # type: ignore[arg-type]
-
-
-@get("/api/v1/responses/export", guards=[api_scope("read")], tags=["responses"], cache=False)
-async def export_api(
-    request: Request[Any, Any, Any],
-    fmt: Annotated[str | None, QueryParameter(name="format")] = None,
-    survey: Annotated[str | None, QueryParameter(name="survey")] = None,
-    checkpoint: Annotated[str | None, QueryParameter(name="checkpoint")] = None,
-    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
-    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
-    segment: Annotated[str | None, QueryParameter(name="segment")] = None,
-) -> Stream:
-    """Responses completed in the period (``from``/``to``: dates or ISO timestamps; all
-    time by default) as CSV or JSON, with question labels; streamed."""
-    return _export(
-        request,
-        fmt,
-        survey=survey,
-        checkpoint=checkpoint,
-        start=date_from,
-        end=date_to,
-        segment=segment,
-    )
-
-
 # Exports are for admins and designers (docs/permissions.md): a manager sees only the
 # responses of their own accounts, never a download of everyone's.
 @get("/dashboard/export", guards=[staff("designer")], include_in_schema=False, cache=False)
@@ -258,4 +226,6 @@ async def export_download(request: Request[Any, Any, Any]) -> Stream:
     return export_stream(svc.db, scope, fmt or "csv", question_kinds(svc))  # type: ignore[arg-type]
 
 
-ROUTES = (export_api, export_download)
+# ``GET /api/v1/responses/export`` (the same file through the API, with the response
+# feed's filters) lives in ``surveyor.records.api``.
+ROUTES = (export_download,)

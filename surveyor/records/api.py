@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get
+import msgspec
+from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, QueryParameter
-from litestar.response import Response
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Response, Stream
 
 from surveyor.auth.guards import api_scope, current_api_key
+from surveyor.checkpoints.models import ExternalId
+from surveyor.ids import utcnow
+from surveyor.metrics.export import export_stream
+from surveyor.metrics.filters import EPOCH
+from surveyor.metrics.queries import Scope
 from surveyor.records import access, erasure, history, store
 from surveyor.records.filters import SEGMENT, clean_search, parse_filter
 from surveyor.records.store import EVERYONE
@@ -22,6 +28,7 @@ from surveyor.services import services
 from surveyor.surveys.kinds import question_kinds
 from surveyor.web.errors import invalid
 
+EXPORT_BATCH = 2000
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=200)]
 Cursor = Annotated[str, QueryParameter(name="cursor", max_length=300)]
 
@@ -53,6 +60,28 @@ class ResponsesApi(Controller):
             items=await history.response_outputs(db, items), next_cursor=next_cursor
         )
 
+    @get("/export", guards=[api_scope("read")], cache=False)
+    async def export_responses(self, request: Request[Any, Any, Any]) -> Stream:
+        """The responses the feed would list, as ``format=csv`` (default) or ``json``,
+        streamed: the same filters as ``GET /api/v1/responses`` (no cursor or limit)."""
+        params = dict(request.query_params)
+        fmt = params.pop("format", None) or "csv"
+        if fmt not in ("csv", "json"):
+            raise invalid("format", "expected 'csv' or 'json'")
+        for name in ("cursor", "limit"):
+            if name in params:
+                raise invalid(name, "unknown parameter (an export has every matching row)")
+        f = parse_filter(params)
+        svc = services(request)
+        scope = Scope(start=EPOCH, end=utcnow(), survey_id=f.survey or None)
+        return export_stream(
+            svc.db,
+            scope,
+            fmt,  # type: ignore[arg-type]
+            question_kinds(svc),
+            rows=lambda: store.export_rows(svc.db, f, EVERYONE, EXPORT_BATCH),
+        )
+
     @get("/{response_id:str}", guards=[api_scope("read")], cache=False)
     async def get_response(
         self, request: Request[Any, Any, Any], response_id: FromPath[str]
@@ -62,6 +91,10 @@ class ResponsesApi(Controller):
         svc = services(request)
         response = await access.require_response(svc.db, EVERYONE, response_id)
         return await history.response_detail(svc.db, response, question_kinds(svc))
+
+
+class RecreateIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    external_id: ExternalId
 
 
 class ContactsApi(Controller):
@@ -132,6 +165,30 @@ class ContactsApi(Controller):
         return await erase_or_error(
             request, contact_id, actor_label=f"api:{current_api_key(request).prefix}"
         )
+
+    @post("/recreate", guards=[api_scope("admin")], status_code=201)
+    async def recreate_contact(
+        self, request: Request[Any, Any, Any], data: JSONBody[RecreateIn]
+    ) -> erasure.Recreation:
+        """Explicitly re-create an erased contact's external id: the erased contact stays
+        erased and anonymised, a new empty contact takes the id, and the next event for
+        it is decided normally. 404 for an unknown external id, 409 when not erased."""
+        return await recreate_or_error(
+            request, data.external_id, actor_label=f"api:{current_api_key(request).prefix}"
+        )
+
+
+async def recreate_or_error(
+    request: Request[Any, Any, Any], external_id: str, *, actor: Any = None, actor_label: str = ""
+) -> erasure.Recreation:
+    try:
+        return await erasure.recreate_contact(
+            services(request), external_id, actor=actor, actor_label=actor_label
+        )
+    except erasure.ContactNotFound:
+        raise NotFoundException(detail=f"external_id: no contact {external_id!r}") from None
+    except erasure.ContactNotErased as exc:
+        raise ClientException(detail=str(exc), status_code=409) from None
 
 
 async def erase_or_error(

@@ -177,6 +177,55 @@ async def erase_contact(
     return await svc.db.write(unit)
 
 
+class ContactNotErased(Exception):
+    def __init__(self, external_id: str) -> None:
+        super().__init__(f"external_id: contact {external_id!r} is not erased")
+
+
+class Recreation(msgspec.Struct, frozen=True, kw_only=True):
+    external_id: str
+    contact_id: str  # the new contact
+    erased_contact_id: str  # the erased one, which keeps its history, anonymised
+    recreated_at: str
+
+
+async def recreate_contact(
+    svc: Services, external_id: str, *, actor: Any = None, actor_label: str = ""
+) -> Recreation:
+    """Lift the erased marker from an external id: the erased contact row gives the id up
+    (it stays erased and anonymised, under ``erased:<its id>``) and a new, empty contact
+    takes it, so the next event for that id is decided normally. Raises ContactNotFound
+    for an unknown external id and ContactNotErased when its contact is not erased."""
+
+    async def unit(tx: Tx) -> Recreation:
+        old = await contacts_store.get_contact_by_external_id(tx, external_id)
+        if old is None:
+            raise ContactNotFound(external_id)
+        if old.erased_at is None:
+            raise ContactNotErased(external_id)
+        now = now_iso()
+        if not await contacts_store.release_external_id(tx, old.id, now):
+            raise ContactNotErased(external_id)  # a concurrent re-creation won
+        new = await contacts_store.upsert_contact(tx, external_id)
+        await auth_store.audit(
+            tx,
+            "contact.recreate",
+            actor=actor,
+            actor_label=actor_label,
+            target_type="contact",
+            target_id=new.id,
+            detail={"erased_contact_id": old.id},
+        )
+        return Recreation(
+            external_id=external_id,
+            contact_id=new.id,
+            erased_contact_id=old.id,
+            recreated_at=now,
+        )
+
+    return await svc.db.write(unit)
+
+
 # -- retention ---------------------------------------------------------------------------
 
 

@@ -175,3 +175,53 @@ async def test_subject_access_export_holds_everything_and_needs_admin(client) ->
     texts = [a["text"] for r in data["responses"] for a in r["answers"]]
     assert CJK_COMMENT in texts
     assert (await client.get("/api/v1/contacts/nope/export", headers=admin)).status_code == 404
+
+
+async def exported(client, key, **params) -> list[str]:
+    answer = await client.get(
+        "/api/v1/responses/export", params={"format": "json", **params}, headers=key
+    )
+    assert answer.status_code == 200, answer.text
+    return [item["response_id"] for item in answer.json()]
+
+
+async def test_the_export_api_honours_the_feeds_filters(client) -> None:
+    world = await seed(client)
+    r = world.responses
+    key = await api_key(client, "read")
+    assert set(await exported(client, key)) == {x.id for x in r.values()}
+    assert await exported(client, key, q="parcel") == [r["erin_late"].id]
+    assert set(await exported(client, key, nps="promoter")) == {
+        r["erin_plain"].id,
+        r["bob_happy"].id,
+    }
+    # Combined filters, and the export lists exactly what the feed lists.
+    for params in (
+        {"nps": "promoter", "q": "Quixotic"},
+        {"has_comment": "true"},
+        {"q": CJK_COMMENT[:2]},
+    ):
+        assert set(await exported(client, key, **params)) == set(await ids(client, key, **params))
+    csv = await client.get("/api/v1/responses/export", params={"q": "parcel"}, headers=key)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert r["erin_late"].id in csv.text and r["bob_happy"].id not in csv.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"nps": "fans"}, "nps"),
+        ({"status": "done"}, "status"),
+        ({"from": "yesterday"}, "from"),
+        ({"q": "a\x00b"}, "q"),
+        ({"segment": "tier"}, "segment"),
+        ({"format": "xlsx"}, "format"),
+        ({"cursor": "abc"}, "cursor"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_the_export_api_refuses_a_bad_filter_naming_it(client, params, field) -> None:
+    key = await api_key(client, "read")
+    answer = await client.get("/api/v1/responses/export", params=params, headers=key)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0]["field"] == field

@@ -179,3 +179,59 @@ async def test_the_admin_erases_from_the_contact_page(client) -> None:
     page = await client.get(f"/contacts/{world.erin.id}")
     assert ERIN["email"] not in page.text and "erased" in page.text
     assert await traces(client) == []
+
+
+async def test_an_erased_external_id_is_surveyed_again_only_once_re_created(client) -> None:
+    world = await seed(client)
+    admin = await api_key(client, "admin")
+    read = await api_key(client, "read")
+    assert (
+        await client.delete(f"/api/v1/contacts/{world.erin.id}", headers=admin)
+    ).status_code == 200
+
+    async def fire() -> dict:
+        answer = await client.post(
+            "/api/v1/events",
+            json={"checkpoint": "order_delivered", "contact": ERIN},
+            headers=world.events_key,
+        )
+        assert answer.status_code == 202, answer.text
+        return answer.json()
+
+    assert (await fire())["reason"].startswith("erased")
+    body = {"external_id": ERIN["id"]}
+    refused = await client.post("/api/v1/contacts/recreate", json=body, headers=read)
+    assert refused.status_code == 403
+    assert (await fire())["reason"].startswith("erased")
+
+    made = await client.post("/api/v1/contacts/recreate", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    done = made.json()
+    assert done["erased_contact_id"] == world.erin.id and done["contact_id"] != world.erin.id
+    assert (await fire())["decision"] == "scheduled"
+    # The erased contact stays erased and anonymised, under a name of its own; the new
+    # one holds what the event brought.
+    old = (await client.get(f"/api/v1/contacts/{world.erin.id}", headers=admin)).json()
+    assert (
+        old["erased_at"] and old["email"] == "" and old["external_id"] == f"erased:{world.erin.id}"
+    )
+    new = (await client.get(f"/api/v1/contacts/{done['contact_id']}", headers=admin)).json()
+    assert new["external_id"] == ERIN["id"] and new["email"] == ERIN["email"]
+    assert not new["erased_at"]
+    # Twice, unknown ids and bad bodies: clear errors, nothing changed.
+    again = await client.post("/api/v1/contacts/recreate", json=body, headers=admin)
+    assert again.status_code == 409 and "not erased" in again.text
+    unknown = await client.post(
+        "/api/v1/contacts/recreate", json={"external_id": "cus_nobody"}, headers=admin
+    )
+    assert unknown.status_code == 404 and "external_id" in unknown.text
+    for bad in ({}, {"external_id": ""}, {"external_id": ERIN["id"], "email": "x@y.z"}):
+        answer = await client.post("/api/v1/contacts/recreate", json=bad, headers=admin)
+        assert answer.status_code == 400, (bad, answer.text)
+        assert answer.json()["errors"][0]["field"].startswith(("external_id", "email")), answer.text
+    entries = await in_app(
+        client,
+        app_services(client).db.fetch_all,
+        "SELECT actor, target_id FROM audit_log WHERE action = 'contact.recreate'",
+    )
+    assert entries == [{"actor": entries[0]["actor"], "target_id": done["contact_id"]}]
