@@ -6,7 +6,8 @@ its own rows (contacts, invitations, responses' answers, events, cases, the outb
 audit log); this module only decides what goes:
 
 * the contact's email, phone, name, locale, time zone and attributes (the row and its
-  external id stay, so a later event for that id is suppressed with reason ``erased``);
+  external id stay, so a later event for that id is suppressed with reason ``erased``
+  until an admin re-creates it, :func:`recreate_contact`);
 * free-text answers (comments) of their responses, the responses' hidden fields, the
   search index's copy; the key scores stay, so every metric is unchanged;
 * invitations' property snapshots; the ones not sent yet are expired and their jobs

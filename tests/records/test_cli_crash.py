@@ -104,3 +104,44 @@ def test_an_erasure_killed_half_way_did_nothing_and_a_rerun_finishes_it(tmp_path
     assert again.returncode == 2 and "already erased" in again.stderr
     unknown = erase(db_path, "nobody")
     assert unknown.returncode == 2 and "no contact" in unknown.stderr
+
+
+def recreate(db_path: Path, external_id: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SURVEYOR_DATABASE": str(db_path),
+        "SURVEYOR_SECRET_KEY": SECRET,
+        "SURVEYOR_RUN_WORKER": "false",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "surveyor.cli", "contacts", "recreate", external_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_surveyor_contacts_recreate_gives_an_erased_external_id_a_new_contact(
+    tmp_path: Path,
+) -> None:
+    db_path = tmp_path / "surveyor.db"
+    contact_id = asyncio.run(prepare(db_path))
+    not_yet = recreate(db_path, "cus_kill")
+    assert not_yet.returncode == 2 and "not erased" in not_yet.stderr
+    assert erase(db_path, contact_id).returncode == 0
+    done = recreate(db_path, "cus_kill")
+    assert done.returncode == 0, done.stderr
+    assert "re-created cus_kill" in done.stdout
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT id, external_id, email, erased_at IS NOT NULL FROM contacts ORDER BY created_at"
+        ).fetchall()
+        audit = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'contact.recreate'"
+        ).fetchone()
+    assert rows[0] == (contact_id, f"erased:{contact_id}", "", 1)
+    assert rows[1][1:] == ("cus_kill", "", 0) and rows[1][0] != contact_id
+    assert audit == (1,)
+    unknown = recreate(db_path, "cus_nobody")
+    assert unknown.returncode == 2 and "no contact" in unknown.stderr
