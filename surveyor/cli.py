@@ -17,11 +17,8 @@ import msgspec
 
 from surveyor import __version__
 from surveyor.auth.models import MAX_PASSWORD, MIN_PASSWORD, ROLES, SCOPES, Email
+from surveyor.errors import CommandError
 from surveyor.settings import Settings, SettingsError, load_settings
-
-
-class CommandError(Exception):
-    """Bad input to a command: printed as one line, exit status 2."""
 
 
 def _services(settings: Settings) -> Any:
@@ -499,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # ``python -m surveyor.cli`` runs this file as __main__, a second copy of the module:
-    # errors raised by other modules are surveyor.cli.CommandError, so call that copy's main.
+    # call the imported copy's main, so there is one module state whatever the entry.
     from surveyor.cli import main as surveyor_main
 
     sys.exit(surveyor_main())

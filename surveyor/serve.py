@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import Any
 
+from surveyor.errors import CommandError
 from surveyor.settings import Settings
 
 
@@ -54,8 +55,6 @@ def lock_database(path: str) -> None:
     The kernel drops the lock when this process ends, however it ends (kill -9 too), so
     a stale lock file never blocks a restart. The file holds the owner's PID for the
     message."""
-    from surveyor.cli import CommandError
-
     lock_path = os.path.abspath(path) + ".lock"
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -94,8 +93,6 @@ def die_with_parent() -> None:
 def serve(
     settings: Settings, *, host: str, port: int, workers: int, worker: bool, server: str
 ) -> None:
-    from surveyor.cli import CommandError
-
     if workers < 1:
         raise CommandError("--workers: must be at least 1")
     if not 0 < port < 65536:

@@ -77,10 +77,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Records (issue 12): days to keep free-text answers and idle contacts' personal data;
     # 0 keeps them forever. A daily outbox job anonymises what is older.
     retention_days: Annotated[int, msgspec.Meta(ge=0, le=36500)] = 0
+    # Issue 16 (statistics): the workspace's calendar — an IANA time zone and the first
+    # day of the week — for periods, trend buckets, change-marker windows and export
+    # filters; and the fewest answers a trend bucket needs before it is trusted.
+    timezone: str = "UTC"
+    week_start: Literal["monday", "sunday", "saturday"] = "monday"
+    metrics_min_n: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("secret_key: must be at least 32 characters")
+        if not _valid_zone(self.timezone):
+            raise SettingsError(f"timezone: {self.timezone!r} is not an IANA time zone")
 
     @property
     def is_postgres(self) -> bool:
@@ -104,6 +112,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def url(self, path: str) -> str:
         """An absolute link built from ``base_url``, never from the request's Host."""
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 FIELDS = frozenset(Settings.__struct_fields__)

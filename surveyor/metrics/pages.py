@@ -9,7 +9,7 @@ from litestar import Request, Response, get
 
 from surveyor.auth.guards import staff
 from surveyor.checkpoints.store import list_checkpoints
-from surveyor.metrics import charts, present, queries
+from surveyor.metrics import charts, compare, present, queries
 from surveyor.metrics.filters import PERIODS, read_filters
 from surveyor.services import services
 from surveyor.web.templating import render
@@ -23,7 +23,8 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     db = services(request).db
     stops = []
     for checkpoint in await list_checkpoints(db):
-        scores = await queries.key_scores(db, scope.with_checkpoint(checkpoint.key))
+        here = scope.with_checkpoint(checkpoint.key)
+        scores, _, change = await queries.compared(db, here, here.previous())
         stops.append(
             {
                 "key": checkpoint.key,
@@ -32,8 +33,15 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
                 "ces": present.headline(scores, "ces"),
                 "emotion": present.headline(scores, "emotion"),
                 "emotion_result": scores.emotion,
+                "badges": present.badges(change, "nps") + present.badges(change, "emotion"),
             }
         )
+    every = [b for stop in stops for b in stop["badges"]]
+    for badge, keep in zip(
+        every, compare.benjamini_hochberg([b["p_value"] for b in every]), strict=True
+    ):
+        present.apply_fdr(badge, keep)
+    tests = sum(1 for b in every if b["p_value"] is not None)
     curve = (
         charts.journey_curve(
             [s["name"] for s in stops],
@@ -47,7 +55,13 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     return await render(
         request,
         "metrics/journey_map.html",
-        {"stops": stops, "curve_svg": curve, "filters": filters, "periods": PERIODS},
+        {
+            "stops": stops,
+            "curve_svg": curve,
+            "filters": filters,
+            "periods": PERIODS,
+            "tests": tests,
+        },
     )
 
 

@@ -19,7 +19,7 @@ from surveyor.auth.guards import api_scope, current_api_key
 from surveyor.checkpoints.models import ExternalId
 from surveyor.ids import utcnow
 from surveyor.metrics.export import export_stream
-from surveyor.metrics.filters import EPOCH
+from surveyor.metrics.filters import EPOCH, calendar_of
 from surveyor.metrics.queries import Scope
 from surveyor.records import access, erasure, history, store
 from surveyor.records.filters import SEGMENT, clean_search, parse_filter
@@ -53,7 +53,7 @@ class ResponsesApi(Controller):
         ``has_comment``, ``q`` (full-text search in comments), ``status``
         (complete/partial), ``channel``, ``locale``, ``contact_id``."""
         check_cursor(cursor)
-        f = parse_filter(dict(request.query_params))
+        f = parse_filter(dict(request.query_params), calendar=calendar_of(request))
         db = services(request).db
         items, next_cursor = await store.list_responses(db, f, EVERYONE, cursor=cursor, limit=limit)
         return history.ResponseList(
@@ -71,7 +71,7 @@ class ResponsesApi(Controller):
         for name in ("cursor", "limit"):
             if name in params:
                 raise invalid(name, "unknown parameter (an export has every matching row)")
-        f = parse_filter(params)
+        f = parse_filter(params, calendar=calendar_of(request))
         svc = services(request)
         scope = Scope(start=EPOCH, end=utcnow(), survey_id=f.survey or None)
         return export_stream(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 
+from surveyor.metrics.calendar import UTC_CALENDAR, Calendar
 from surveyor.web.errors import invalid
 
 ID_LIKE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -87,19 +88,27 @@ def query_pairs(f: ResponseFilter) -> dict[str, Any]:
 PARAMS = tuple(query_pairs(ResponseFilter()).keys())
 
 
-def _moment(field: str, text: str, *, end: bool) -> str:
+STAMP = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def _moment(field: str, text: str, *, end: bool, calendar: Calendar = UTC_CALENDAR) -> str:
+    """A date is a whole day in the workspace's time zone (``to`` includes it), as on the
+    dashboards and in exports; a timestamp must be UTC."""
     value = text.strip()
     try:
         if len(value) == 10:
-            day = datetime.fromisoformat(value)
-            stamp = day.strftime("%Y-%m-%dT00:00:00")
-            return stamp if not end else day.strftime("%Y-%m-%dT23:59:59.999999")
+            day = date.fromisoformat(value)
+            if end:
+                return (
+                    calendar.midnight(day + timedelta(days=1)) - timedelta(microseconds=1)
+                ).strftime(STAMP)
+            return calendar.midnight(day).strftime(STAMP)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise invalid(field, "expected a date (YYYY-MM-DD) or an ISO-8601 timestamp") from None
     if moment.utcoffset():
         raise invalid(field, "give the time in UTC (ending in Z)")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return moment.strftime(STAMP)
 
 
 def clean_search(text: str) -> str:
@@ -111,11 +120,14 @@ def clean_search(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_filter(params: Mapping[str, Any], *, strict: bool = True) -> ResponseFilter:
+def parse_filter(
+    params: Mapping[str, Any], *, strict: bool = True, calendar: Calendar = UTC_CALENDAR
+) -> ResponseFilter:
     """Query parameters → a ResponseFilter; a bad value is a 400 naming its parameter.
 
     ``strict`` refuses parameters the feed does not know (the API does; the page ignores
-    its own extra parameters such as ``page``).
+    its own extra parameters such as ``page``). ``calendar``: the workspace's time zone,
+    in which ``from``/``to`` dates are whole days.
     """
     if strict:
         unknown = sorted(set(params) - set(PARAMS) - {"cursor", "limit"})
@@ -138,9 +150,9 @@ def parse_filter(params: Mapping[str, Any], *, strict: bool = True) -> ResponseF
                 raise invalid(name, "expected an id (letters, digits, _ . : -)")
             out[name] = values[name]
     if "from" in values:
-        out["date_from"] = _moment("from", values["from"], end=False)
+        out["date_from"] = _moment("from", values["from"], end=False, calendar=calendar)
     if "to" in values:
-        out["date_to"] = _moment("to", values["to"], end=True)
+        out["date_to"] = _moment("to", values["to"], end=True, calendar=calendar)
     if out.get("date_from") and out.get("date_to") and out["date_from"] > out["date_to"]:
         raise invalid("from", "must be before 'to'")
     for metric, bands in BANDS.items():

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Stream
 from surveyor.auth.guards import current_user
 from surveyor.ids import utcnow
 from surveyor.metrics.export import export_stream
-from surveyor.metrics.filters import EPOCH
+from surveyor.metrics.filters import EPOCH, calendar_of
 from surveyor.metrics.labels import nps_class
 from surveyor.metrics.queries import Scope
 from surveyor.records import access, history, store
@@ -47,7 +47,7 @@ async def feed(
 ) -> Response[str]:
     """Responses, newest first, with the feed's filters; htmx asks for the rows only."""
     user = current_user(request)
-    f = parse_filter(_feed_params(request), strict=False)
+    f = parse_filter(_feed_params(request), strict=False, calendar=calendar_of(request))
     if cursor and store.decode_cursor(cursor) is None:
         raise invalid("cursor", "not a cursor this page made")
     svc = services(request)
@@ -83,7 +83,7 @@ async def feed_export(
     """The feed as it is filtered, as CSV or JSON (admins and designers), streamed."""
     if fmt not in ("csv", "json"):
         raise invalid("format", "expected 'csv' or 'json'")
-    f = parse_filter(_feed_params(request), strict=False)
+    f = parse_filter(_feed_params(request), strict=False, calendar=calendar_of(request))
     svc = services(request)
     viewer = access.viewer_for(current_user(request))
     scope = Scope(start=EPOCH, end=utcnow(), survey_id=f.survey or None)
