@@ -196,6 +196,54 @@ def cmd_apikeys_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"revoked {args.id}")
 
 
+def cmd_contacts_erase(settings: Settings, args: argparse.Namespace) -> None:
+    """Erase one contact's personal data (issue 12), with the domains' in-transaction
+    listeners installed as in the app (their start-up hooks run, the worker does not)."""
+    import msgspec
+
+    from surveyor.plugins import gather
+    from surveyor.records import erasure
+
+    async def work(svc: Any) -> Any:
+        await gather(svc.pm.hook.startup, services=svc)
+        try:
+            return await erasure.erase_contact(svc, args.id, actor_label="cli")
+        finally:
+            await gather(svc.pm.hook.shutdown, services=svc)
+
+    quiet = msgspec.structs.replace(settings, run_worker=False)
+    try:
+        report = asyncio.run(_with_services(quiet, work))
+    except (erasure.ContactNotFound, erasure.ContactAlreadyErased) as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"erased {report.contact_id}: {report.responses} responses"
+        f" ({report.answers_blanked} answers blanked), {report.invitations} invitations,"
+        f" {report.cases} cases, {report.jobs} jobs"
+    )
+
+
+def cmd_contacts_recreate(settings: Settings, args: argparse.Namespace) -> None:
+    """Lift the erased marker from an external id (issue 12): the erased contact stays
+    anonymised; a new contact takes the id, so its next event is decided normally."""
+    from surveyor.records import erasure
+
+    async def work(svc: Any) -> Any:
+        return await erasure.recreate_contact(svc, args.external_id, actor_label="cli")
+
+    quiet = msgspec.structs.replace(settings, run_worker=False)
+    try:
+        done = asyncio.run(_with_services(quiet, work))
+    except erasure.ContactNotFound:
+        raise CommandError(f"external_id: no contact {args.external_id!r}") from None
+    except erasure.ContactNotErased as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"re-created {done.external_id} as contact {done.contact_id}"
+        f" (the erased contact {done.erased_contact_id} stays anonymised)"
+    )
+
+
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
     from surveyor.app import plugin_settings_for
     from surveyor.plugins import describe, make_plugin_manager
@@ -323,6 +371,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
             return
         try:
             await seed_demo(svc, out=print)
+            # The demo writes its year of responses directly: index their comments for
+            # the response feed's search (a running server would only at its next start).
+            from surveyor.records.indexing import index_missing
+
+            await index_missing(svc)
         finally:
             await svc.db.write(lambda tx: tx.execute("DELETE FROM meta WHERE key = 'demo_seeding'"))
 
@@ -502,6 +555,21 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--max", type=int, help="create: at most this many responses")
     links.add_argument("--checkpoint", help="create: put the answers on this checkpoint")
     links.set_defaults(func=cmd_links)
+    contacts = sub.add_parser("contacts", help="contacts (customers)").add_subparsers(
+        dest="contacts_command", required=True
+    )
+    erase = contacts.add_parser(
+        "erase", help="erase a contact's personal data (scores stay, anonymised)"
+    )
+    erase.add_argument("id", help="the contact's id (see /contacts)")
+    erase.set_defaults(func=cmd_contacts_erase)
+    recreate = contacts.add_parser(
+        "recreate",
+        help="let an erased contact's external id be surveyed again (a new, empty contact)",
+    )
+    recreate.add_argument("external_id", help="the external id events use (e.g. cus_123)")
+    recreate.set_defaults(func=cmd_contacts_recreate)
+
     sub.add_parser("demo", help="seed demo data").set_defaults(func=cmd_demo)
 
     backup = sub.add_parser("backup", help="consistent copy of the live SQLite database")

@@ -40,6 +40,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.metrics.plugin",
     "surveyor.webhooks.plugin",
     "surveyor.sources.plugin",
+    "surveyor.records.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = (

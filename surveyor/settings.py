@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # after this many hours: it then counts in metrics and opens a case when a rule
     # matches. 0 leaves such responses partial (they never count).
     abandoned_close_hours: Annotated[float, msgspec.Meta(ge=0, le=8760)] = 24.0
+    # Records (issue 12): days to keep free-text answers and idle contacts' personal data;
+    # 0 keeps them forever. A daily outbox job anonymises what is older.
+    retention_days: Annotated[int, msgspec.Meta(ge=0, le=36500)] = 0
     # Issue 16 (statistics): the workspace's calendar — an IANA time zone and the first
     # day of the week — for periods, trend buckets, change-marker windows and export
     # filters; and the fewest answers a trend bucket needs before it is trusted.

@@ -244,4 +244,33 @@ async def abandoned_responses(
     )
 
 
+# -- erasure and retention (issue 12) --------------------------------------------------
+
+
+async def responses_of_contact(tx: Tx | Database, contact_id: str) -> list[Response]:
+    rows = await tx.fetch_all(
+        f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE contact_id = ? ORDER BY started_at, id",
+        (contact_id,),
+    )
+    return [response_from_row(r) for r in rows]
+
+
+async def blank_answers(tx: Tx, answers: list[tuple[str, str]], now: str) -> int:
+    """Replace free-text answers (``(response id, question id)``) with an empty string and
+    drop the responses' hidden fields; the key scores on ``responses`` stay as they are,
+    so every metric is unchanged."""
+    for response_id, question_id in answers:
+        await tx.execute(
+            "UPDATE answers SET value = '\"\"', updated_at = ?"
+            " WHERE response_id = ? AND question_id = ?",
+            (now, response_id, question_id),
+        )
+    return len(answers)
+
+
+async def blank_hidden(tx: Tx, response_ids: list[str]) -> None:
+    for response_id in response_ids:
+        await tx.execute("UPDATE responses SET hidden = '{}' WHERE id = ?", (response_id,))
+
+
 __all__ = ["create_public_link", "get_public_link", "public_links_for_survey"]

@@ -37,6 +37,7 @@ from surveyor.delivery.store.outbox import (
     cancel_jobs,
     enqueue_job,
     enqueue_message,
+    erase_job_data,
     job_from_row,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "deliveries_for_subject",
     "enqueue_job",
     "enqueue_message",
+    "erase_job_data",
     "extend_leases",
     "fail_job",
     "filter_values",
