@@ -93,6 +93,20 @@ class FollowupClosed(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     contact: Contact | None = None
 
 
+class ContactErased(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A contact's personal data was erased (issue 12), inside the erasure's unit.
+
+    Only ids travel: the data itself is gone. A room that keeps its own copy of answers or
+    contact data (e.g. a text-analytics plugin) erases it in a ``contact_erased``
+    in-transaction listener, so the erasure commits whole or not at all.
+    """
+
+    contact_id: str
+    external_id: str
+    response_ids: list[str]
+    erased_at: str
+
+
 DomainEvent = (
     ResponseCompleted
     | InvitationSent
@@ -135,6 +149,9 @@ class TxListeners:
     followup_closed: list[Callable[[Tx, FollowupClosed], Awaitable[None]]] = field(
         default_factory=list
     )
+    contact_erased: list[Callable[[Tx, ContactErased], Awaitable[None]]] = field(
+        default_factory=list
+    )
 
 
 __all__ = [
@@ -142,6 +159,7 @@ __all__ = [
     "HOOK_FOR",
     "Answer",
     "Contact",
+    "ContactErased",
     "DomainEvent",
     "Followup",
     "FollowupChanged",

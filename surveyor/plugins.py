@@ -39,6 +39,8 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.followups.plugin",
     "surveyor.metrics.plugin",
     "surveyor.webhooks.plugin",
+    "surveyor.sources.plugin",
+    "surveyor.records.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = (
@@ -46,6 +48,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "surveyor_sms",
     "surveyor_webhook",
     "surveyor_text",
+    "surveyor_mailbox",
 )
 ENTRY_POINT_GROUP = "surveyor"
 

@@ -16,6 +16,9 @@ import signal
 import sys
 from typing import Any
 
+import msgspec
+
+from surveyor.errors import CommandError
 from surveyor.settings import Settings
 
 
@@ -54,8 +57,6 @@ def lock_database(path: str) -> None:
     The kernel drops the lock when this process ends, however it ends (kill -9 too), so
     a stale lock file never blocks a restart. The file holds the owner's PID for the
     message."""
-    from surveyor.cli import CommandError
-
     lock_path = os.path.abspath(path) + ".lock"
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -91,11 +92,25 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def follow_address(settings: Settings, host: str, port: int) -> Settings:
+    """With no base URL configured, links (the setup link, invitations, share links) follow
+    the address the server really listens on, not the default port 8000 (issue 13)."""
+    if settings.base_url != DEFAULT_BASE_URL or os.environ.get("SURVEYOR_BASE_URL"):
+        return settings
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 (a name, not a bind)
+    shown = f"[{shown}]" if ":" in shown else shown
+    base_url = f"http://{shown}:{port}"
+    # The server's processes read their settings from the environment (surveyor.asgi).
+    os.environ["SURVEYOR_BASE_URL"] = base_url
+    return msgspec.structs.replace(settings, base_url=base_url)
+
+
 def serve(
     settings: Settings, *, host: str, port: int, workers: int, worker: bool, server: str
 ) -> None:
-    from surveyor.cli import CommandError
-
     if workers < 1:
         raise CommandError("--workers: must be at least 1")
     if not 0 < port < 65536:
@@ -108,6 +123,7 @@ def serve(
     if not settings.is_postgres:
         lock_database(settings.database)
     os.environ[PARENT_ENV] = str(os.getpid())
+    settings = follow_address(settings, host, port)
     if not worker:
         os.environ["SURVEYOR_RUN_WORKER"] = "false"
     for line in asyncio.run(prepare(settings)):

@@ -74,10 +74,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
     # Cases nobody owns by relationship: "round_robin" among active managers, or "queue".
     followup_assignment: Literal["round_robin", "queue"] = "round_robin"
+    # issue 13: a response left after its first answer (a score tapped in an email) closes
+    # after this many hours: it then counts in metrics and opens a case when a rule
+    # matches. 0 leaves such responses partial (they never count).
+    abandoned_close_hours: Annotated[float, msgspec.Meta(ge=0, le=8760)] = 24.0
+    # Records (issue 12): days to keep free-text answers and idle contacts' personal data;
+    # 0 keeps them forever. A daily outbox job anonymises what is older.
+    retention_days: Annotated[int, msgspec.Meta(ge=0, le=36500)] = 0
+    # Issue 16 (statistics): the workspace's calendar — an IANA time zone and the first
+    # day of the week — for periods, trend buckets, change-marker windows and export
+    # filters; and the fewest answers a trend bucket needs before it is trusted.
+    timezone: str = "UTC"
+    week_start: Literal["monday", "sunday", "saturday"] = "monday"
+    metrics_min_n: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    # Issue 14, inbound sources: the largest webhook body accepted at /hooks/in/…, how
+    # far a signed timestamp may be from now, and how long the payload log keeps entries.
+    inbound_max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024
+    inbound_tolerance_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    inbound_payload_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("secret_key: must be at least 32 characters")
+        if not _valid_zone(self.timezone):
+            raise SettingsError(f"timezone: {self.timezone!r} is not an IANA time zone")
 
     @property
     def is_postgres(self) -> bool:
@@ -101,6 +121,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def url(self, path: str) -> str:
         """An absolute link built from ``base_url``, never from the request's Host."""
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 FIELDS = frozenset(Settings.__struct_fields__)

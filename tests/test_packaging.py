@@ -3,12 +3,18 @@ templates, migrations, static files and built-in plugins, and runs from a fresh 
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
+import time
+import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -139,3 +145,200 @@ def test_the_installed_command_migrates_and_serves(venv: Path, tmp_path: Path) -
         with urllib.request.urlopen(f"{base}/static/app.css{css}", timeout=10) as response:
             assert response.status == 200
     assert "No administrator yet" in (tmp_path / "serve.log").read_text()
+
+
+# -- A third-party plugin, end to end: examples/surveyor-chat ---------------------------
+
+EXAMPLE = ROOT / "examples" / "surveyor-chat"
+
+
+class ChatRoom:
+    """A local HTTP server standing in for a chat service: keeps every JSON body posted."""
+
+    def __init__(self) -> None:
+        room = self
+        self.posts: list[dict[str, object]] = []
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with room.lock:
+                    room.posts.append({"path": self.path, **json.loads(body)})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ChatRoom:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(
+        self, predicate: Callable[[dict[str, object]], bool], what: str, timeout: float = 60
+    ) -> dict[str, object]:
+        """The first post that satisfies ``predicate``, polling until ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [post for post in self.posts if predicate(post)]
+            if found:
+                return found[0]
+            time.sleep(0.05)  # polling with a deadline, not a timing assumption
+        raise AssertionError(f"no {what} reached the chat room; it got {self.posts}")
+
+
+@pytest.fixture(scope="module")
+def chat_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """A second fresh virtual environment with the surveyor wheel and the example's wheel."""
+    out = tmp_path_factory.mktemp("example-dist")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(out),
+            str(EXAMPLE),
+        ],
+        check=True,
+        timeout=600,
+    )
+    (example,) = out.glob("surveyor_chat-*.whl")
+    where = tmp_path_factory.mktemp("chat-venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=300)
+    subprocess.run(
+        [
+            str(where / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            str(wheel),
+            str(example),
+        ],
+        check=True,
+        timeout=900,
+    )
+    return where
+
+
+def test_an_installed_example_plugin_posts_invitations_and_new_cases_to_chat(
+    chat_venv: Path, tmp_path: Path
+) -> None:
+    bin_dir = chat_venv / "bin"
+    port = free_port()
+    with ChatRoom() as room:
+        env = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOME": os.environ.get("HOME", str(tmp_path)),
+            "SURVEYOR_DATABASE": str(tmp_path / "chat.db"),
+            "SURVEYOR_BASE_URL": f"http://127.0.0.1:{port}",
+            # The plugin's own setting (register_settings): an Apprise json:// URL.
+            "SURVEYOR_CHAT_URL": f"json://127.0.0.1:{room.port}/hooks/room",
+        }
+
+        def run(*argv: str) -> str:
+            done = subprocess.run(
+                [str(bin_dir / "surveyor"), *argv],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        # Without its required setting the plugin stops the start, with one line naming it.
+        no_url = {k: v for k, v in env.items() if k != "SURVEYOR_CHAT_URL"}
+        refused = subprocess.run(
+            [str(bin_dir / "surveyor"), "migrate"], env=no_url, capture_output=True, text=True
+        )
+        assert refused.returncode != 0 and "SURVEYOR_CHAT_URL" in refused.stderr, refused.stderr
+
+        run("migrate")
+        plugins = {row["name"]: row for row in json.loads(run("plugins", "--json"))}
+        assert "chat" in plugins, sorted(plugins)
+        secret = run("apikeys", "create", "--name", "t", "--scope", "admin").strip()
+        events_key = run("apikeys", "create", "--name", "e", "--scope", "events:write").strip()
+
+        command = [str(bin_dir / "surveyor"), "serve", "--port", str(port)]
+        with running_server(command, env, tmp_path, port, tmp_path / "serve.log") as (base, _):
+
+            def call(method: str, path: str, body: object, key: str) -> dict[str, object]:
+                request = urllib.request.Request(
+                    base + path,
+                    data=json.dumps(body).encode(),
+                    method=method,
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return json.loads(response.read())
+
+            definition = {
+                "default_locale": "en",
+                "locales": ["en"],
+                "questions": [
+                    {"id": "nps", "kind": "nps", "text": {"en": "Recommend us?"}, "required": True},
+                    # The plugin's question kind, published and answered like a built-in one.
+                    {"id": "ok", "kind": "thumbs", "text": {"en": "Was the delivery fine?"}},
+                ],
+                "endings": [{"id": "thanks", "text": {"en": "Thank you!"}}],
+            }
+            survey = call(
+                "POST", "/api/v1/surveys", {"name": "NPS", "definition": definition}, secret
+            )
+            call("POST", f"/api/v1/surveys/{survey['id']}/publish", {}, secret)
+            checkpoint = {
+                "key": "order_delivered",
+                "name": "Order delivered",
+                "survey_id": survey["id"],
+                "channels": ["chat"],
+            }
+            call("POST", "/api/v1/checkpoints", checkpoint, secret)
+            event = {"checkpoint": "order_delivered", "contact": {"id": "cus_1", "name": "Ana"}}
+            fired = call("POST", "/api/v1/events", event, events_key)
+            assert fired["decision"] == "scheduled", fired
+
+            invited = room.wait_for(lambda p: "/s/" in str(p.get("message")), "invitation")
+            assert invited["path"] == "/hooks/room"
+            assert "Survey for Ana" in str(invited["message"])
+            link = re.search(r"http://\S+/s/\S+", str(invited["message"])).group(0)
+
+            # Answer as a detractor, one step at a time, like a browser without JavaScript.
+            answers = {"nps": "0", "ok": "down"}
+            for _ in range(5):
+                with urllib.request.urlopen(link, timeout=30) as response:
+                    page = response.read().decode()
+                step = re.search(r'name="step" value="([^"]*)"', page)
+                if step is None:
+                    break
+                if 'name="q_ok"' in page:  # the plugin's template, shipped in its wheel
+                    assert 'id="q_ok-down"' in page and "Thumbs down" in page
+                form = {"step": step.group(1)}
+                form |= {f"q_{q}": answers[q] for q in step.group(1).split(",") if q in answers}
+                posted = urllib.request.Request(
+                    link, data=urllib.parse.urlencode(form).encode(), method="POST"
+                )
+                with urllib.request.urlopen(posted, timeout=30) as response:
+                    assert response.status == 200
+            assert "Thank you!" in page
+
+            # The followup_opened hook ran in the worker and posted through Apprise.
+            case = room.wait_for(lambda p: p.get("title") == "New case", "new-case post")
+            assert "for Ana" in str(case["message"]), case
+        assert "Traceback" not in (tmp_path / "serve.log").read_text()

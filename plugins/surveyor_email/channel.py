@@ -83,6 +83,11 @@ class EmailChannel:
                 self.problem = str(exc)
                 log.warning("email channel: %s", exc)
 
+    @property
+    def configured(self) -> bool:
+        """Without a working SURVEYOR_EMAIL_URL its messages go to the mailbox, or wait."""
+        return self.pool is not None
+
     def address_for(self, contact: Any) -> str | None:
         email = (
             contact.get("email") if isinstance(contact, dict) else getattr(contact, "email", None)

@@ -83,6 +83,13 @@ class SmsChannel:
         self.url_template = services.settings.sms_url
         self.env = ImmutableSandboxedEnvironment(loader=services.templates.loader, autoescape=False)
 
+    # Without SURVEYOR_SMS_URL its messages go to the mailbox, or wait in the outbox.
+    problem = "SMS is not configured: set SURVEYOR_SMS_URL"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url_template)
+
     def address_for(self, contact: Any) -> str | None:
         phone = (
             contact.get("phone") if isinstance(contact, dict) else getattr(contact, "phone", None)

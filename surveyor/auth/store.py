@@ -394,3 +394,19 @@ async def failed_logins_since(db: Database, email: str, since: str) -> int:
         "SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND target_id = ? AND at > ?",
         (email.strip().lower(), since),
     )
+
+
+async def erase_from_audit(tx: Tx, needles: list[str], mark: str) -> None:
+    """Replace each of ``needles`` (an erased contact's email, phone, name) in the audit
+    log's targets and details: the entries (who did what, when) stay."""
+    for needle in needles:
+        encoded = msgspec.json.encode(needle).decode()[1:-1]
+        await tx.execute(
+            "UPDATE audit_log SET detail = REPLACE(detail, ?, ?), target_id = REPLACE(target_id, ?, ?)"
+            " WHERE detail LIKE ? ESCAPE '\\' OR target_id = ?",
+            (encoded, mark, needle, mark, "%" + _like_escape(encoded) + "%", needle),
+        )
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

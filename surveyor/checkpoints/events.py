@@ -100,6 +100,104 @@ async def _policy_contact(tx: Tx, contact: Contact, checkpoint_key: str) -> Poli
     )
 
 
+async def fire_event_in(
+    tx: Tx,
+    svc: Services,
+    data: EventIn,
+    checkpoint: Checkpoint,
+    *,
+    api_key_id: str,
+    dry_run: bool = False,
+) -> tuple[bool, EventOut]:
+    """The unit of work of :func:`fire_event`, for a caller that writes more in the same
+    transaction (inbound sources log their payload with it). ``data`` must have passed
+    :func:`check_contact`. A unique-index error on a racing idempotency key escapes:
+    run the unit again and it replays the winner's answer."""
+    fingerprint = request_fingerprint(data)
+    key = data.idempotency_key
+    if key is not None and not dry_run:
+        seen = await store.seen_event(tx, api_key_id, key)
+        if seen is not None:
+            if seen["request_hash"] != fingerprint:
+                raise IdempotencyConflict(
+                    "idempotency_key: already used with a different request body"
+                )
+            return True, msgspec.json.decode(seen["response"], type=EventOut)
+    c = data.contact
+    contact = await upsert_contact(
+        tx,
+        c.id,
+        email=c.email,
+        phone=c.phone,
+        name=c.name,
+        locale=c.locale,
+        timezone=c.timezone,
+        attributes=c.attributes,
+    )
+    now = utcnow()
+    version_id = None
+    if checkpoint.survey_id:
+        version_id = await store.latest_version_id(tx, checkpoint.survey_id)
+    if version_id is None:
+        decision = PolicyDecision(
+            decision="suppressed", reason="no_survey: the checkpoint has no published survey"
+        )
+    else:
+        decision = decide(
+            checkpoint=checkpoint.for_policy(),
+            contact=await _policy_contact(tx, contact, checkpoint.key),
+            reachable=reachable_channels(svc, contact, checkpoint.channels),
+            now=now,
+            secret=svc.secret,
+        )
+    event_id = None if dry_run else new_id()
+    scheduled: list[Invitation] = []
+    if decision.decision == "scheduled" and version_id and decision.channel and decision.send_at:
+        if dry_run:
+            scheduled.append(
+                Invitation(id="", channel=decision.channel, send_at=iso(decision.send_at))
+            )
+        else:
+            scheduled.append(
+                await schedule_invitation(
+                    tx,
+                    svc,
+                    checkpoint=checkpoint,
+                    version_id=version_id,
+                    contact=contact,
+                    event_id=event_id,
+                    channel=decision.channel,
+                    send_at=decision.send_at,
+                    properties=data.properties,
+                )
+            )
+    answer = EventOut(
+        event_id=event_id,
+        decision=decision.decision,
+        reason=decision.reason,
+        invitations=scheduled,
+        dry_run=dry_run,
+    )
+    if dry_run:
+        raise _DryRun(answer)  # rolls back the contact upsert too: nothing is stored
+    assert event_id is not None
+    await store.insert_event(
+        tx,
+        event_id=event_id,
+        checkpoint=checkpoint,
+        contact_id=contact.id,
+        properties=msgspec.json.encode(data.properties).decode(),
+        decision=decision.decision,
+        reason=decision.reason,
+        api_key_id=api_key_id,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        response=msgspec.json.encode(answer).decode(),
+        created_at=iso(now),
+    )
+    return False, answer
+
+
 async def fire_event(
     svc: Services,
     data: EventIn,
@@ -112,96 +210,11 @@ async def fire_event(
     reused with another body and :class:`EventRejected` for a contact field Babel or
     the time zone database refuses."""
     data = check_contact(data)
-    fingerprint = request_fingerprint(data)
-    key = data.idempotency_key
 
     async def unit(tx: Tx) -> tuple[bool, EventOut]:
-        if key is not None and not dry_run:
-            seen = await store.seen_event(tx, api_key_id, key)
-            if seen is not None:
-                if seen["request_hash"] != fingerprint:
-                    raise IdempotencyConflict(
-                        "idempotency_key: already used with a different request body"
-                    )
-                return True, msgspec.json.decode(seen["response"], type=EventOut)
-        c = data.contact
-        contact = await upsert_contact(
-            tx,
-            c.id,
-            email=c.email,
-            phone=c.phone,
-            name=c.name,
-            locale=c.locale,
-            timezone=c.timezone,
-            attributes=c.attributes,
+        return await fire_event_in(
+            tx, svc, data, checkpoint, api_key_id=api_key_id, dry_run=dry_run
         )
-        now = utcnow()
-        version_id = None
-        if checkpoint.survey_id:
-            version_id = await store.latest_version_id(tx, checkpoint.survey_id)
-        if version_id is None:
-            decision = PolicyDecision(
-                decision="suppressed", reason="no_survey: the checkpoint has no published survey"
-            )
-        else:
-            decision = decide(
-                checkpoint=checkpoint.for_policy(),
-                contact=await _policy_contact(tx, contact, checkpoint.key),
-                reachable=reachable_channels(svc, contact, checkpoint.channels),
-                now=now,
-                secret=svc.secret,
-            )
-        event_id = None if dry_run else new_id()
-        scheduled: list[Invitation] = []
-        if (
-            decision.decision == "scheduled"
-            and version_id
-            and decision.channel
-            and decision.send_at
-        ):
-            if dry_run:
-                scheduled.append(
-                    Invitation(id="", channel=decision.channel, send_at=iso(decision.send_at))
-                )
-            else:
-                scheduled.append(
-                    await schedule_invitation(
-                        tx,
-                        svc,
-                        checkpoint=checkpoint,
-                        version_id=version_id,
-                        contact=contact,
-                        event_id=event_id,
-                        channel=decision.channel,
-                        send_at=decision.send_at,
-                        properties=data.properties,
-                    )
-                )
-        answer = EventOut(
-            event_id=event_id,
-            decision=decision.decision,
-            reason=decision.reason,
-            invitations=scheduled,
-            dry_run=dry_run,
-        )
-        if dry_run:
-            raise _DryRun(answer)  # rolls back the contact upsert too: nothing is stored
-        assert event_id is not None
-        await store.insert_event(
-            tx,
-            event_id=event_id,
-            checkpoint=checkpoint,
-            contact_id=contact.id,
-            properties=msgspec.json.encode(data.properties).decode(),
-            decision=decision.decision,
-            reason=decision.reason,
-            api_key_id=api_key_id,
-            idempotency_key=key,
-            request_hash=fingerprint,
-            response=msgspec.json.encode(answer).decode(),
-            created_at=iso(now),
-        )
-        return False, answer
 
     try:
         return await _write_once_more_on_race(svc, unit)

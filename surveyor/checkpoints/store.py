@@ -198,3 +198,24 @@ async def survey_exists(db: Database, survey_id: str) -> bool:
 async def survey_choices(db: Database) -> list[dict[str, Any]]:
     """``{id, name}`` of every survey, by name, for the checkpoint form's menu."""
     return await db.fetch_all("SELECT id, name FROM surveys ORDER BY name")
+
+
+# -- erasure (issue 12) ----------------------------------------------------------------
+
+
+async def erase_event_data(tx: Tx, contact_id: str) -> int:
+    """An erased contact's events keep their decision and reason (the history of why
+    they were or were not surveyed) but lose the properties snapshot, which may hold
+    personal data, here and in the stored API answer (its invitations carry a copy; the
+    answer stays replayable for the idempotency key)."""
+    rows = await tx.fetch_all("SELECT id, response FROM events WHERE contact_id = ?", (contact_id,))
+    for row in rows:
+        answer = msgspec.json.decode(row["response"] or "{}")
+        for invitation in answer.get("invitations") or []:
+            if isinstance(invitation, dict):
+                invitation["properties"] = {}
+        await tx.execute(
+            "UPDATE events SET properties = '{}', response = ? WHERE id = ?",
+            (msgspec.json.encode(answer).decode(), row["id"]),
+        )
+    return len(rows)

@@ -11,11 +11,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from surveyor.auth.guards import staff
+from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints import store
-from surveyor.checkpoints.models import Checkpoint, CheckpointIn
+from surveyor.checkpoints.events import EventRejected, fire_event
+from surveyor.checkpoints.models import Checkpoint, CheckpointIn, ContactIn, EventIn
 from surveyor.checkpoints.policy import PolicyContact, decide
+from surveyor.checkpoints.snippets import snippets
 from surveyor.delivery.channels import channels
+from surveyor.delivery.worker import wake_worker
 from surveyor.ids import utcnow
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
@@ -103,10 +106,12 @@ class JourneyViews(Controller):
         error: str = "",
         status: int = 200,
     ) -> Response[str]:
+        svc = services(request)
         return await render(
             request,
             "journey/form.html",
             {
+                "snippets": snippets(svc.settings.base_url, checkpoint.key) if checkpoint else {},
                 "checkpoint": checkpoint,
                 "values": values,
                 "error": error,
@@ -169,6 +174,38 @@ class JourneyViews(Controller):
         await store.update_checkpoint(svc.db, key, data)
         store.forget_checkpoints(svc)
         return Redirect(f"/journey/{data.key}", status_code=303)
+
+    @post("/{key:str}/test-event", guards=[staff("designer")])
+    async def test_event(
+        self, request: Request[Any, Any, Any], key: FromPath[str]
+    ) -> Response[str]:
+        """Fire the checkpoint for the signed-in user: a dry run first, then a real event
+        (its message arrives in the mailbox when no email delivery is configured)."""
+        svc = services(request)
+        checkpoint = await store.get_checkpoint(svc.db, key)
+        if checkpoint is None:
+            raise NotFoundException(detail=f"No checkpoint {key!r}.")
+        user = current_user(request)
+        data = EventIn(
+            checkpoint=key,
+            contact=ContactIn(id=f"staff-test:{user.id}", email=user.email, name=user.name or None),
+            properties={"test": True},
+        )
+        steps: list[dict[str, Any]] = []
+        try:
+            _, dry = await fire_event(svc, data, checkpoint, api_key_id="", dry_run=True)
+            steps.append({"name": "dry run", "decision": dry.decision, "reason": dry.reason})
+            if dry.decision == "scheduled":
+                _, real = await fire_event(svc, data, checkpoint, api_key_id="")
+                steps.append({"name": "event", "decision": real.decision, "reason": real.reason})
+                wake_worker(svc)
+        except EventRejected as rejected:
+            steps.append({"name": "event", "decision": "rejected", "reason": rejected.message})
+        return await render(
+            request,
+            "journey/_test_event.html",
+            {"steps": steps, "email": user.email, "checkpoint": checkpoint},
+        )
 
     @post("/{key:str}/preview", guards=[staff()])
     async def preview(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[str]:

@@ -155,12 +155,53 @@ async def contact_for_unsubscribe_token(db: Database, raw: str) -> Contact | Non
     return _row(row)
 
 
+async def erase_contact(tx: Tx, contact_id: str, now: str) -> bool:
+    """Blank the contact's personal data in place (issue 12). The row and its external id
+    stay, so later events for that id are suppressed with reason ``erased``; returns
+    False when the contact was already erased (nothing changes then)."""
+    changed = await tx.execute(
+        "UPDATE contacts SET email = '', phone = '', name = '', locale = '', timezone = '',"
+        " attributes = '{}', erased_at = ?, updated_at = ? WHERE id = ? AND erased_at IS NULL",
+        (now, now, contact_id),
+    )
+    await tx.execute("DELETE FROM unsubscribe_tokens WHERE contact_id = ?", (contact_id,))
+    return changed > 0
+
+
+async def release_external_id(tx: Tx, contact_id: str, now: str) -> bool:
+    """Explicit re-creation after erasure (issue 12): the erased row gives up its external
+    id (it becomes ``erased:<contact id>``), so the next upsert of that id creates a new
+    contact. The erased row, its events and its anonymised responses stay as they are.
+    Returns False unless the contact exists and is erased."""
+    changed = await tx.execute(
+        "UPDATE contacts SET external_id = ?, updated_at = ? WHERE id = ? AND erased_at IS NOT NULL"
+        " AND external_id <> ?",
+        (f"erased:{contact_id}", now, contact_id, f"erased:{contact_id}"),
+    )
+    return changed > 0
+
+
+async def blank_attributes(tx: Tx, contact_ids: list[str], now: str) -> int:
+    """Retention: drop the personal fields of idle contacts, keeping them reachable by id."""
+    if not contact_ids:
+        return 0
+    marks = ", ".join("?" for _ in contact_ids)
+    return await tx.execute(
+        "UPDATE contacts SET email = '', phone = '', name = '', attributes = '{}',"
+        f" erased_at = ?, updated_at = ? WHERE id IN ({marks}) AND erased_at IS NULL",
+        (now, now, *contact_ids),
+    )
+
+
 __all__ = [
+    "blank_attributes",
     "contact_for_unsubscribe_token",
     "create_unsubscribe_token",
+    "erase_contact",
     "get_contact",
     "get_contact_by_external_id",
     "merge_attributes",
+    "release_external_id",
     "set_unsubscribed",
     "upsert_contact",
 ]

@@ -14,6 +14,22 @@ from surveyor.delivery.models import MESSAGE_KIND, Job, JobKind
 from surveyor.plugins import PluginError, collect
 
 
+class ChannelNotConfigured(DeliveryError):
+    """The channel exists but nobody configured it (no ``SURVEYOR_EMAIL_URL``, say).
+
+    The worker parks such a job instead of retrying it: it waits, with this reason in the
+    delivery log, until a worker that has the channel configured starts."""
+
+
+def is_configured(channel: Any) -> bool:
+    """A channel is configured unless it says otherwise (``configured = False``)."""
+    return bool(getattr(channel, "configured", True))
+
+
+def not_configured_reason(channel: Any) -> str:
+    return str(getattr(channel, "problem", "") or f"channel {channel.name!r} is not configured")
+
+
 class ChannelRegistry:
     """Channels by name, in registration order."""
 
@@ -42,6 +58,15 @@ class ChannelRegistry:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._channels)
+
+    def configured_names(self) -> list[str]:
+        return [name for name, channel in self._channels.items() if is_configured(channel)]
+
+    def catchers(self) -> list[Any]:
+        """Channels that take other channels' messages (the built-in mailbox): they have
+        ``captures(channel) -> "instead" | "beside" | None`` and ``async capture(channel,
+        message)``."""
+        return [c for c in self._channels.values() if hasattr(c, "captures")]
 
     def pick(self, contact: Any, preferred: Iterable[str]) -> tuple[Channel, str] | None:
         """The first of ``preferred`` channels for which ``contact`` has an address, with it.
@@ -94,6 +119,16 @@ async def send_message(svc: Any, channel_name: str, message: Message) -> None:
     if channel is None:
         # Maybe its plugin is switched off on this worker; later it may be back.
         raise DeliveryError(f"no channel named {channel_name!r} is registered")
+    for catcher in channels(svc).catchers():
+        if catcher is channel:
+            continue
+        how = catcher.captures(channel)
+        if how in ("instead", "beside"):
+            await catcher.capture(channel, message)
+            if how == "instead":
+                return
+    if not is_configured(channel):
+        raise ChannelNotConfigured(not_configured_reason(channel))
     await channel.send(message)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from surveyor import DeliveryError
 from surveyor.delivery import store
 from surveyor.delivery.backoff import backoff_seconds
+from surveyor.delivery.channels import ChannelNotConfigured, channels
 from surveyor.delivery.models import Job, JobKind
 from surveyor.ids import utcnow
 from surveyor.plugins import PluginError, collect
@@ -38,6 +39,9 @@ LEASE_SECONDS = 60.0
 JOB_TIMEOUT_SECONDS = 240.0
 KEEP_FINISHED = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
+# A job for a channel nobody configured waits this long before it looks again; a worker
+# that starts with the channel configured wakes it at once.
+PARK_FOR = timedelta(hours=6)
 
 
 def job_kinds(svc: Any) -> dict[str, JobKind]:
@@ -140,6 +144,7 @@ class Worker:
     async def run(self) -> None:
         """The loop: recover expired leases, claim up to the free slots, wait."""
         log.info("delivery worker %s started (kinds: %s)", self.name, ", ".join(self.kinds))
+        await self._wake_parked()
         self._start_heartbeat()
         while not self._stopping.is_set():
             self._wakeup.clear()
@@ -161,6 +166,7 @@ class Worker:
         For tests and ``surveyor worker --once``: no waiting for future jobs.
         """
         before = self.processed
+        await self._wake_parked()
         self._start_heartbeat()
         try:
             await self._housekeeping(force=True)
@@ -169,6 +175,18 @@ class Worker:
         finally:
             await self._stop_heartbeat()
         return self.processed - before
+
+    async def _wake_parked(self) -> None:
+        """Jobs parked for a channel this worker has configured go out now."""
+        try:
+            woken = await store.wake_parked_jobs(
+                self.svc.db, channels(self.svc).configured_names(), now=self.clock()
+            )
+        except Exception:  # the next start tries again; parked jobs also wake on their own
+            log.exception("delivery worker %s: waking parked jobs failed", self.name)
+            return
+        if woken:
+            log.info("delivery worker %s: %d parked jobs are due again", self.name, woken)
 
     # -- leases ------------------------------------------------------------------
 
@@ -262,6 +280,18 @@ class Worker:
             # Shutdown: hand the job back rather than leave it leased until expiry.
             await store.release_job(db, job, self.name, started_at=started, now=self.clock())
             raise
+        except ChannelNotConfigured as exc:
+            # Not a failure of the message: it waits (attempt not counted) instead of
+            # spinning through its retries while the channel is missing.
+            await store.park_job(
+                db,
+                job,
+                self.name,
+                exc.message,
+                until=self.clock() + PARK_FOR,
+                started_at=started,
+                now=self.clock(),
+            )
         except DeliveryError as exc:
             await self._failed(job, kind, exc.message, exc.permanent, started)
         except TimeoutError:

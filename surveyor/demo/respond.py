@@ -55,6 +55,11 @@ async def seed_respond(svc: Any, out: Any) -> None:
     seeded = await invitations.count_for_contact(svc.db, PEOPLE[0][0])
     out("Answer a survey as a customer:")
     out(f"  public link    {url('/p/' + PUBLIC_SLUG + '?plan=pro')}")
+    out(f"  its QR code    {url('/p/' + PUBLIC_SLUG + '/qr.svg')}")
+    if not svc.settings.email_url:
+        # No email configured: invitations and recovery surveys land in the mailbox.
+        out(f"Messages (invitations, recovery surveys) arrive in the mailbox: {url('/mailbox')}")
+        out('  fire one from a checkpoint page\'s "Send a test event to me" button')
     if seeded:
         out("  (personal demo links were printed when they were first made)")
         return

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from surveyor.db import Database, Tx
+from surveyor.invitations.store import get_invitation
 
 Reader = Database | Tx
 SCORES = "nps, ces, csat, emotion"
@@ -31,6 +32,25 @@ async def case_response(db: Reader, response_id: str) -> dict[str, Any] | None:
         " LEFT JOIN surveys s ON s.id = r.survey_id WHERE r.id = ?",
         (response_id,),
     )
+
+
+async def recovery_invitation(db: Reader, invitation_id: str) -> dict[str, Any] | None:
+    """The recovery invitation's status and send time (from its owner, the invitations
+    store), with the scores of its completed answer."""
+    invitation = await get_invitation(db, invitation_id)
+    if invitation is None:
+        return None
+    scores = await db.fetch_one(
+        "SELECT nps, ces, csat, emotion FROM responses"
+        " WHERE invitation_id = ? AND completed_at IS NOT NULL",
+        (invitation_id,),
+    )
+    return {
+        "status": invitation.status,
+        "send_at": invitation.send_at,
+        "channel": invitation.channel,
+        **(scores or dict.fromkeys(("nps", "ces", "csat", "emotion"))),
+    }
 
 
 async def version_definition(db: Reader, version_id: str) -> Any | None:

@@ -153,7 +153,10 @@ class FollowupRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 # When no rule is configured at all, the issue's defaults apply (NPS 0–6, CES 1–3,
 # CSAT 1–2, emotion 1–3, VIPs raised a level); an operator who adds any rule takes over.
-DEFAULT_RULE = FollowupRule(id="default", name="Default: low scores")
+# Resolving a case sends the recovery re-survey ("did we fix it?") by default (issue 13).
+DEFAULT_RULE = FollowupRule(
+    id="default", name="Default: low scores, recovery survey on resolve", recovery_survey=True
+)
 
 
 class Scores(msgspec.Struct, frozen=True, kw_only=True):

@@ -332,3 +332,28 @@ async def set_rotation(tx: Tx, user_id: str | None) -> None:
         " ON CONFLICT (name) DO UPDATE SET last_user_id = excluded.last_user_id",
         (ROTATION, user_id),
     )
+
+
+# -- erasure (issue 12) ----------------------------------------------------------------
+
+
+async def erase_case_text(tx: Tx, contact_id: str, needles: list[str], mark: str) -> int:
+    """In an erased contact's cases, replace each of ``needles`` (their email, phone,
+    name, comments) by ``mark`` in notes, event details, root cause and outcome: the
+    timeline (who did what, when) stays."""
+    rows = await tx.fetch_all("SELECT id FROM followups WHERE contact_id = ?", (contact_id,))
+    case_ids = [r["id"] for r in rows]
+    for case_id in case_ids:
+        for needle in needles:
+            encoded = msgspec.json.encode(needle).decode()[1:-1]
+            await tx.execute(
+                "UPDATE followup_events SET body = REPLACE(body, ?, ?),"
+                " detail = REPLACE(detail, ?, ?) WHERE followup_id = ?",
+                (needle, mark, encoded, mark, case_id),
+            )
+            await tx.execute(
+                "UPDATE followups SET root_cause = REPLACE(root_cause, ?, ?),"
+                " outcome = REPLACE(outcome, ?, ?) WHERE id = ?",
+                (needle, mark, needle, mark, case_id),
+            )
+    return len(case_ids)

@@ -110,6 +110,7 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
     others = await store.cases_for_contact(db, contact.id, exclude=case.id) if contact else []
     return {
         "case": case,
+        "recovery": await recovery_state(db, case, events),
         "sla": badge(case),
         "contact": contact,
         "response": response,
@@ -128,6 +129,43 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
         "next_statuses": sorted(service.TRANSITIONS[case.status], key=CASE_STATUSES.index),
         "error": "",
     }
+
+
+SUPPRESSED = ("unsubscribed", "erased", "no reachable contact", "no published survey")
+
+
+async def recovery_state(db: Any, case: Followup, events: list[Any]) -> dict[str, Any] | None:
+    """What became of the case's recovery survey, truthfully: ``state`` is one of
+    scheduled, waiting, sent, opened, answered, expired, suppressed, failed."""
+    if not case.recovery_invitation_id:
+        for event in reversed(events):
+            body = getattr(event, "body", "") or ""
+            if event.kind == "recovery" and body.startswith("recovery survey not sent"):
+                return {"state": "suppressed", "reason": body.partition(": ")[2]}
+        return None
+    row = await context_store.recovery_invitation(db, case.recovery_invitation_id)
+    if row is None:
+        return None
+    jobs = await deliveries_for_subject(db, "invitation", case.recovery_invitation_id)
+    send = next((job for job, _ in jobs if job.kind == "invitation.send"), None)
+    out: dict[str, Any] = {"channel": row["channel"], "send_at": row["send_at"], "reason": ""}
+    status = row["status"]
+    if status == "answered":
+        score = next(
+            (row[m] for m in ("nps", "ces", "csat", "emotion") if row[m] is not None), None
+        )
+        return {**out, "state": "answered", "score": score, "won_back": case.recovered}
+    if status in ("sent", "opened", "expired"):
+        return {**out, "state": status}
+    if send is not None and send.status == "dead":
+        reason = send.last_error
+        state = "suppressed" if any(w in reason for w in SUPPRESSED) else "failed"
+        return {**out, "state": state, "reason": reason}
+    if status == "failed":
+        return {**out, "state": "failed", "reason": send.last_error if send else ""}
+    if send is not None and send.last_error.startswith("waiting for channel"):
+        return {**out, "state": "waiting", "reason": send.last_error, "send_at": send.run_at}
+    return {**out, "state": "scheduled"}
 
 
 async def delivery_history(db: Any, invitation_id: str | None) -> list[dict[str, Any]]:

@@ -419,3 +419,19 @@ async def load_detail(db: Database | Tx, invitation_id: str) -> InvitationDetail
         event=event,
         deliveries=deliveries,
     )
+
+
+# -- erasure (issue 12) ----------------------------------------------------------------
+
+
+async def erase_for_contact(tx: Tx, contact_id: str, now: str) -> list[str]:
+    """An erased contact's invitations: the ones not yet sent are expired (never sent),
+    every one loses its properties snapshot. Returns all their ids (for the outbox)."""
+    await tx.execute(
+        "UPDATE invitations SET status = 'expired', updated_at = ?"
+        " WHERE contact_id = ? AND status = 'scheduled'",
+        (now, contact_id),
+    )
+    await tx.execute("UPDATE invitations SET properties = '{}' WHERE contact_id = ?", (contact_id,))
+    rows = await tx.fetch_all("SELECT id FROM invitations WHERE contact_id = ?", (contact_id,))
+    return [r["id"] for r in rows]

@@ -34,6 +34,7 @@ WIDTH, HEIGHT = 480, 300
 BACKGROUND = "#ffffff"
 BAND = "#cfe0f5"
 LINE = "#1f5fa8"
+SMALL = "#9aa0a6"
 MARKER_ACCELERATOR = "#1b7f3b"
 MARKER_BLOCKER = "#b3261e"
 CLASS_COLOURS = {"detractor": "#c8423b", "passive": "#9aa0a6", "promoter": "#2e8b57"}
@@ -98,9 +99,12 @@ def band_chart(
     value_range: tuple[float, float],
     markers: Sequence[tuple[int, str, str]] = (),
     label_rotation: int = 0,
+    small: Sequence[bool] = (),
+    small_label: str = "below minimum n",
 ) -> Markup:
     """A score line over its 95 % band. ``markers``: (index, kind, title) change markers,
-    drawn as large dots on the line at their bucket."""
+    drawn as large dots on the line at their bucket. ``small[i]`` marks a bucket with too
+    few answers: its band is still drawn, the line skips it and a grey dot shows it."""
     low_axis, high_axis = value_range
     uppers, lowers = [], []
     for value, ci in zip(values, intervals, strict=True):
@@ -113,15 +117,19 @@ def band_chart(
             lowers.append(lo)
     every = max(1, len(labels) // 6)
     kinds_present = [k for k in ("accelerator", "blocker") if any(m[1] == k for m in markers)]
-    colours = [BAND, BACKGROUND, LINE] + [
-        MARKER_ACCELERATOR if k == "accelerator" else MARKER_BLOCKER for k in kinds_present
-    ]
+    flags = list(small) or [False] * len(values)
+    show_small = any(f and v is not None for v, f in zip(values, flags, strict=True))
+    colours = (
+        [BAND, BACKGROUND, LINE]
+        + ([SMALL] if show_small else [])
+        + [MARKER_ACCELERATOR if k == "accelerator" else MARKER_BLOCKER for k in kinds_present]
+    )
     chart = pygal.Line(
         **_config(
             title=title,
             range=value_range,
             zero=low_axis,
-            show_legend=bool(markers),
+            show_legend=bool(markers) or show_small,
             x_labels=_sparse_labels(labels, every),
             x_label_rotation=label_rotation,
             allow_interruptions=True,
@@ -133,7 +141,15 @@ def band_chart(
     invisible = {"width": 0}
     chart.add("95 % interval", uppers, fill=True, show_dots=False, stroke_style=invisible)
     chart.add(None, lowers, fill=True, show_dots=False, stroke_style=invisible)
-    chart.add("score", list(values), stroke_style={"width": 3})
+    line = [None if flag else v for v, flag in zip(values, flags, strict=True)]
+    chart.add("score", line, stroke_style={"width": 3})
+    if show_small:
+        chart.add(
+            small_label,
+            [v if flag else None for v, flag in zip(values, flags, strict=True)],
+            stroke=False,
+            dots_size=5,
+        )
     for kind in ("accelerator", "blocker"):
         points: list[Any] = [None] * len(values)
         for index, marker_kind, marker_title in markers:

@@ -6,8 +6,8 @@ previous), its interval, the test statistic, a two-sided p-value and whether it
 is significant at the chosen confidence. None means "cannot compare": one side
 has no answers (or, for means, fewer than two).
 
-- NPS and NEV: unpooled Wald z-test on the two trinomial means, the natural
-  two-sample form of the SE in stats.net_score.
+- NPS and NEV: the trinomial difference z-test, on adjusted-Wald scores (so no
+  spread on both sides still gives a finite answer).
 - Proportions (% satisfied, % easy): the classic pooled two-proportion z-test.
 - Means (CES, CSAT, emotion): Welch's t-test, which does not assume equal variances.
 """
@@ -19,6 +19,7 @@ from typing import Literal
 
 import msgspec
 
+from surveyor.metrics import stats
 from surveyor.metrics.distributions import (
     normal_two_sided_p,
     t_quantile,
@@ -90,22 +91,43 @@ def compare_net(
 ) -> Comparison | None:
     """Two "% positive − % negative" scores, each given as (positive, neutral, negative).
 
-    z = (S₁ − S₂) / √(SE₁² + SE₂²), SE = 100·√((p + d − (p − d)²)/n). Worked example
-    (docs/metrics.md): 100/60/40 of 200 (NPS 30.0) against 100/87/63 of 250 (NPS 14.8)
-    gives z = 2.04, p = 0.042: significant at 95 %.
+    The trinomial difference test on adjusted-Wald scores (stats.adjusted_net with
+    1.5 pseudo-answers per group): z = (S̃₁ − S̃₂)/√(var̃₁/ñ₁ + var̃₂/ñ₂), and the
+    interval is S̃₁ − S̃₂ ± z·SE, so "significant" and "the interval excludes 0" always
+    agree and two groups with no spread give a finite z. ``difference`` is the plain
+    S₁ − S₂. Worked example (docs/metrics.md): 100/60/40 of 200 (NPS 30.0) against
+    100/87/63 of 250 (NPS 14.8) gives z = 2.03, p = 0.043: significant at 95 %.
     """
     sides = []
     for positive, neutral, negative in (current, previous):
-        n = positive + neutral + negative
         if min(positive, neutral, negative) < 0:
             raise ValueError("counts must be >= 0")
+        n = positive + neutral + negative
         if n == 0:
             return None
-        p, d = positive / n, negative / n
-        sides.append((100 * (p - d), 100 * 100 * max(0.0, p + d - (p - d) ** 2) / n))
-    (s1, v1), (s2, v2) = sides
+        centre, variance, n_adj = stats.adjusted_net(
+            positive, neutral, negative, stats.NET_PSEUDO_DIFFERENCE
+        )
+        sides.append((100 * (positive - negative) / n, 100 * centre, 100 * 100 * variance / n_adj))
+    (s1, c1, v1), (s2, c2, v2) = sides
     se = math.sqrt(v1 + v2)
-    return _z_result("net_score_z", s1, s2, se, se, confidence)
+    statistic = (c1 - c2) / se
+    p_value = normal_two_sided_p(statistic)
+    margin = z_quantile(confidence) * se
+    return Comparison(
+        method="net_score_z",
+        current=s1,
+        previous=s2,
+        difference=s1 - s2,
+        # A difference of two scores on −100…100 lies within ±200.
+        ci95=(max(-200.0, c1 - c2 - margin), min(200.0, c1 - c2 + margin)),
+        se=se,
+        statistic=statistic,
+        df=None,
+        p_value=p_value,
+        significant=p_value < 1 - confidence,
+        confidence=confidence,
+    )
 
 
 def compare_nps(
@@ -192,3 +214,19 @@ def mean_stats(result: CesResult | CsatResult | EmotionResult) -> MeanStats:
     ci = result.mean_ci95 if isinstance(result, CsatResult) else result.ci95
     se = None if result.sd is None or result.n == 0 else result.sd / math.sqrt(result.n)
     return MeanStats(n=result.n, mean=result.mean, sd=result.sd, se=se, ci95=ci)
+
+
+def benjamini_hochberg(p_values: list[float | None], q: float = 0.05) -> list[bool]:
+    """Which of many tests stay significant with the false discovery rate held at ``q``.
+
+    Benjamini–Hochberg step-up: sort the m p-values, find the largest rank k with
+    p₍ₖ₎ ≤ k·q/m, and flag the k smallest. None (no comparison) is not a test.
+    """
+    ranked = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    m = len(ranked)
+    cut = 0
+    for rank, (p, _) in enumerate(ranked, start=1):
+        if p <= rank * q / m:
+            cut = rank
+    flagged = {i for _, i in ranked[:cut]}
+    return [i in flagged for i in range(len(p_values))]

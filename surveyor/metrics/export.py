@@ -17,17 +17,16 @@ import asyncio
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
 
 import msgspec
 from litestar import Request, get
-from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from surveyor.auth.guards import api_scope, staff
+from surveyor.auth.guards import staff
 from surveyor.db import Database
-from surveyor.metrics.filters import invalid, parse_scope, read_filters
+from surveyor.metrics.filters import invalid, read_filters
 from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
 from surveyor.metrics.queries import Scope, export_rows
 from surveyor.services import services
@@ -54,6 +53,7 @@ FIXED_COLUMNS = (
     "emotion",
 )
 Format = Literal["csv", "json"]
+RowSource = Callable[[], AsyncIterator[list[dict[str, Any]]]]
 
 
 def neutralise(cell: Any) -> Any:
@@ -72,10 +72,12 @@ def question_columns(labels: dict[str, VersionLabels]) -> list[tuple[str, str]]:
     return list(headers.items())
 
 
-async def _responses(db: Database, scope: Scope) -> AsyncIterator[list[tuple[dict, dict]]]:
+async def _responses(
+    db: Database, scope: Scope, rows: RowSource | None = None
+) -> AsyncIterator[list[tuple[dict, dict]]]:
     """Batches of ``(response row, {question id: answer})``, one response at a time."""
     pending: tuple[dict[str, Any], dict[str, Any]] | None = None
-    batches = aiter(export_rows(db, scope, BATCH))
+    batches = aiter(rows() if rows is not None else export_rows(db, scope, BATCH))
     # Fetch the next batch while this one is written out: the database reads in its
     # own thread (SQLite) or connection (PostgreSQL) while Python formats rows.
     upcoming = asyncio.ensure_future(anext(batches, None))
@@ -125,7 +127,7 @@ def _fixed(row: dict[str, Any], labels: dict[str, VersionLabels]) -> list[Any]:
 
 
 async def export_csv(
-    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS
+    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS, rows: RowSource | None = None
 ) -> AsyncIterator[bytes]:
     labels = await version_labels(db, survey_id=scope.survey_id, kinds=kinds)
     columns = question_columns(labels)
@@ -134,7 +136,7 @@ async def export_csv(
     writer.writerow([*FIXED_COLUMNS, *(neutralise(h) for _, h in columns)])
     # A BOM so Excel opens UTF-8 (accents, CJK) correctly; other readers skip it.
     yield "\ufeff".encode() + out.getvalue().encode()
-    async for batch in _responses(db, scope):
+    async for batch in _responses(db, scope, rows):
         out.seek(0)
         out.truncate()
         for row, answers in batch:
@@ -155,7 +157,7 @@ async def export_csv(
 
 
 async def export_json(
-    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS
+    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS, rows: RowSource | None = None
 ) -> AsyncIterator[bytes]:
     """A JSON array of responses, each with its labelled answers (no neutralising: JSON
     is data, not a spreadsheet)."""
@@ -163,7 +165,7 @@ async def export_json(
     encoder = msgspec.json.Encoder()
     first = True
     yield b"["
-    async for batch in _responses(db, scope):
+    async for batch in _responses(db, scope, rows):
         parts = []
         for row, answers in batch:
             version = labels.get(row["survey_version_id"])
@@ -187,9 +189,17 @@ async def export_json(
 
 
 def export_stream(
-    db: Database, scope: Scope, fmt: Format, kinds: KindRegistry = DEFAULT_KINDS
+    db: Database,
+    scope: Scope,
+    fmt: Format,
+    kinds: KindRegistry = DEFAULT_KINDS,
+    rows: RowSource | None = None,
 ) -> Stream:
-    body = export_csv(db, scope, kinds) if fmt == "csv" else export_json(db, scope, kinds)
+    """``rows``: another source of the export's row batches (same columns and order as
+    ``queries.export_rows``), e.g. the response feed's filters (``surveyor.records``)."""
+    body = (
+        export_csv(db, scope, kinds, rows) if fmt == "csv" else export_json(db, scope, kinds, rows)
+    )
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Stream(
         body,
@@ -201,41 +211,12 @@ def export_stream(
     )
 
 
-def _export(request: Request[Any, Any, Any], fmt: str | None, **filters: str | None) -> Stream:
-    if fmt not in (None, "", "csv", "json"):
-        raise invalid("format", "expected 'csv' or 'json'")
-    scope = parse_scope(default_days=None, max_days=None, **filters)
-    svc = services(request)
-    return export_stream(svc.db, scope, fmt or "csv", question_kinds(svc))  # type: ignore[arg-type]
-
-
-@get("/api/v1/responses/export", guards=[api_scope("read")], tags=["responses"], cache=False)
-async def export_api(
-    request: Request[Any, Any, Any],
-    fmt: Annotated[str | None, QueryParameter(name="format")] = None,
-    survey: Annotated[str | None, QueryParameter(name="survey")] = None,
-    checkpoint: Annotated[str | None, QueryParameter(name="checkpoint")] = None,
-    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
-    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
-    segment: Annotated[str | None, QueryParameter(name="segment")] = None,
-) -> Stream:
-    """Responses completed in the period (``from``/``to``: dates or ISO timestamps; all
-    time by default) as CSV or JSON, with question labels; streamed."""
-    return _export(
-        request,
-        fmt,
-        survey=survey,
-        checkpoint=checkpoint,
-        start=date_from,
-        end=date_to,
-        segment=segment,
-    )
-
-
-@get("/dashboard/export", guards=[staff()], include_in_schema=False, cache=False)
+# Exports are for admins and designers (docs/permissions.md): a manager sees only the
+# responses of their own accounts, never a download of everyone's.
+@get("/dashboard/export", guards=[staff("designer")], include_in_schema=False, cache=False)
 async def export_download(request: Request[Any, Any, Any]) -> Stream:
     """The dashboards' download button: the responses of the dashboard as it is filtered
-    (period, segment, checkpoint or survey), for a signed-in staff member."""
+    (period, segment, checkpoint or survey), for admins and designers."""
     q = request.query_params
     fmt = q.get("format")
     if fmt not in (None, "", "csv", "json"):
@@ -245,4 +226,6 @@ async def export_download(request: Request[Any, Any, Any]) -> Stream:
     return export_stream(svc.db, scope, fmt or "csv", question_kinds(svc))  # type: ignore[arg-type]
 
 
-ROUTES = (export_api, export_download)
+# ``GET /api/v1/responses/export`` (the same file through the API, with the response
+# feed's filters) lives in ``surveyor.records.api``.
+ROUTES = (export_download,)

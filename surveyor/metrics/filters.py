@@ -7,7 +7,7 @@ everywhere and a bad value is always a 400 naming the field.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +16,9 @@ from litestar import Request
 
 from surveyor.ids import utcnow
 from surveyor.metrics import present
-from surveyor.metrics.queries import Bucket, Scope
+from surveyor.metrics.calendar import UTC_CALENDAR, Bucket, Calendar
+from surveyor.metrics.queries import Scope
+from surveyor.services import services
 from surveyor.web.errors import invalid
 
 DEFAULT_DAYS = 90
@@ -27,13 +29,22 @@ ID_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PERIODS = (30, 90, 180, 365)  # the dashboards' period buttons, in days
 
 
-def parse_moment(field: str, text: str, *, end: bool = False) -> datetime:
-    """``2026-03-01`` (a day: ``to`` includes it) or a full ISO-8601 timestamp."""
+def calendar_of(request: Request[Any, Any, Any]) -> Calendar:
+    """The workspace's calendar (time zone, week start) from the settings."""
+    settings = services(request).settings
+    return Calendar(zone=settings.timezone, week_start=settings.week_start)
+
+
+def parse_moment(
+    field: str, text: str, *, end: bool = False, calendar: Calendar = UTC_CALENDAR
+) -> datetime:
+    """``2026-03-01`` (a whole day in the workspace's zone: ``to`` includes it) or a full
+    ISO-8601 timestamp."""
     value = text.strip()
     try:
         if len(value) == 10:
-            day = datetime.fromisoformat(value).replace(tzinfo=UTC)
-            return day + timedelta(days=1) if end else day
+            day = date.fromisoformat(value)
+            return calendar.midnight(day + timedelta(days=1) if end else day)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise invalid(field, "expected a date (YYYY-MM-DD) or an ISO-8601 timestamp") from None
@@ -52,11 +63,13 @@ def parse_scope(
     now: datetime | None = None,
     default_days: int | None = DEFAULT_DAYS,
     max_days: int | None = MAX_DAYS,
+    calendar: Calendar = UTC_CALENDAR,
 ) -> Scope:
-    """``default_days=None``: without ``from``, everything since the beginning (exports)."""
-    until = parse_moment("to", end, end=True) if end else (now or utcnow())
+    """``default_days=None``: without ``from``, everything since the beginning (exports).
+    Dates are whole days in ``calendar``'s zone."""
+    until = parse_moment("to", end, end=True, calendar=calendar) if end else (now or utcnow())
     if start:
-        since = parse_moment("from", start)
+        since = parse_moment("from", start, calendar=calendar)
     elif default_days is None:
         since = EPOCH
     else:
@@ -90,6 +103,49 @@ def parse_bucket(value: str | None) -> Bucket | None:
     if value not in ("week", "month"):
         raise invalid("bucket", "expected 'week' or 'month'")
     return value  # type: ignore[return-value]
+
+
+COMPARE_SEGMENT = re.compile(r"^segment:([A-Za-z0-9_]{1,64})=(.{1,200})$")
+
+
+def parse_compare(
+    value: str | None, scope: Scope, calendar: Calendar = UTC_CALENDAR
+) -> Scope | None:
+    """``compare=previous_period | <from>/<to> | segment:<attr>=<value>`` → the other group.
+
+    ``previous_period`` is the period of the same length just before; ``<from>/<to>`` is
+    any other period (dates are whole days in the workspace zone, ``to`` included);
+    ``segment:<attr>=<value>`` is the same period and filters for contacts with that
+    attribute (it replaces the scope's own segment).
+    """
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    if len(text) > 300:
+        raise invalid("compare", "too long")
+    if text == "previous_period":
+        return scope.previous()
+    match = COMPARE_SEGMENT.match(text)
+    if match is not None:
+        return msgspec.structs.replace(scope, segment=(match.group(1), match.group(2)))
+    if text.startswith("segment:"):
+        raise invalid("compare", "expected segment:<attribute>=<value>, e.g. segment:tier=gold")
+    parts = text.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise invalid(
+            "compare", "expected previous_period, <from>/<to> or segment:<attribute>=<value>"
+        )
+    since = parse_moment("compare", parts[0], calendar=calendar)
+    until = parse_moment("compare", parts[1], end=True, calendar=calendar)
+    if since >= until:
+        raise invalid("compare", "the period's start must be before its end")
+    if until - since > timedelta(days=MAX_DAYS):
+        raise invalid("compare", f"the period may span at most {MAX_DAYS} days")
+    return scope.shifted(since, until)
+
+
+def compare_echo(other: Scope, kind: str) -> dict[str, Any]:
+    return {"kind": kind, **scope_echo(other)}
 
 
 def scope_echo(scope: Scope) -> dict[str, Any]:
@@ -142,6 +198,7 @@ def read_filters(request: Request[Any, Any, Any], **fixed: str | None) -> tuple[
         end=q.get("to") or None,
         segment=f"{key}:{value}" if key and value else None,
         default_days=days,
+        calendar=calendar_of(request),
         **fixed,
     )
     metric = q.get("metric") or "nps"

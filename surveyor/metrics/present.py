@@ -6,13 +6,14 @@ the same figure reads the same on every page.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from surveyor.metrics import charts, stats
+from surveyor.metrics.calendar import Bucket
 from surveyor.metrics.compare import Comparison
 from surveyor.metrics.models import Interval, NpsResult
-from surveyor.metrics.queries import Bucket, KeyScores, SeriesPoint
+from surveyor.metrics.queries import KeyScores, SeriesPoint
 from surveyor.metrics.store import Annotation
 
 # The headline figure of each metric: (field on the result, its interval field, axis).
@@ -95,6 +96,46 @@ def badge(change: Comparison | None) -> dict[str, str]:
     }
 
 
+# The badges of each card: emotion has two (its mean by Welch's t, NEV by the trinomial
+# difference test), each labelled with the figure and the test.
+CARD_FIGURES: dict[str, tuple[tuple[str, str], ...]] = {
+    "nps": (("nps", "NPS"),),
+    "ces": (("ces", "mean"),),
+    "csat": (("csat", "% satisfied"),),
+    "emotion": (("emotion", "mean"), ("nev", "NEV")),
+}
+TEST_NAMES = {
+    "net_score_z": "trinomial difference test",
+    "welch_t": "Welch's t-test",
+    "two_proportion_z": "two-proportion z-test",
+}
+
+
+def badges(changes: Any, metric: str) -> list[dict[str, Any]]:
+    """The labelled badges of one card, each with its p-value (for the FDR control)."""
+    found = []
+    for figure, label in CARD_FIGURES[metric]:
+        change = getattr(changes, figure)
+        body: dict[str, Any] = dict(badge(change))
+        body["label"] = label
+        body["test"] = "" if change is None else TEST_NAMES[change.method]
+        body["p_value"] = None if change is None else change.p_value
+        body["raw_significant"] = bool(change is not None and change.significant)
+        found.append(body)
+    return found
+
+
+def apply_fdr(body: dict[str, Any], keep: bool) -> None:
+    """Demote a badge that is significant alone but not once the page's false discovery
+    rate is controlled (Benjamini–Hochberg): it says so in its text."""
+    body["fdr_significant"] = keep and body["raw_significant"]
+    if body["raw_significant"] and not keep:
+        body["kind"] = ""
+        body["text"] = body["text"].replace(
+            " · significant", " · not significant after FDR control"
+        )
+
+
 def marker_index(points: list[SeriesPoint], day: str) -> int:
     for i, p in enumerate(points):
         if p.start <= day < p.end:
@@ -103,8 +144,14 @@ def marker_index(points: list[SeriesPoint], day: str) -> int:
 
 
 def trend(
-    points: list[SeriesPoint], metric: str, bucket: Bucket, annotations: list[Annotation]
+    points: list[SeriesPoint],
+    metric: str,
+    bucket: Bucket,
+    annotations: list[Annotation],
+    min_n: int = stats.TOO_FEW_BELOW,
 ) -> Any:
+    """The trend chart: score line over its 95 % band; buckets with fewer than ``min_n``
+    answers are drawn as grey "n < min" points off the line."""
     field, ci_field, axis, title = HEADLINE[metric]
     labels = [_bucket_label(p.bucket, bucket) for p in points]
     results = [getattr(p, metric) for p in points]
@@ -120,10 +167,14 @@ def trend(
         title=f"{title} per {bucket}",
         value_range=axis,
         markers=markers,
+        small=[0 < r.n < min_n for r in results],
+        small_label=f"n < {min_n}",
     )
 
 
-def trend_rows(points: list[SeriesPoint], metric: str) -> list[dict[str, Any]]:
+def trend_rows(
+    points: list[SeriesPoint], metric: str, min_n: int = stats.TOO_FEW_BELOW
+) -> list[dict[str, Any]]:
     field, ci_field, _, _ = HEADLINE[metric]
     rows = []
     for p in points:
@@ -134,6 +185,7 @@ def trend_rows(points: list[SeriesPoint], metric: str) -> list[dict[str, Any]]:
                 "value": num(getattr(r, field)),
                 "ci": interval(getattr(r, ci_field)),
                 "n": r.n,
+                "below_min_n": r.n < min_n,
             }
         )
     return rows
@@ -142,11 +194,3 @@ def trend_rows(points: list[SeriesPoint], metric: str) -> list[dict[str, Any]]:
 def _bucket_label(start: str, bucket: Bucket) -> str:
     day = date.fromisoformat(start)
     return day.strftime("%b %y") if bucket == "month" else day.strftime("%d %b")
-
-
-def before_after_window(happened_on: str, now: datetime, days: int = 90) -> tuple[datetime, ...]:
-    """[before_start, change, after_end): equal periods either side of the change, cut at now."""
-    change = datetime.fromisoformat(happened_on).replace(tzinfo=now.tzinfo)
-    after_end = min(change + timedelta(days=days), now)
-    length = max(after_end - change, timedelta(days=1))
-    return change - length, change, change + length

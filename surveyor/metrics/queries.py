@@ -11,10 +11,12 @@ nps, ces, csat, emotion``), so a checkpoint's 90 days is an index range scan:
   ``sum(x*x)``, ``sum(CASE WHEN x >= 9 …)``) handed to ``stats.*_from_moments`` —
   measured twice as fast as a ``GROUP BY score`` per metric on 1M rows; a score's
   distribution (for its chart) is a ``GROUP BY score`` of that one column;
-* a trend groups by day (``substr(completed_at, 1, 10)`` of the ISO-8601 text, which
+* a trend groups by hour (``substr(completed_at, 1, 13)`` of the ISO-8601 text, which
   both engines support) with conditional sums, and the days are folded into ISO weeks
   or calendar months here, in Python: at most 366 rows a year, and no engine-specific
-  date function in the SQL. Buckets are UTC days.
+  date function in the SQL. Buckets are whole days in the workspace's time zone
+  (``calendar.Calendar``): the SQL groups by UTC hour, Python places each hour in its
+  local day.
 
 The one engine-specific expression — reading a contact attribute out of the JSON text
 in ``contacts.attributes`` — lives in :func:`attribute_sql`.
@@ -23,17 +25,18 @@ in ``contacts.attributes`` — lives in :func:`attribute_sql`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Any
 
 import msgspec
 
 from surveyor.db import Database, Tx
 from surveyor.ids import iso
 from surveyor.metrics import compare, stats
+from surveyor.metrics.calendar import UTC_CALENDAR, Bucket, Calendar, Window, marker_window
+from surveyor.metrics.calendar import next_bucket as calendar_next_bucket
 from surveyor.metrics.models import CesResult, CsatResult, EmotionResult, NpsResult
 
-Bucket = Literal["week", "month"]
 KEY_METRICS: tuple[str, ...] = ("nps", "ces", "csat", "emotion")
 
 
@@ -166,28 +169,115 @@ def scores_from_sums(sums: Mapping[str, int]) -> KeyScores:
     )
 
 
+# Every compared figure: (name, what it is, test). Emotion has two: the mean (Welch)
+# and NEV (the trinomial difference test NPS uses), shown side by side, both labelled.
+COMPARED: tuple[tuple[str, str, str], ...] = (
+    ("nps", "NPS", "net_score_z"),
+    ("ces", "CES mean (1–7)", "welch_t"),
+    ("ces_pct_easy", "CES % easy (5–7)", "two_proportion_z"),
+    ("csat", "CSAT % satisfied (4–5)", "two_proportion_z"),
+    ("csat_mean", "CSAT mean (1–5)", "welch_t"),
+    ("emotion", "Emotion mean (1–10)", "welch_t"),
+    ("nev", "NEV (net emotional value)", "net_score_z"),
+)
+METHOD_LABELS = {
+    "net_score_z": "trinomial difference z-test (adjusted Wald)",
+    "welch_t": "Welch's t-test",
+    "two_proportion_z": "two-proportion z-test",
+}
+
+
 class Changes(msgspec.Struct, frozen=True, kw_only=True):
-    """Current against previous, per headline figure; None = cannot compare."""
+    """Current against previous, per compared figure; None = cannot compare."""
 
     nps: compare.Comparison | None
     ces: compare.Comparison | None
+    ces_pct_easy: compare.Comparison | None = None
     csat: compare.Comparison | None
+    csat_mean: compare.Comparison | None = None
     emotion: compare.Comparison | None
+    nev: compare.Comparison | None = None
+
+    def items(self) -> list[tuple[str, compare.Comparison | None]]:
+        return [(name, getattr(self, name)) for name, _, _ in COMPARED]
 
 
 def changes(current: KeyScores, previous: KeyScores) -> Changes:
+    """The one comparison function: dashboards, markers, journey map and API all call it."""
     return Changes(
         nps=compare.compare_nps(current.nps, previous.nps),
         ces=compare.compare_means(
             compare.mean_stats(current.ces), compare.mean_stats(previous.ces)
         ),
+        ces_pct_easy=compare.compare_proportions(
+            current.ces.easy, current.ces.n, previous.ces.easy, previous.ces.n
+        ),
         csat=compare.compare_proportions(
             current.csat.satisfied, current.csat.n, previous.csat.satisfied, previous.csat.n
+        ),
+        csat_mean=compare.compare_means(
+            compare.mean_stats(current.csat), compare.mean_stats(previous.csat)
         ),
         emotion=compare.compare_means(
             compare.mean_stats(current.emotion), compare.mean_stats(previous.emotion)
         ),
+        nev=compare.compare_nev(current.emotion, previous.emotion),
     )
+
+
+def comparison_payload(change: compare.Comparison | None) -> dict[str, Any] | None:
+    """One comparison for the API: figures to 2 decimals, p to 4, the method named."""
+    if change is None:
+        return None
+    body = msgspec.to_builtins(change)
+    for key in ("current", "previous", "difference", "se"):
+        body[key] = round(body[key], 2)
+    body["ci95"] = [round(v, 2) for v in body["ci95"]]
+    body["statistic"] = round(body["statistic"], 3)
+    body["df"] = None if body["df"] is None else round(body["df"], 1)
+    body["p_value"] = round(body["p_value"], 4)
+    body["method_label"] = METHOD_LABELS[change.method]
+    return body
+
+
+def changes_payload(found: Changes) -> dict[str, Any]:
+    labels = {name: label for name, label, _ in COMPARED}
+    out: dict[str, Any] = {}
+    for name, change in found.items():
+        out[name] = {"label": labels[name], **(comparison_payload(change) or {"method": None})}
+    return out
+
+
+async def compared(
+    db: Database, scope: Scope, other: Scope
+) -> tuple[KeyScores, KeyScores, Changes]:
+    """The scores of ``scope`` and of ``other`` and how the first differs from the second."""
+    current = await key_scores(db, scope)
+    previous = await key_scores(db, other)
+    return current, previous, changes(current, previous)
+
+
+class BeforeAfter(msgspec.Struct, frozen=True, kw_only=True):
+    """A change marker's whole-day window and the scores either side of it."""
+
+    window: Window
+    before: KeyScores | None
+    after: KeyScores | None
+    changes: Changes | None
+
+
+async def before_after(
+    db: Database, scope: Scope, happened_on: str, now: datetime, calendar: Calendar
+) -> BeforeAfter:
+    window = marker_window(happened_on, now, calendar)
+    if window.days == 0:
+        return BeforeAfter(window=window, before=None, after=None, changes=None)
+    after, before, found = await compared(
+        db,
+        scope.shifted(window.change, window.after_end),
+        scope.shifted(window.before_start, window.change),
+    )
+    return BeforeAfter(window=window, before=before, after=after, changes=found)
 
 
 # -- trends ------------------------------------------------------------------------------
@@ -206,10 +296,10 @@ _AGGREGATES = (
 )
 # One pass over the index range: cheaper than a GROUP BY per metric (measured ~2x at 1M).
 _TOTALS = "SELECT" + _AGGREGATES + " FROM responses WHERE {where}"
-_DAILY = (
-    "SELECT substr(completed_at, 1, 10) AS day,"
+_GROUPED = (
+    "SELECT substr(completed_at, 1, {width}) AS slot,"
     + _AGGREGATES
-    + " FROM responses WHERE {where} GROUP BY substr(completed_at, 1, 10)"
+    + " FROM responses WHERE {where} GROUP BY substr(completed_at, 1, {width})"
 )
 _SUMS = (
     "nps_n",
@@ -232,27 +322,17 @@ _SUMS = (
 
 
 def bucket_start(day: date, bucket: Bucket) -> date:
-    """The first day of the ISO week (Monday) or calendar month holding ``day``."""
-    if bucket == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
+    """The first day of the ISO week (Monday) or calendar month holding ``day`` (UTC)."""
+    return UTC_CALENDAR.bucket_start(day, bucket)
 
 
 def next_bucket(start: date, bucket: Bucket) -> date:
-    if bucket == "week":
-        return start + timedelta(days=7)
-    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return calendar_next_bucket(start, bucket)
 
 
 def buckets_between(start: datetime, end: datetime, bucket: Bucket) -> list[date]:
     """Every bucket touching [start, end), empty ones included, so a chart has no gaps."""
-    first = bucket_start(start.date(), bucket)
-    found = []
-    current = first
-    while datetime(current.year, current.month, current.day, tzinfo=start.tzinfo) < end:
-        found.append(current)
-        current = next_bucket(current, bucket)
-    return found
+    return UTC_CALENDAR.buckets_between(start, end, bucket)
 
 
 def point_from_sums(bucket: date, end: date, sums: Mapping[str, int]) -> SeriesPoint:
@@ -268,15 +348,25 @@ def point_from_sums(bucket: date, end: date, sums: Mapping[str, int]) -> SeriesP
     )
 
 
-async def series(db: Database, scope: Scope, bucket: Bucket) -> list[SeriesPoint]:
-    """The key scores per week or month over the scope (empty buckets included)."""
+async def series(
+    db: Database, scope: Scope, bucket: Bucket, calendar: Calendar = UTC_CALENDAR
+) -> list[SeriesPoint]:
+    """The key scores per week or month over the scope (empty buckets included).
+
+    Buckets are whole days in the workspace's zone (``calendar``): the database groups
+    by UTC hour (by UTC minute for a zone with a half-hour offset), and each group is
+    put in the local day it falls in, here. At most 24 rows per day of the period.
+    """
     where, params = scope_where(scope, db.backend)
-    rows = await db.fetch_all(_DAILY.format(where=where), params)
+    width = 13 if calendar.whole_hour_offsets(scope.start, scope.end) else 16
+    rows = await db.fetch_all(_GROUPED.format(width=width, where=where), params)
     totals: dict[date, dict[str, int]] = {
-        b: dict.fromkeys(_SUMS, 0) for b in buckets_between(scope.start, scope.end, bucket)
+        b: dict.fromkeys(_SUMS, 0) for b in calendar.buckets_between(scope.start, scope.end, bucket)
     }
     for row in rows:
-        start = bucket_start(date.fromisoformat(row["day"]), bucket)
+        text = row["slot"] + (":00" if width == 13 else "")
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        start = calendar.bucket_start(calendar.local_day(moment), bucket)
         target = totals.setdefault(start, dict.fromkeys(_SUMS, 0))
         for name in _SUMS:
             target[name] += int(row[name] or 0)
@@ -286,13 +376,19 @@ async def series(db: Database, scope: Scope, bucket: Bucket) -> list[SeriesPoint
     ]
 
 
-def series_payload(points: list[SeriesPoint]) -> list[dict[str, Any]]:
+def series_payload(
+    points: list[SeriesPoint], min_n: int = stats.TOO_FEW_BELOW
+) -> list[dict[str, Any]]:
+    """Each bucket's scores; ``below_min_n`` lists the metrics with fewer than ``min_n``
+    answers in it (the workspace's minimum: such a bucket's figure is not to be trusted)."""
     return [
         {
             "bucket": p.bucket,
             "from": p.start,
             "to": p.end,
             **stats.metrics_payload(nps=p.nps, ces=p.ces, csat=p.csat, emotion=p.emotion),
+            "min_n": min_n,
+            "below_min_n": [m for m in KEY_METRICS if getattr(p, m).n < min_n],
         }
         for p in points
     ]
@@ -322,6 +418,22 @@ async def newest_text_answers(db: Database, scope: Scope, limit: int) -> list[di
         " LEFT JOIN followups f ON f.response_id = r.id"
         f" WHERE {where} AND a.value LIKE '\"%'"
         " ORDER BY r.completed_at DESC LIMIT ?",
+        [*params, limit],
+    )
+
+
+async def driver_rows(db: Database, scope: Scope, outcome: str, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` responses with ``outcome`` answered: one row per answer, with
+    the key scores and the contact's attributes (JSON text), for the key drivers."""
+    if outcome not in KEY_METRICS:
+        raise ValueError(f"unknown metric {outcome!r}")
+    where, params = scope_where(scope, db.backend)
+    return await db.fetch_all(
+        "SELECT r.id, r.nps, r.ces, r.csat, r.emotion, c.attributes, a.question_id, a.value"
+        " FROM (SELECT id, contact_id, nps, ces, csat, emotion FROM responses"
+        f" WHERE {where} AND {outcome} IS NOT NULL ORDER BY completed_at DESC, id LIMIT ?) r"
+        " LEFT JOIN contacts c ON c.id = r.contact_id"
+        " LEFT JOIN answers a ON a.response_id = r.id ORDER BY r.id",
         [*params, limit],
     )
 

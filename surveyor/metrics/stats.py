@@ -124,23 +124,49 @@ def mean_from_moments(
     return MeanStats(n=n, mean=mean, sd=sd, se=se, ci95=(min(lo, mean), max(hi, mean)))
 
 
+# Pseudo-answers added to a net score before its interval (adjusted Wald, Sauro & Lewis;
+# Rocks 2016): a quarter of them promoters, a quarter detractors, half passives, so the
+# centre moves towards 0 and the interval keeps its width at ±100 and small n.
+# A difference of two scores adds half as many to each group (the Agresti–Caffo analogue).
+NET_PSEUDO = 3.0
+NET_PSEUDO_DIFFERENCE = 1.5
+
+
+def adjusted_net(
+    positive: int, neutral: int, negative: int, pseudo: float = NET_PSEUDO
+) -> tuple[float, float, float]:
+    """(adjusted score as a fraction −1…1, its variance per answer, adjusted n).
+
+    p̃ = (positive + pseudo/4)/(n + pseudo), d̃ = (negative + pseudo/4)/(n + pseudo),
+    variance = p̃ + d̃ − (p̃ − d̃)²; never 0, so no interval or test collapses.
+    """
+    _check_counts(positive, neutral, negative)
+    n_adj = positive + neutral + negative + pseudo
+    p = (positive + pseudo / 4) / n_adj
+    d = (negative + pseudo / 4) / n_adj
+    return p - d, max(0.0, p + d - (p - d) ** 2), n_adj
+
+
 def net_score(
     positive: int, neutral: int, negative: int, confidence: float = 0.95
 ) -> tuple[float | None, float | None, Interval | None]:
     """A "% positive − % negative" score (NPS, NEV) with its SE and interval, on −100…100.
 
-    Each answer scores +1, 0 or −1; the score is their mean, so its variance is
-    p + d − (p − d)² and SE = √((p + d − (p − d)²)/n) (a trinomial mean).
+    Each answer scores +1, 0 or −1; the score is their mean. The interval is the
+    adjusted-Wald interval (:func:`adjusted_net`): S̃ ± z·100·√(var̃/ñ), clipped to
+    ±100; SE is that interval's standard error. Worked example in docs/metrics.md.
     """
     _check_counts(positive, neutral, negative)
     n = positive + neutral + negative
     if n == 0:
         return None, None, None
-    p, d = positive / n, negative / n
-    score = 100 * (p - d)
-    se = 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)
+    score = 100 * (positive - negative) / n
+    centre, variance, n_adj = adjusted_net(positive, neutral, negative)
+    se = 100 * math.sqrt(variance / n_adj)
     margin = z_quantile(confidence) * se
-    return score, se, (max(-100.0, score - margin), min(100.0, score + margin))
+    lo = max(-100.0, 100 * centre - margin)
+    hi = min(100.0, 100 * centre + margin)
+    return score, se, (min(lo, score), max(hi, score))
 
 
 def moments_from_distribution(counts: Mapping[int | None, int]) -> Moments:

@@ -18,8 +18,9 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints.store import get_checkpoint, list_checkpoints
 from surveyor.ids import utcnow
-from surveyor.metrics import breakdowns, charts, present, queries, store
-from surveyor.metrics.filters import PERIODS, Filters, read_filters
+from surveyor.metrics import breakdowns, charts, compare, drivers, present, queries, store
+from surveyor.metrics.calendar import Calendar
+from surveyor.metrics.filters import PERIODS, Filters, calendar_of, read_filters
 from surveyor.metrics.labels import version_labels
 from surveyor.metrics.queries import Scope
 from surveyor.metrics.stats import SCALES
@@ -39,25 +40,45 @@ FUNNEL_LABELS = {
 
 
 async def _headlines(db: Any, scope: Scope) -> dict[str, Any]:
-    current = await queries.key_scores(db, scope)
-    previous = await queries.key_scores(db, scope.previous())
-    change = queries.changes(current, previous)
+    current, _previous, change = await queries.compared(db, scope, scope.previous())
     return {
         "scores": current,
+        "changes": change,
         "cards": [
-            {**present.headline(current, m), "badge": present.badge(getattr(change, m))}
+            {
+                **present.headline(current, m),
+                "badge": present.badge(getattr(change, m)),
+                "badges": present.badges(change, m),
+            }
             for m in queries.KEY_METRICS
         ],
     }
+
+
+def _control_fdr(rows: list[dict[str, Any]]) -> int:
+    """Benjamini–Hochberg over every badge of the page: a badge stays "significant" only
+    when it survives the false-discovery-rate control; returns how many tests there were."""
+    badges = [b for row in rows for card in row["cards"] for b in card["badges"]]
+    flags = compare.benjamini_hochberg([b["p_value"] for b in badges])
+    for badge, keep in zip(badges, flags, strict=True):
+        present.apply_fdr(badge, keep)
+    for row in rows:
+        for card in row["cards"]:
+            card["badge"] = card["badges"][0] if card["badges"] else card["badge"]
+    return sum(1 for b in badges if b["p_value"] is not None)
 
 
 async def dashboard_context(
     request: Request[Any, Any, Any], filters: Filters, scope: Scope
 ) -> dict[str, Any]:
     """Everything one checkpoint's (or survey's) dashboard shows."""
-    db = services(request).db
+    svc = services(request)
+    db = svc.db
+    calendar = calendar_of(request)
+    min_n = svc.settings.metrics_min_n
     head = await _headlines(db, scope)
-    points = await queries.series(db, scope, filters.bucket)  # type: ignore[arg-type]
+    tests = _control_fdr([head])
+    points = await queries.series(db, scope, filters.bucket, calendar)  # type: ignore[arg-type]
     annotations = (
         await store.list_annotations(db, scope.checkpoint_key) if scope.checkpoint_key else []
     )
@@ -65,17 +86,20 @@ async def dashboard_context(
     low, high = SCALES[metric]
     funnel = await breakdowns.funnel(db, scope)
     by_channel = await breakdowns.nps_by_channel(db, scope)
-    labels = await version_labels(
-        db, survey_id=scope.survey_id, kinds=question_kinds(services(request))
-    )
+    labels = await version_labels(db, survey_id=scope.survey_id, kinds=question_kinds(svc))
     comments = await breakdowns.latest_comments(
         db, scope, {vid: v.text_question_ids() for vid, v in labels.items()}
     )
+    key_drivers = await drivers.drivers_for(db, scope, "nps", question_kinds(svc))
     return {
         **head,
         "filters": filters,
-        "trend_svg": present.trend(points, metric, filters.bucket, annotations),  # type: ignore[arg-type]
-        "trend_rows": present.trend_rows(points, metric),
+        "tests": tests,
+        "calendar": calendar,
+        "min_n": min_n,
+        "drivers": key_drivers,
+        "trend_svg": present.trend(points, metric, filters.bucket, annotations, min_n),  # type: ignore[arg-type]
+        "trend_rows": present.trend_rows(points, metric, min_n),
         "distribution_svg": charts.distribution_chart(
             await queries.distribution(db, scope, metric),
             low,
@@ -95,33 +119,35 @@ async def dashboard_context(
         if by_channel
         else None,
         "comments": comments,
-        "annotations": await _before_after(db, scope, annotations),
+        "annotations": await _before_after(db, scope, annotations, calendar),
         "export_query": filters.query(),
     }
 
 
-async def _before_after(db: Any, scope: Scope, annotations: list[Any]) -> list[dict[str, Any]]:
-    """Each change marker with the periods before and after it compared (same length)."""
+async def _before_after(
+    db: Any, scope: Scope, annotations: list[Any], calendar: Calendar
+) -> list[dict[str, Any]]:
+    """Each change marker with equal whole-day periods before and after it compared."""
     now = utcnow()
     found = []
     for annotation in reversed(annotations):
-        before_start, change, after_end = present.before_after_window(annotation.happened_on, now)
-        if change >= now:
-            found.append({"annotation": annotation, "cards": [], "note": "in the future"})
+        ba = await queries.before_after(db, scope, annotation.happened_on, now, calendar)
+        if ba.before is None or ba.after is None or ba.changes is None:
+            found.append({"annotation": annotation, "cards": [], "note": "", "window": ba.window})
             continue
-        before = await queries.key_scores(db, scope.shifted(before_start, change))
-        after = await queries.key_scores(db, scope.shifted(change, after_end))
-        change_of = queries.changes(after, before)
+        before, after, change_of = ba.before, ba.after, ba.changes
         found.append(
             {
                 "annotation": annotation,
-                "days": (after_end - change).days,
+                "days": ba.window.days,
+                "window": ba.window,
                 "cards": [
                     {
                         "title": present.HEADLINE[m][3],
                         "before": present.headline(before, m),
                         "after": present.headline(after, m),
                         "badge": present.badge(getattr(change_of, m)),
+                        "badges": present.badges(change_of, m),
                     }
                     for m in queries.KEY_METRICS
                     if getattr(before, m).n or getattr(after, m).n
@@ -144,7 +170,7 @@ async def _dashboard(
             **context,
             "subject": {"kind": kind, "key": key, "name": name},
             "periods": PERIODS,
-            "today": utcnow().date().isoformat(),
+            "today": calendar_of(request).local_day(utcnow()).isoformat(),
         },
         fragment="metrics/_dashboard_body.html",
     )
@@ -160,7 +186,7 @@ class Dashboards(Controller):
         """Every checkpoint (journey order) and survey: key score, interval, n, change."""
         filters, scope = read_filters(request)
         db = services(request).db
-        rows = []
+        rows: list[dict[str, Any]] = []
         for checkpoint in await list_checkpoints(db):
             head = await _headlines(db, scope.with_checkpoint(checkpoint.key))
             rows.append(
@@ -173,10 +199,17 @@ class Dashboards(Controller):
             survey_rows.append(
                 {"kind": "survey", "key": survey["id"], "name": survey["name"], **head}
             )
+        tests = _control_fdr(rows + survey_rows)
         return await render(
             request,
             "metrics/overview.html",
-            {"filters": filters, "checkpoints": rows, "surveys": survey_rows, "periods": PERIODS},
+            {
+                "filters": filters,
+                "checkpoints": rows,
+                "surveys": survey_rows,
+                "periods": PERIODS,
+                "tests": tests,
+            },
             fragment="metrics/_overview_body.html",
         )
 

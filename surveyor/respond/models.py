@@ -41,6 +41,10 @@ class PublicLink(msgspec.Struct, frozen=True, kw_only=True):
     hidden_fields: list[str] = []
     active: bool = True
     created_at: str
+    # Share-link limits (issue 13): None means no end / no cap / not on the journey.
+    expires_at: str | None = None
+    max_responses: int | None = None
+    checkpoint_key: str | None = None
 
 
 class NewResponse(msgspec.Struct, frozen=True, kw_only=True):

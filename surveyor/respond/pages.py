@@ -119,6 +119,7 @@ async def render_sheet(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     preselected: bool = False,
+    embed: bool = False,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
@@ -159,6 +160,7 @@ async def render_sheet(
         "questions": questions,
         "errors": errors or {},
         "preselected": preselected,
+        "embed": embed or sheet.action.endswith("?embed=1"),
         "hidden_inputs": sheet.hidden_inputs,
         "title": logic.recall(
             logic.text_for(definition.title, sheet.locale, default), contact=sheet.contact

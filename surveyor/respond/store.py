@@ -8,7 +8,7 @@ concurrent final submits produce exactly one completion.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -16,7 +16,14 @@ import msgspec
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, new_token, now_iso, token_hash
 from surveyor.invitations.store import mark_opened_or_answered
-from surveyor.respond.models import METRICS, NewResponse, PublicLink, Response, SaveResult
+
+# Public links live in links_store.py; re-exported for the callers of this module.
+from surveyor.respond.links_store import (
+    create_public_link,
+    get_public_link,
+    public_links_for_survey,
+)
+from surveyor.respond.models import METRICS, NewResponse, Response, SaveResult
 from surveyor.respond.rows import RESPONSE_COLUMNS, response_from_row
 
 # Moved to ``surveyor.invitations.store`` (the table's one owner); re-exported while
@@ -211,64 +218,6 @@ async def save_answers(
     )
 
 
-# -- public links ----------------------------------------------------------------
-
-
-async def create_public_link(
-    db: Database | Tx, survey_id: str, *, slug: str | None = None, hidden_fields: Sequence[str] = ()
-) -> PublicLink:
-    link = PublicLink(
-        slug=slug or new_token(9),
-        survey_id=survey_id,
-        hidden_fields=list(hidden_fields),
-        active=True,
-        created_at=now_iso(),
-    )
-
-    async def unit(tx: Tx) -> None:
-        await tx.execute(
-            "INSERT INTO public_links (slug, survey_id, hidden_fields, active, created_at)"
-            " VALUES (?, ?, ?, 1, ?)",
-            (link.slug, link.survey_id, _json(link.hidden_fields).decode(), link.created_at),
-        )
-
-    if hasattr(db, "write"):
-        await db.write(unit)  # type: ignore[union-attr]
-    else:
-        await unit(db)  # type: ignore[arg-type]
-    return link
-
-
-async def get_public_link(db: Database, slug: str) -> PublicLink | None:
-    row = await db.fetch_one(
-        "SELECT slug, survey_id, hidden_fields, active, created_at FROM public_links WHERE slug = ?",
-        (slug,),
-    )
-    if row is None:
-        return None
-    return msgspec.convert(
-        {**row, "hidden_fields": msgspec.json.decode(row["hidden_fields"])},
-        PublicLink,
-        strict=False,
-    )
-
-
-async def public_links_for_survey(db: Database, survey_id: str) -> list[PublicLink]:
-    rows = await db.fetch_all(
-        "SELECT slug, survey_id, hidden_fields, active, created_at FROM public_links"
-        " WHERE survey_id = ? ORDER BY created_at",
-        (survey_id,),
-    )
-    return [
-        msgspec.convert(
-            {**row, "hidden_fields": msgspec.json.decode(row["hidden_fields"])},
-            PublicLink,
-            strict=False,
-        )
-        for row in rows
-    ]
-
-
 async def completed_counts(db: Database, survey_ids: list[str]) -> dict[str, int]:
     """Completed responses per survey, from the (survey_id, completed_at, …) index alone."""
     if not survey_ids:
@@ -280,3 +229,48 @@ async def completed_counts(db: Database, survey_ids: list[str]) -> dict[str, int
         tuple(survey_ids),
     )
     return {row["survey_id"]: int(row["n"]) for row in rows}
+
+
+async def abandoned_responses(
+    db: Database, *, before: str, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Partial responses with at least one answer, untouched since ``before``."""
+    return await db.fetch_all(
+        "SELECT r.id, r.invitation_id, r.resume_hash, r.survey_id, r.survey_version_id,"
+        " r.contact_id FROM responses r WHERE r.status = 'partial' AND r.updated_at < ?"
+        " AND EXISTS (SELECT 1 FROM answers a WHERE a.response_id = r.id)"
+        " ORDER BY r.updated_at LIMIT ?",
+        (before, limit),
+    )
+
+
+# -- erasure and retention (issue 12) --------------------------------------------------
+
+
+async def responses_of_contact(tx: Tx | Database, contact_id: str) -> list[Response]:
+    rows = await tx.fetch_all(
+        f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE contact_id = ? ORDER BY started_at, id",
+        (contact_id,),
+    )
+    return [response_from_row(r) for r in rows]
+
+
+async def blank_answers(tx: Tx, answers: list[tuple[str, str]], now: str) -> int:
+    """Replace free-text answers (``(response id, question id)``) with an empty string and
+    drop the responses' hidden fields; the key scores on ``responses`` stay as they are,
+    so every metric is unchanged."""
+    for response_id, question_id in answers:
+        await tx.execute(
+            "UPDATE answers SET value = '\"\"', updated_at = ?"
+            " WHERE response_id = ? AND question_id = ?",
+            (now, response_id, question_id),
+        )
+    return len(answers)
+
+
+async def blank_hidden(tx: Tx, response_ids: list[str]) -> None:
+    for response_id in response_ids:
+        await tx.execute("UPDATE responses SET hidden = '{}' WHERE id = ?", (response_id,))
+
+
+__all__ = ["create_public_link", "get_public_link", "public_links_for_survey"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, post, route
@@ -28,9 +29,10 @@ from litestar.response import Redirect
 from surveyor.auth.guards import client_ip
 from surveyor.db import Tx
 from surveyor.delivery.worker import wake_worker
-from surveyor.ids import now_iso, token_hash
-from surveyor.respond import flow, store
+from surveyor.ids import now_iso, token_hash, utcnow
+from surveyor.respond import abandoned, flow, store
 from surveyor.respond.completion import on_completion
+from surveyor.respond.links_store import link_response_counts
 from surveyor.respond.models import NewResponse, SaveResult
 from surveyor.respond.pages import (
     PRIVATE_HEADERS,
@@ -236,7 +238,7 @@ async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResu
     """Write the step; the unit that completes the response also emits ``ResponseCompleted``
     (its in-transaction listeners, and the plugins' outbox job)."""
     assert plan.outcome is not None and plan.step is not None
-    return await store.save_answers_tx(
+    result = await store.save_answers_tx(
         tx,
         sheet.new,
         plan.outcome.answers,
@@ -247,6 +249,11 @@ async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResu
             svc, sheet.version, contact=sheet.contact, invitation=sheet.invitation
         ),
     )
+    hours = svc.settings.abandoned_close_hours
+    if result.response.status == "partial" and hours > 0:
+        # Should the respondent leave now, a sweep closes the response after ``hours``.
+        await abandoned.schedule_sweep(tx, utcnow() + timedelta(hours=hours))
+    return result
 
 
 async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[Any]:
@@ -292,7 +299,8 @@ async def answered(
 
 def _page_url(sheet: Sheet) -> str:
     key = sheet.hidden_inputs.get("r")
-    return f"{sheet.action}?r={key}" if key else sheet.action
+    sep = "&" if "?" in sheet.action else "?"
+    return f"{sheet.action}{sep}r={key}" if key else sheet.action
 
 
 def _replace_url(sheet: Sheet) -> dict[str, str]:
@@ -301,6 +309,17 @@ def _replace_url(sheet: Sheet) -> dict[str, str]:
 
 
 # -- public links ---------------------------------------------------------------------
+
+
+async def link_open(svc: Services, link: Any) -> bool:
+    """May a new response start on this link (not past its expiry, not over its cap)?"""
+    if link.expires_at and link.expires_at <= now_iso():
+        return False
+    if link.max_responses is not None:
+        counts = await link_response_counts(svc.db, [link.slug])
+        if counts.get(link.slug, 0) >= link.max_responses:
+            return False
+    return True
 
 
 async def public_sheet(
@@ -319,6 +338,8 @@ async def public_sheet(
         response = await store.response_for_resume_key(svc.db, resume)
         if response is not None and response.public_slug != slug:
             response = None
+    if response is None and not await link_open(svc, link):
+        return None  # expired or full: only responses already started may finish
     if response is not None:
         version = await cached_version(svc, response.survey_version_id)
     else:
@@ -345,6 +366,7 @@ async def public_sheet(
             public_slug=slug,
             survey_id=link.survey_id,
             survey_version_id=version.id,
+            checkpoint_key=link.checkpoint_key,
             channel="public",
             locale=locale,
             hidden=hidden,
@@ -365,11 +387,26 @@ async def public_sheet(
 async def open_public(request: Req, slug: FromPath[str]) -> Response[Any]:
     """A public link's page; a ``?r=`` resume key continues an anonymous response."""
     query = {k: v for k, v in request.query_params.items() if k != "r"}
+    query.pop("score", None)
+    embed = query.pop("embed", "") == "1"
     sheet = await public_sheet(request, slug, request.query_params.get("r"), query)
     if sheet is None:
         page = await render_notice(request, "unavailable", status_code=404)
     else:
-        page = await render_sheet(request, sheet)
+        preselected = {}
+        if sheet.response is None:
+            preselected = flow.preselect(
+                sheet.definition, request.query_params.get("score"), kinds_of(request)
+            )
+        if embed:
+            sheet.action = f"/p/{slug}?embed=1"
+        page = await render_sheet(
+            request,
+            sheet,
+            values={**sheet.answers, **preselected},
+            preselected=bool(preselected),
+            embed=embed,
+        )
     if request.method == "HEAD":
         return Response(b"", status_code=page.status_code, headers=PRIVATE_HEADERS)
     return page
@@ -391,6 +428,8 @@ async def answer_public(request: Req, slug: FromPath[str]) -> Response[Any]:
             return await refuse(request, window.retry_after(address))
         window.hit(address)
     sheet.hidden_inputs = {"r": sheet.resume_key}
+    if request.query_params.get("embed") == "1":
+        sheet.action = f"/p/{slug}?embed=1"
     return await answer(request, sheet, form)
 
 

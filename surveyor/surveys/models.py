@@ -180,7 +180,3 @@ def definition_to_json(definition: SurveyDefinition) -> bytes:
 
 def definition_from_json(data: bytes | str) -> SurveyDefinition:
     return msgspec.json.decode(data, type=SurveyDefinition)
-
-
-def definition_to_builtins(definition: SurveyDefinition) -> dict[str, Any]:
-    return msgspec.to_builtins(definition)

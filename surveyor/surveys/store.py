@@ -209,17 +209,6 @@ async def update_draft(
     return found
 
 
-async def set_status(db: Database, survey_id: str, status: str, user: User | None = None) -> None:
-    async def update(tx: Tx) -> None:
-        await tx.execute(
-            "UPDATE surveys SET status = ?, updated_at = ? WHERE id = ?",
-            (status, now_iso(), survey_id),
-        )
-        await audit(tx, f"survey.{status}", actor=user, target_type="survey", target_id=survey_id)
-
-    await db.write(update)
-
-
 async def publish(
     db: Database, survey_id: str, definition: SurveyDefinition, user: User | None = None
 ) -> tuple[SurveyVersion, bool]:
@@ -271,15 +260,3 @@ async def publish(
     version = _version(row)
     assert version is not None
     return version, created
-
-
-async def delete_survey(db: Database, survey_id: str, user: User | None = None) -> None:
-    """Delete a survey that was never published (published ones are archived instead)."""
-
-    async def delete(tx: Tx) -> None:
-        await tx.execute(
-            "DELETE FROM surveys WHERE id = ? AND latest_version IS NULL", (survey_id,)
-        )
-        await audit(tx, "survey.deleted", actor=user, target_type="survey", target_id=survey_id)
-
-    await db.write(delete)

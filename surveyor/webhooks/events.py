@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from surveyor import DeliveryError, Message
+from surveyor.contacts.store import get_contact
 from surveyor.db import Tx
 from surveyor.delivery.channels import send_message
 from surveyor.delivery.models import Job, JobKind
@@ -122,11 +123,8 @@ async def response_data(
     labels = (await version_labels(tx, version_ids=[response.survey_version_id])).get(
         response.survey_version_id
     )
-    contact = None
-    if response.contact_id:
-        contact = await tx.fetch_val(
-            "SELECT external_id FROM contacts WHERE id = ?", (response.contact_id,)
-        )
+    found = await get_contact(tx, response.contact_id) if response.contact_id else None
+    contact = found.external_id if found else None
     return response_block(response, answers, labels, contact, kinds)
 
 

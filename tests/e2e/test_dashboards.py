@@ -93,3 +93,31 @@ def test_checkpoint_dashboard_with_a_change_marker(
     page.goto(demo.url("/dashboard"))
     page.screenshot(path=str(artifacts / "e2e-dashboard-overview-desktop.png"), full_page=True)
     context.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_statistics_parts_of_a_dashboard_fit_and_are_labelled(
+    demo: Server, browser: Any, width: int
+) -> None:
+    """Issue 16: NEV beside the emotion mean, the FDR note, key drivers and the trend's
+    minimum-n marks, at a phone's and a desktop's width."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, demo)
+    page.goto(demo.url("/dashboard/checkpoints/support_case_closed?days=365"))
+    assert page.locator("#fdr-note").is_visible()
+    assert page.get_by_text("Benjamini").first.is_visible()
+    assert page.get_by_text("trinomial difference test").first.is_visible()
+    assert page.locator("#drivers h2").is_visible()
+    assert fits(page, width)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"stats-dashboard-{width}.png"), full_page=True)
+    page.locator("#drivers").screenshot(path=str(SCREENSHOTS / f"stats-drivers-{width}.png"))
+    page.goto(demo.url("/dashboard?days=365"))
+    assert page.locator("#fdr-note").is_visible()
+    assert fits(page, width)
+    page.screenshot(path=str(SCREENSHOTS / f"stats-overview-{width}.png"), full_page=True)
+    context.close()

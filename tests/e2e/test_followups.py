@@ -18,7 +18,7 @@ import pytest
 from surveyor.app import build_services, start_services
 from surveyor.checkpoints.models import CheckpointIn
 from surveyor.checkpoints.store import create_checkpoint
-from surveyor.followups import store as followups
+from surveyor.followups import rules_store
 from surveyor.followups.models import FollowupRule
 from surveyor.settings import load_settings
 from tests.delivery.servers import smtp_server
@@ -74,7 +74,7 @@ def prepare(server: Server) -> str:
                 ),
             )
             rule = FollowupRule(name="Detractors", recovery_survey=True)
-            await svc.db.write(lambda tx: followups.save_rule(tx, rule))
+            await svc.db.write(lambda tx: rules_store.save_rule(tx, rule))
             token, contact_id = await invite(svc.db, version, external_id="zoe", name="Zoe")
             await svc.db.write(
                 lambda tx: tx.execute(

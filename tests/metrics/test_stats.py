@@ -45,9 +45,10 @@ def test_nps_two_periods_worked_example_is_significant():
     assert previous.score == pytest.approx(14.8)
     result = compare_nps(current, previous)
     assert result is not None
-    assert result.statistic == pytest.approx(2.04, abs=0.005)
-    assert result.se == pytest.approx(7.4635, abs=1e-4)
-    assert result.p_value == pytest.approx(0.0417, abs=1e-4)
+    # Adjusted Wald (1.5 pseudo-answers per group, docs/metrics.md): z = 15.065 / 7.4359
+    assert result.statistic == pytest.approx(2.026, abs=0.001)
+    assert result.se == pytest.approx(7.4359, abs=1e-4)
+    assert result.p_value == pytest.approx(0.0428, abs=1e-4)
     assert result.significant
     assert result.difference == pytest.approx(15.2)
     # The same change with half the answers is not significant.
@@ -56,22 +57,24 @@ def test_nps_two_periods_worked_example_is_significant():
 
 
 def test_nps_standard_error_and_interval_by_hand():
-    # p = .5, d = .2: SE = 100·√((.5 + .2 − .3²)/100) = 7.8102; margin 1.96·SE = 15.3078
+    # Adjusted Wald: p̃ = 50.75/103, d̃ = 20.75/103, S̃ = 29.1262;
+    # SE = 100·√((p̃ + d̃ − (p̃ − d̃)²)/103) = 7.6915; margin 1.96·SE = 15.0751
     r = nps_from_counts(50, 30, 20)
     assert r.score == pytest.approx(30.0)
-    assert r.se == pytest.approx(7.81025, abs=1e-5)
-    assert r.ci95 == pytest.approx((14.6922, 45.3078), abs=1e-4)
+    assert r.se == pytest.approx(7.69151, abs=1e-5)
+    assert r.ci95 == pytest.approx((14.0511, 44.2013), abs=1e-4)
     assert r.warning is None
 
 
 @pytest.mark.parametrize(
     ("counts", "score", "ci95"),
     [
-        ((10, 0, 0), 100.0, (100.0, 100.0)),  # no spread: the Wald interval collapses
-        ((0, 0, 10), -100.0, (-100.0, -100.0)),
-        ((1, 0, 1), 0.0, (-100.0, 100.0)),  # SE 70.7: clipped to the scale
-        ((0, 5, 0), 0.0, (0.0, 0.0)),
-        ((3, 4, 3), 0.0, (-48.01, 48.01)),  # SE = 100·√(.6/10) = 24.49
+        # no spread: the adjusted interval does not collapse (Wald gave [100, 100])
+        ((10, 0, 0), 100.0, (47.50, 100.0)),
+        ((0, 0, 10), -100.0, (-100.0, -47.50)),
+        ((1, 0, 1), 0.0, (-73.34, 73.34)),  # p̃ = d̃ = 1.75/5: SE = 37.42
+        ((0, 5, 0), 0.0, (-30.01, 30.01)),  # p̃ = d̃ = .75/8: SE = 15.31
+        ((3, 4, 3), 0.0, (-41.29, 41.29)),  # p̃ = d̃ = 3.75/13: SE = 21.07
     ],
 )
 def test_nps_table(counts, score, ci95):
@@ -188,8 +191,9 @@ def test_emotion_mean_and_nev_with_default_thresholds():
     # 40 positive (8–10), 40 neutral, 20 negative (1–3): NEV 20, SE = 100·√((.6 − .04)/100)
     r = emotion_from_distribution({9: 40, 5: 40, 2: 20})
     assert r.nev == pytest.approx(20.0)
-    assert r.nev_se == pytest.approx(7.4833, abs=1e-4)
-    assert r.nev_ci95 == pytest.approx((5.333, 34.667), abs=1e-3)
+    # adjusted Wald: p̃ = 40.75/103, d̃ = 20.75/103
+    assert r.nev_se == pytest.approx(7.3695, abs=1e-4)
+    assert r.nev_ci95 == pytest.approx((4.974, 33.861), abs=1e-3)
     assert r.mean == pytest.approx((9 * 40 + 5 * 40 + 2 * 20) / 100)
     assert r.nev_label == "NEV: % positive (8–10) − % negative (1–3)"
 
@@ -251,8 +255,13 @@ def test_no_spread_on_either_side():
         1.0,
         False,
     )
+    # Finite with no spread (adjusted Wald): S̃ = ±86.96 from 10.375/11.5 and .375/11.5
     other = compare_net((10, 0, 0), (0, 0, 10))
-    assert other is not None and other.significant and other.statistic == math.inf
+    assert other is not None and other.significant
+    assert other.statistic == pytest.approx(9.8668, abs=1e-4)
+    assert other.se == pytest.approx(17.6260, abs=1e-4)
+    assert other.ci95 == pytest.approx((139.37, 200.0), abs=0.01)
+    assert other.difference == pytest.approx(200.0)
 
 
 # -- the t distribution against printed tables ---------------------------------------
@@ -319,7 +328,7 @@ def test_payload_has_the_documented_shape_and_is_json():
         "passives": 60,
         "detractors": 40,
         "se": 5.5,
-        "ci95": [19.2, 40.8],
+        "ci95": [18.8, 40.3],
         "warning": None,
     }
     assert {"mean", "pct_easy", "n", "ci95"} <= payload["ces"].keys()

@@ -87,7 +87,8 @@ async def test_staff_mark_a_change_and_see_it_compared_before_and_after(client):
 
 async def test_response_page_shows_labelled_answers(client):
     await _demo(client)
-    await login(client, await make_user(client, "manager"))
+    # Designers see every response; a manager only their own accounts' (tests/records).
+    await login(client, await make_user(client, "designer"))
     db = app_services(client).db
     response_id = await in_app(
         client,
@@ -101,7 +102,8 @@ async def test_response_page_shows_labelled_answers(client):
 
 async def test_staff_download_button_streams_a_csv(client):
     await _demo(client)
-    await login(client, await make_user(client, "manager"))
+    # Exports are for designers and admins (#12); a manager gets 403 (tests/records).
+    await login(client, await make_user(client, "designer"))
     answer = await client.get("/dashboard/export?format=csv&checkpoint=renewal&days=90")
     assert answer.status_code == 200
     lines = answer.text.lstrip("\ufeff").splitlines()

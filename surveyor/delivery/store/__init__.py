@@ -14,8 +14,10 @@ from surveyor.delivery.store.leases import (
     fail_job,
     has_due_jobs,
     has_expired_leases,
+    park_job,
     recover_expired_leases,
     release_job,
+    wake_parked_jobs,
 )
 from surveyor.delivery.store.log import (
     deliveries_for_subject,
@@ -35,6 +37,7 @@ from surveyor.delivery.store.outbox import (
     cancel_jobs,
     enqueue_job,
     enqueue_message,
+    erase_job_data,
     job_from_row,
 )
 
@@ -48,6 +51,7 @@ __all__ = [
     "deliveries_for_subject",
     "enqueue_job",
     "enqueue_message",
+    "erase_job_data",
     "extend_leases",
     "fail_job",
     "filter_values",
@@ -58,9 +62,11 @@ __all__ = [
     "jobs_for_subject",
     "list_attempts",
     "list_jobs",
+    "park_job",
     "prune_finished_jobs",
     "recover_expired_leases",
     "release_job",
     "retry_job",
     "status_counts",
+    "wake_parked_jobs",
 ]

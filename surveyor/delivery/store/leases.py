@@ -311,3 +311,56 @@ async def release_job(
         return changed > 0
 
     return await db.write(unit)
+
+
+# A job parked because its channel is not configured carries this prefix in ``last_error``,
+# so the delivery log says why it waits and a worker that has the channel can wake it.
+WAITING_PREFIX = "waiting for channel "
+
+
+async def park_job(
+    db: Database,
+    job: Job,
+    worker: str,
+    reason: str,
+    *,
+    until: datetime,
+    started_at: datetime,
+    now: datetime | None = None,
+) -> bool:
+    """Put a job whose channel nobody configured aside until ``until``: queued, its attempt
+    not counted, the reason in ``last_error`` (so it never spins, and the log says why)."""
+    now = now or utcnow()
+    stamp = iso(now)
+    error = f"{WAITING_PREFIX}{job.channel or '?'}: {reason}"[:1000]
+
+    async def unit(tx: Tx) -> bool:
+        await record_attempt(tx, job, worker, started_at, now, "released", error)
+        changed = await tx.execute(
+            "UPDATE jobs SET status = 'queued', run_at = ?, attempts = attempts - 1,"
+            " lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'running' AND lease_owner = ?",
+            (iso(until), error, stamp, job.id, worker),
+        )
+        return changed > 0
+
+    return await db.write(unit)
+
+
+async def wake_parked_jobs(
+    db: Database, channels: list[str], *, now: datetime | None = None
+) -> int:
+    """Make the jobs parked for any of ``channels`` due now (the channel is configured)."""
+    if not channels:
+        return 0
+    stamp = iso(now or utcnow())
+    marks = ", ".join("?" for _ in channels)
+
+    async def unit(tx: Tx) -> int:
+        return await tx.execute(
+            f"UPDATE jobs SET run_at = ?, updated_at = ? WHERE status = 'queued'"
+            f" AND channel IN ({marks}) AND last_error LIKE ? AND run_at > ?",
+            (stamp, stamp, *channels, WAITING_PREFIX + "%", stamp),
+        )
+
+    return await db.write(unit)

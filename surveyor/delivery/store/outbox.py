@@ -159,3 +159,77 @@ async def cancel_job(tx: Tx, dedupe_key: str) -> bool:
         )
         > 0
     )
+
+
+# -- erasure (issue 12) ----------------------------------------------------------------
+
+ERASED = "[erased]"
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def erase_job_data(
+    tx: Tx, *, subject_ids: list[str], mentions: list[str], needles: list[str]
+) -> int:
+    """Forget what the outbox holds about an erased person, inside the erasure's unit.
+
+    Jobs about ``subject_ids`` (their invitations, responses, cases) or whose payload
+    mentions one of ``mentions`` (the contact's id) are cancelled if still queued and
+    lose their payload, last error and attempts' errors (message bodies, addresses).
+    In every other job, payload and errors have each of ``needles`` (email, phone,
+    name, comments) replaced by ``[erased]``. Returns how many jobs were blanked.
+    """
+    stamp = iso(utcnow())
+    where: list[str] = []
+    params: list[Any] = []
+    if subject_ids:
+        where.append(f"subject_id IN ({_marks(subject_ids)})")
+        params += subject_ids
+    for mention in mentions:
+        where.append("payload LIKE ? ESCAPE '\\'")
+        params.append(_like(mention))
+    blanked = 0
+    if where:
+        ids = [
+            r["id"]
+            for r in await tx.fetch_all(
+                f"SELECT id FROM jobs WHERE {' OR '.join(where)}", tuple(params)
+            )
+        ]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = _marks(chunk)
+            await tx.execute(
+                "UPDATE jobs SET status = 'cancelled', finished_at = ?"
+                f" WHERE id IN ({marks}) AND status = 'queued'",
+                (stamp, *chunk),
+            )
+            await tx.execute(
+                "UPDATE jobs SET payload = '{}', last_error = '', updated_at = ?"
+                f" WHERE id IN ({marks})",
+                (stamp, *chunk),
+            )
+            await tx.execute(
+                f"UPDATE job_attempts SET error = '' WHERE job_id IN ({marks})", tuple(chunk)
+            )
+        blanked = len(ids)
+    for needle in needles:
+        # Payloads are JSON: replace the needle as JSON spells it, so they stay valid.
+        encoded = msgspec.json.encode(needle).decode()[1:-1]
+        for text in {needle, encoded}:
+            await tx.execute(
+                "UPDATE jobs SET payload = REPLACE(payload, ?, ?) WHERE payload LIKE ? ESCAPE '\\'",
+                (text, ERASED, _like(text)),
+            )
+            await tx.execute(
+                "UPDATE jobs SET last_error = REPLACE(last_error, ?, ?)"
+                " WHERE last_error LIKE ? ESCAPE '\\'",
+                (text, ERASED, _like(text)),
+            )
+            await tx.execute(
+                "UPDATE job_attempts SET error = REPLACE(error, ?, ?) WHERE error LIKE ? ESCAPE '\\'",
+                (text, ERASED, _like(text)),
+            )
+    return blanked

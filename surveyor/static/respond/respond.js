@@ -11,3 +11,17 @@ function announce() {
     live.className = "alert error";
   }
 }
+
+// Embedded in another page (an <iframe> of a share link), a finished survey tells its
+// host: window.parent receives {type: "surveyor:response-completed", slug: "..."}.
+// The name is documented in docs/respond.md; the host should check event.origin.
+function tellHost() {
+  var sheet = document.getElementById("survey");
+  if (!sheet || window.parent === window || sheet.dataset.told) return;
+  if (sheet.dataset.view !== "thanks" && sheet.dataset.view !== "already") return;
+  sheet.dataset.told = "1";
+  var slug = location.pathname.split("/")[2] || "";
+  window.parent.postMessage({type: "surveyor:response-completed", slug: slug}, "*");
+}
+document.addEventListener("DOMContentLoaded", tellHost);
+document.addEventListener("htmx:afterSettle", tellHost);

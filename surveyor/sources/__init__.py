@@ -1,0 +1,1 @@
+"""Inbound sources: other systems' signed webhooks fire checkpoints (issue 14)."""

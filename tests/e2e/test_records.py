@@ -1,0 +1,80 @@
+"""The response feed and a contact's page in a real browser with the demo data, on a
+360 px phone and a 1280 px screen; screenshots in docs/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD, PHONE, Server
+
+DESKTOP = {"width": 1280, "height": 900}
+SHOTS = Path(__file__).parent.parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def demo(server: Server) -> Server:
+    result = server.surveyor("demo")
+    assert result.returncode == 0, result.stderr
+    server.create_user("e2e-records@example.com", "admin")
+    return server
+
+
+def sign_in(page: Any, server: Server) -> None:
+    page.goto(server.url("/login"))
+    page.get_by_label("Email").fill("e2e-records@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def fits(page: Any, width: int) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_the_response_feed_and_a_contact_page_at_360px_and_desktop(
+    demo: Server, phone: Any, browser: Any
+) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    sign_in(phone, demo)
+    phone.goto(demo.url("/responses"))
+    assert phone.get_by_role("heading", name="Responses").is_visible()
+    rows = phone.locator("li.feed-row")
+    assert rows.count() == 25
+    assert fits(phone, PHONE["width"])
+    phone.screenshot(path=str(SHOTS / "records-feed-360.png"), full_page=False)
+    # Filter by detractors through htmx: the rows change, the page stays.
+    phone.locator("select[name=nps]").select_option("detractor")
+    phone.wait_for_url("**nps=detractor**")
+    phone.wait_for_load_state("networkidle")
+    badges = phone.locator("li.feed-row .badge.nps-detractor")
+    assert badges.count() > 0
+    assert phone.locator("li.feed-row .badge.nps-promoter").count() == 0
+    # Load the next page in place.
+    before = rows.count()
+    phone.get_by_role("link", name="More →").click()
+    phone.wait_for_load_state("networkidle")
+    assert phone.locator("li.feed-row").count() > before
+    assert fits(phone, PHONE["width"])
+
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    sign_in(page, demo)
+    page.goto(demo.url("/responses?has_comment=true"))
+    page.screenshot(path=str(SHOTS / "records-feed-1280.png"), full_page=False)
+    page.locator("li.feed-row a").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Answers").is_visible()
+    page.screenshot(path=str(SHOTS / "records-response-1280.png"), full_page=True)
+    contact_link = page.locator("dd a[href^='/contacts/']").first
+    contact_link.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="History").is_visible()
+    assert page.get_by_role("button", name="Erase personal data").is_visible()
+    page.screenshot(path=str(SHOTS / "records-contact-1280.png"), full_page=True)
+    phone.goto(page.url)
+    assert fits(phone, PHONE["width"])
+    phone.screenshot(path=str(SHOTS / "records-contact-360.png"), full_page=True)
+    context.close()
