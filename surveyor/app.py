@@ -30,6 +30,7 @@ from surveyor.settings import (
 from surveyor.static_files import StaticFiles
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
+from surveyor.web.requestid import request_id_middleware
 from surveyor.web.templating import make_environment
 
 log = logging.getLogger("surveyor")
@@ -113,4 +114,6 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
     # Wrapped around Litestar's whole handler, not added as route middleware, so requests
     # that match no route (404, 405) get their access-log line too.
     app.asgi_handler = access_log_middleware(app.asgi_handler)
+    # Outermost: the access-log line and every error document carry the request id.
+    app.asgi_handler = request_id_middleware(app.asgi_handler, lambda: settings.trusted_proxy_list)
     return app

@@ -74,6 +74,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
     # Cases nobody owns by relationship: "round_robin" among active managers, or "queue".
     followup_assignment: Literal["round_robin", "queue"] = "round_robin"
+    # issue 18 (operability): log format, rate limits and where their counters live.
+    log_format: Literal["text", "json"] = "text"
+    # "redis://host:port/db": rate-limit counters shared through Redis; empty = in the
+    # database on PostgreSQL (shared by every process), in memory on SQLite (one process).
+    redis_url: str = ""
+    # API requests per key (or per client address without a key) per minute; 0 = no limit.
+    api_rate_limit: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 600
+    # /readyz also fails when no worker has heartbeaten for this long (0 = not checked).
+    ready_worker_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 0.0
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:
