@@ -39,6 +39,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.followups.plugin",
     "surveyor.metrics.plugin",
     "surveyor.webhooks.plugin",
+    "surveyor.ops.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = ("surveyor_email", "surveyor_sms", "surveyor_webhook")

@@ -83,6 +83,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     api_rate_limit: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 600
     # /readyz also fails when no worker has heartbeaten for this long (0 = not checked).
     ready_worker_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 0.0
+    # When set, /metrics answers only "Authorization: Bearer <metrics_token>".
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

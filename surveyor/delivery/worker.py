@@ -28,9 +28,11 @@ from surveyor import DeliveryError
 from surveyor.delivery import store
 from surveyor.delivery.backoff import backoff_seconds
 from surveyor.delivery.models import Job, JobKind
-from surveyor.ids import utcnow
+from surveyor.ids import iso, utcnow
+from surveyor.ops import store as ops_store
 from surveyor.plugins import PluginError, collect
 
+attempt_log = logging.getLogger("surveyor.delivery.attempt")
 log = logging.getLogger("surveyor.delivery")
 # Short leases, renewed while a job runs: a crashed worker's jobs come back within a
 # minute, and a slow job is never taken over while its worker is alive.
@@ -207,6 +209,10 @@ class Worker:
         every = timedelta(seconds=min(self.poll_seconds * 5, self.lease_seconds / 4))
         if force or self._last_recovery is None or now - self._last_recovery >= every:
             self._last_recovery = now
+            try:
+                await ops_store.beat(self.svc.db, self.name, iso(now))
+            except Exception:  # the heartbeat is for monitoring; it never stops the worker
+                log.warning("delivery worker %s: heartbeat not written", self.name)
             if await store.has_expired_leases(self.svc.db, now):
                 for job in await store.recover_expired_leases(
                     self.svc.db, kinds=tuple(self.kinds), now=now
@@ -261,6 +267,7 @@ class Worker:
         except asyncio.CancelledError:
             # Shutdown: hand the job back rather than leave it leased until expiry.
             await store.release_job(db, job, self.name, started_at=started, now=self.clock())
+            self._log_attempt(job, "released", started)
             raise
         except DeliveryError as exc:
             await self._failed(job, kind, exc.message, exc.permanent, started)
@@ -280,10 +287,13 @@ class Worker:
                 # Nothing was recorded (one transaction): the lease expires and the job
                 # runs again, so the message may go out twice but is never lost.
                 log.exception("job %s (%s): recording its success failed", job.id, job.kind)
+                self._log_attempt(job, "unrecorded", started)
                 return
             if recorded:
+                self._log_attempt(job, "ok", started)
                 await self._callback(job, "on_done")
             else:
+                self._log_attempt(job, "lost", started)
                 log.warning("job %s finished after its lease was lost", job.id)
         finally:
             self._running_jobs.pop(job.id, None)
@@ -305,6 +315,11 @@ class Worker:
             now=now,
             dead_in_tx=kind.dead_in_tx,
         )
+        self._log_attempt(
+            job,
+            "lost" if stored is None else "dead" if stored.status == "dead" else "retry",
+            started,
+        )
         if stored is None:
             log.warning("job %s failed after its lease was lost: %s", job.id, error)
         elif stored.status == "dead":
@@ -312,6 +327,23 @@ class Worker:
             await self._callback(stored, "on_dead")
         else:
             log.info("job %s (%s) failed, retry at %s: %s", job.id, job.kind, stored.run_at, error)
+
+    def _log_attempt(self, job: Job, outcome: str, started: datetime) -> None:
+        """One line per attempt: ids, channel, outcome, duration — never an address, a
+        message body or the error text (which may quote an address)."""
+        attempt_log.info(
+            "delivery attempt job=%s kind=%s channel=%s subject=%s:%s attempt=%d outcome=%s "
+            "duration_ms=%d worker=%s",
+            job.id,
+            job.kind,
+            job.channel or "-",
+            job.subject_type or "-",
+            job.subject_id or "-",
+            job.attempts,
+            outcome,
+            int((self.clock() - started).total_seconds() * 1000),
+            self.name,
+        )
 
     async def _callback(self, job: Job, which: str) -> None:
         kind = self.kinds.get(job.kind)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from http import HTTPStatus
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 

@@ -1,0 +1,61 @@
+"""The SQL behind ``/metrics`` and ``/readyz``: read-only counts over the product's tables,
+and the workers' heartbeat rows.
+
+Every number is read from the database at scrape time, so it is the same whichever app
+process answers and however many workers run (no per-process counters to add up).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveyor.db import Database, Tx
+
+# Delivery latency buckets, in milliseconds (the histogram's ``le`` bounds in seconds).
+LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
+
+
+async def beat(db: Database, worker: str, now: str) -> None:
+    async def unit(tx: Tx) -> None:
+        await tx.execute(
+            "INSERT INTO worker_heartbeat (worker, beat_at) VALUES (?, ?) "
+            "ON CONFLICT (worker) DO UPDATE SET beat_at = excluded.beat_at",
+            (worker, now),
+        )
+
+    await db.write(unit)
+
+
+async def latest_worker_beat(db: Database) -> str | None:
+    return await db.fetch_val("SELECT MAX(beat_at) FROM worker_heartbeat")
+
+
+async def product_numbers(db: Database, now: str) -> dict[str, Any]:
+    events = await db.fetch_all(
+        "SELECT decision, reason, COUNT(*) AS n FROM events GROUP BY decision, reason"
+    )
+    invitations = await db.fetch_all(
+        "SELECT status, COUNT(*) AS n FROM invitations GROUP BY status"
+    )
+    jobs = await db.fetch_all("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+    oldest_due = await db.fetch_val(
+        "SELECT MIN(run_at) FROM jobs WHERE status = 'queued' AND run_at <= ?", (now,)
+    )
+    buckets = ", ".join(
+        f"SUM(CASE WHEN a.duration_ms <= {int(ms)} THEN 1 ELSE 0 END) AS le_{int(ms)}"
+        for ms in LATENCY_BUCKETS_MS
+    )
+    attempts = await db.fetch_all(
+        "SELECT j.channel AS channel, j.kind AS kind, a.outcome AS outcome, COUNT(*) AS n, "
+        f"SUM(a.duration_ms) AS total_ms, {buckets} "
+        "FROM job_attempts a JOIN jobs j ON j.id = a.job_id "
+        "GROUP BY j.channel, j.kind, a.outcome"
+    )
+    return {
+        "events": events,
+        "invitations": invitations,
+        "jobs": jobs,
+        "oldest_due": oldest_due,
+        "attempts": attempts,
+        "worker_beat": await latest_worker_beat(db),
+    }
