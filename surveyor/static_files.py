@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-
 from typing import Any
 
 from litestar.datastructures import CacheControlHeader

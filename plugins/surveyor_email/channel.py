@@ -62,7 +62,6 @@ def score_link(link: str, score: int) -> str:
     return f"{link}{'&' if '?' in link else '?'}score={score}"
 
 
-
 # Characters with a meaning in an address header. The standard library's folding of a
 # long quoted display name can drop its quotes when it wraps (a name with a comma and
 # "<x@y>" in it then reads as two recipients), so names lose these and stay short enough
@@ -74,6 +73,7 @@ MAX_DISPLAY_NAME = 64
 def display_name(name: str) -> str:
     """A contact's name as an address header's display name: no specials, one line."""
     return " ".join(_NAME_SPECIALS.sub(" ", name).split())[:MAX_DISPLAY_NAME].strip()
+
 
 class EmailChannel:
     name = "email"

@@ -270,7 +270,9 @@ class Worker:
             self._log_attempt(job, "released", started)
             raise
         except DeliveryError as exc:
-            await self._failed(job, kind, exc.message, exc.permanent, started)
+            await self._failed(
+                job, kind, exc.message, exc.permanent, started, retry_after=exc.retry_after
+            )
         except TimeoutError:
             await self._failed(
                 job, kind, f"timed out after {self.job_timeout:.0f}s", False, started
@@ -300,10 +302,20 @@ class Worker:
             self.processed += 1
 
     async def _failed(
-        self, job: Job, kind: JobKind, error: str, permanent: bool, started: datetime
+        self,
+        job: Job,
+        kind: JobKind,
+        error: str,
+        permanent: bool,
+        started: datetime,
+        *,
+        retry_after: float | None = None,
     ) -> None:
         now = self.clock()
-        retry_at = now + timedelta(seconds=backoff_seconds(job.attempts, self.rng.random()))
+        wait = backoff_seconds(job.attempts, self.rng.random())
+        if retry_after is not None:  # the receiver's Retry-After, honoured (at most a day)
+            wait = max(wait, min(retry_after, 86400.0))
+        retry_at = now + timedelta(seconds=wait)
         stored = await store.fail_job(
             self.svc.db,
             job,

@@ -190,7 +190,8 @@ def export_stream(
     db: Database, scope: Scope, fmt: Format, kinds: KindRegistry = DEFAULT_KINDS
 ) -> Stream:
     body = export_csv(db, scope, kinds) if fmt == "csv" else export_json(db, scope, kinds)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    # Litestar adds "; charset=utf-8" to text/* types itself: naming it here doubled it.
+    media = "text/csv" if fmt == "csv" else "application/json"
     return Stream(
         body,
         media_type=media,
