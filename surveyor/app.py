@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar_htmx import HTMXPlugin
 
 from surveyor import __version__
@@ -31,8 +30,10 @@ from surveyor.settings import (
 from surveyor.static_files import StaticFiles
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
+from surveyor.web.openapi import FinishedJsonRenderPlugin
 from surveyor.web.requestid import request_id_middleware
 from surveyor.web.templating import make_environment
+from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 
 log = logging.getLogger("surveyor")
 
@@ -106,7 +107,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
             title="Surveyor API",
             version=__version__,
             path="/schema",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[FinishedJsonRenderPlugin(webhook_events=WEBHOOK_EVENT_TYPES)],
         ),
         response_cache_config=ResponseCacheConfig(),
         debug=settings.debug,
