@@ -16,6 +16,7 @@ from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
+from surveyor.ops.apilimit import api_rate_limit_middleware
 from surveyor.ops.prometheus import http_metrics_middleware
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugins import collect, gather, make_plugin_manager
@@ -115,7 +116,9 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
     )
     # Wrapped around Litestar's whole handler, not added as route middleware, so requests
     # that match no route (404, 405) get their access-log line too.
-    app.asgi_handler = access_log_middleware(http_metrics_middleware(app.asgi_handler))
+    app.asgi_handler = access_log_middleware(
+        http_metrics_middleware(api_rate_limit_middleware(app.asgi_handler, svc))
+    )
     # Outermost: the access-log line and every error document carry the request id.
     app.asgi_handler = request_id_middleware(app.asgi_handler, lambda: settings.trusted_proxy_list)
     return app
