@@ -121,10 +121,12 @@ def parse_wrk(out: str) -> dict[str, Any]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    requests = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": rps,
+        "requests": int(requests.group(1)) if requests else 0,
         "p50_ms": p50,
         "p99_ms": p99,
         "non_2xx": int(errors.group(1)) if errors else 0,

@@ -385,7 +385,12 @@ async def test_two_demo_runs_at_once_claim_seeding_once(database_url: str) -> No
     await one.connect()
     await two.connect()
     try:
-        await migrate(one, migration_sources(make_plugin_manager(settings)))
+        await migrate(
+            one,
+            migration_sources(
+                make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir)
+            ),
+        )
         results = await asyncio.gather(claim_demo_seeding(one), claim_demo_seeding(two))
         assert results.count(None) == 1 and str(os.getpid()) in results
         # A claim left by a seeder killed halfway expires and can be taken over.

@@ -25,6 +25,7 @@ from surveyor.surveys import logic
 from surveyor.surveys import store as surveys
 from surveyor.surveys.kinds import KindRegistry, question_kinds
 from surveyor.surveys.models import SurveyVersion
+from surveyor.surveys.questionview import question_view
 from surveyor.web.templating import render
 
 # A token page must not be cached by a proxy, indexed, or leak its URL as a Referer.
@@ -138,7 +139,7 @@ async def render_sheet(
     questions = []
     if view == "step" and step is not None:
         questions = [
-            flow.question_view(
+            question_view(
                 q,
                 definition=definition,
                 locale=sheet.locale,

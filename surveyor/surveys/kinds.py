@@ -156,7 +156,7 @@ class QuestionKind:
     - ``validate(question)``: problems of the question in a definition, as
       ``[(path relative to the question, message)]``, e.g. ``("config.rows", "...")``.
     - ``template``: the respondent fragment (default ``respond/_question_<name>.html``);
-      it gets ``q`` (:class:`surveyor.respond.flow.QuestionView`).
+      it gets ``q`` (:class:`surveyor.surveys.questionview.QuestionView`).
     - ``editor``: the designer's fields for the kind's settings (:class:`EditorField`).
     - ``text(question, value, locale)``: an answer as people read it (exports, webhooks,
       case pages); default :func:`default_text` (option labels, lists joined with "; ").

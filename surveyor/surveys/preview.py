@@ -17,18 +17,11 @@ from surveyor.services import services
 from surveyor.surveys import logic
 from surveyor.surveys.kinds import AnswerError, question_kinds
 from surveyor.surveys.models import SurveyDefinition
+from surveyor.surveys.questionview import question_view
 
 SAMPLE_CONTACT = {"name": "Alex Sample", "email": "alex@example.com"}
 SAMPLE_PROPERTIES = {"order_id": "A-1042"}
 FIELD_PREFIX = "q_"
-
-
-def _question_view(question: Any, **kwargs: Any) -> Any:
-    # The respondent domain owns the view model its templates expect; use it directly so
-    # the preview can never drift from the real page.
-    from surveyor.respond.flow import question_view
-
-    return question_view(question, **kwargs)
 
 
 def preview_context(
@@ -65,7 +58,7 @@ def preview_context(
         )
 
     views = [
-        _question_view(
+        question_view(
             question,
             definition=definition,
             locale=locale,

@@ -8,6 +8,7 @@ import pytest
 
 from surveyor.respond import flow
 from surveyor.respond.ratelimit import SlidingWindow, client_key
+from surveyor.surveys.questionview import question_view
 from tests.respond.helpers import nps_definition
 
 NPS = nps_definition()
@@ -114,7 +115,7 @@ def test_a_score_in_the_link_preselects_only_a_valid_answer(
 
 def test_recalled_text_is_escaped_in_the_question_view() -> None:
     question = NPS.questions[0]
-    view = flow.question_view(
+    view = question_view(
         question, definition=NPS, locale="en", contact={"name": "<script>x</script>"}
     )
     assert view.name == "q_score" and view.scale == list(range(11))

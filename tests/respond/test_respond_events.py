@@ -48,7 +48,10 @@ async def test_a_blocked_response_completed_plugin_does_not_hold_the_final_submi
 ) -> None:
     plugin = Blocking()
     settings = make_settings(run_worker=True)
-    app = create_app(settings, pm=make_plugin_manager(settings, extra=(plugin,)))
+    app = create_app(
+        settings,
+        pm=make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(plugin,)),
+    )
     async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
         first, _ = await setup_link(client)
         done = await answer_all(client, first, 9, "Quick")
@@ -78,7 +81,10 @@ async def test_the_event_carries_answers_with_questions_version_contact_and_invi
     settings,
 ) -> None:
     keeper = Keeper()
-    app = create_app(settings, pm=make_plugin_manager(settings, extra=(keeper,)))
+    app = create_app(
+        settings,
+        pm=make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(keeper,)),
+    )
     async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
         token, version = await setup_link(client)
         await answer_all(client, token, 4, "Too slow")
@@ -110,7 +116,9 @@ async def test_a_plugin_that_overruns_its_timeout_is_logged_and_the_others_still
     settings, services, caplog: pytest.LogCaptureFixture
 ) -> None:
     keeper = Keeper()
-    services.pm = make_plugin_manager(settings, extra=(Stuck(), keeper))
+    services.pm = make_plugin_manager(
+        settings.plugin_allow_list, settings.plugins_dir, extra=(Stuck(), keeper)
+    )
     services.hook_timeout = 0.01
     version = await published(services.db)
     stamp = "2026-01-01T00:00:00.000000Z"

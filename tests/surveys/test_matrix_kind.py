@@ -49,7 +49,7 @@ DEFINITION = {
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
-    pm = make_plugin_manager(settings, extra=(matrix_kind,))
+    pm = make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(matrix_kind,))
     async with AsyncTestClient(
         app=create_app(settings, pm=pm), base_url="http://surveyor.test"
     ) as c:

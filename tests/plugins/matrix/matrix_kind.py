@@ -4,7 +4,7 @@ It proves the question-kind contract is complete: the kind reads one form field 
 stores a dict ``{row: number}``, checks its ``config`` (``rows``, ``max``), brings its
 respondent template and its designer fields, and prints its answers for exports, webhooks
 and case pages. Load it as a single-file plugin (``SURVEYOR_PLUGINS_DIR`` = this folder)
-or register the module with ``make_plugin_manager(settings, extra=(matrix_kind,))``.
+or register the module with ``make_plugin_manager(settings.plugin_allow_list, settings.plugins_dir, extra=(matrix_kind,))``.
 """
 
 from __future__ import annotations
