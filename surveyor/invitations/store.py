@@ -419,3 +419,8 @@ async def load_detail(db: Database | Tx, invitation_id: str) -> InvitationDetail
         event=event,
         deliveries=deliveries,
     )
+
+
+async def count_by_status(db: Any) -> list[Any]:
+    """``[{"status", "n"}]``: invitations per status (for ``/metrics``)."""
+    return await db.fetch_all("SELECT status, COUNT(*) AS n FROM invitations GROUP BY status")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveyor.db import Database, Tx
+from surveyor.invitations import store as invitations_store
 
 # Delivery latency buckets, in milliseconds (the histogram's ``le`` bounds in seconds).
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
@@ -34,9 +35,7 @@ async def product_numbers(db: Database, now: str) -> dict[str, Any]:
     events = await db.fetch_all(
         "SELECT decision, reason, COUNT(*) AS n FROM events GROUP BY decision, reason"
     )
-    invitations = await db.fetch_all(
-        "SELECT status, COUNT(*) AS n FROM invitations GROUP BY status"
-    )
+    invitations = await invitations_store.count_by_status(db)
     jobs = await db.fetch_all("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
     oldest_due = await db.fetch_val(
         "SELECT MIN(run_at) FROM jobs WHERE status = 'queued' AND run_at <= ?", (now,)
