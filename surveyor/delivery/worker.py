@@ -28,8 +28,8 @@ from surveyor import DeliveryError
 from surveyor.delivery import store
 from surveyor.delivery.backoff import backoff_seconds
 from surveyor.delivery.models import Job, JobKind
+from surveyor.delivery.store import heartbeat as heartbeat_store
 from surveyor.ids import iso, utcnow
-from surveyor.ops import store as ops_store
 from surveyor.plugins import PluginError, collect
 
 attempt_log = logging.getLogger("surveyor.delivery.attempt")
@@ -210,7 +210,7 @@ class Worker:
         if force or self._last_recovery is None or now - self._last_recovery >= every:
             self._last_recovery = now
             try:
-                await ops_store.beat(self.svc.db, self.name, iso(now))
+                await heartbeat_store.beat(self.svc.db, self.name, iso(now))
             except Exception:  # the heartbeat is for monitoring; it never stops the worker
                 log.warning("delivery worker %s: heartbeat not written", self.name)
             if await store.has_expired_leases(self.svc.db, now):

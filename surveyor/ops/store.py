@@ -9,26 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveyor.db import Database, Tx
+from surveyor.db import Database
+from surveyor.delivery.store import heartbeat
 from surveyor.invitations import store as invitations_store
 
 # Delivery latency buckets, in milliseconds (the histogram's ``le`` bounds in seconds).
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
 
 
-async def beat(db: Database, worker: str, now: str) -> None:
-    async def unit(tx: Tx) -> None:
-        await tx.execute(
-            "INSERT INTO worker_heartbeat (worker, beat_at) VALUES (?, ?) "
-            "ON CONFLICT (worker) DO UPDATE SET beat_at = excluded.beat_at",
-            (worker, now),
-        )
-
-    await db.write(unit)
-
-
 async def latest_worker_beat(db: Database) -> str | None:
-    return await db.fetch_val("SELECT MAX(beat_at) FROM worker_heartbeat")
+    return await heartbeat.latest_worker_beat(db)
 
 
 async def product_numbers(db: Database, now: str) -> dict[str, Any]:
