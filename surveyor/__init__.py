@@ -30,10 +30,22 @@ class DeliveryError(Exception):
     worker retries with exponential back-off.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        # The receiver asked for this many seconds before the next try (``Retry-After``):
+        # the worker waits at least that long (up to a day) instead of its own back-off.
+        self.retry_after = retry_after
+        # The HTTP status of a webhook receiver's answer, when there was one (410: gone).
+        self.status = status
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True):

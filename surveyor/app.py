@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar_htmx import HTMXPlugin
 
 from surveyor import __version__
@@ -17,6 +16,8 @@ from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
+from surveyor.ops.apilimit import api_rate_limit_middleware
+from surveyor.ops.prometheus import http_metrics_middleware
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
@@ -30,7 +31,10 @@ from surveyor.settings import (
 from surveyor.static_files import StaticFiles
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
+from surveyor.web.openapi import FinishedJsonRenderPlugin
+from surveyor.web.requestid import request_id_middleware
 from surveyor.web.templating import make_environment
+from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 
 log = logging.getLogger("surveyor")
 
@@ -104,7 +108,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
             title="Surveyor API",
             version=__version__,
             path="/schema",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[FinishedJsonRenderPlugin(webhook_events=WEBHOOK_EVENT_TYPES)],
         ),
         response_cache_config=ResponseCacheConfig(),
         debug=settings.debug,
@@ -112,5 +116,9 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
     )
     # Wrapped around Litestar's whole handler, not added as route middleware, so requests
     # that match no route (404, 405) get their access-log line too.
-    app.asgi_handler = access_log_middleware(app.asgi_handler)
+    app.asgi_handler = access_log_middleware(
+        http_metrics_middleware(api_rate_limit_middleware(app.asgi_handler, svc))
+    )
+    # Outermost: the access-log line and every error document carry the request id.
+    app.asgi_handler = request_id_middleware(app.asgi_handler, lambda: settings.trusted_proxy_list)
     return app

@@ -34,7 +34,7 @@ def tune_garbage_collector() -> None:
 def make_app() -> Litestar:
     die_with_parent()
     settings = load_settings(for_plugins=True)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     tune_garbage_collector()
     return app

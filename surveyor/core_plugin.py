@@ -13,8 +13,11 @@ from litestar import Request, Response, get
 from litestar.response import Redirect
 
 from surveyor import hookimpl, hookjobs
+from surveyor.app import migration_sources
 from surveyor.auth.guards import load_session, staff
-from surveyor.ids import now_iso
+from surveyor.db.migrate import find_migrations
+from surveyor.ids import now_iso, parse_iso, utcnow
+from surveyor.ops import store as ops_store
 from surveyor.plugins import describe
 from surveyor.services import services
 
@@ -72,7 +75,35 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
             status_code=503,
             headers={"Retry-After": "5"},
         )
+    pending = await pending_migrations(svc)
+    if pending:
+        return Response(
+            {"status": "error", "database": "migrations pending", "pending": ", ".join(pending)},
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
+    stale = svc.settings.ready_worker_seconds
+    if stale:
+        beat = await ops_store.latest_worker_beat(svc.db)
+        if beat is None or (utcnow() - parse_iso(beat)).total_seconds() > stale:
+            return Response(
+                {"status": "error", "database": svc.db.backend, "worker": "no recent heartbeat"},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
     return Response({"status": "ok", "database": svc.db.backend})
+
+
+async def pending_migrations(svc: Any) -> list[str]:
+    """Migration ids this code has that the database has not applied (a newer release
+    started against an older schema before ``surveyor migrate`` ran)."""
+    applied = {row["id"] for row in await svc.db.fetch_all("SELECT id FROM schema_migrations")}
+    pending = []
+    for namespace, folder in migration_sources(svc.pm):
+        for migration in find_migrations(namespace, folder, svc.db.backend):  # type: ignore[arg-type]
+            if migration.id not in applied:
+                pending.append(migration.id)
+    return pending
 
 
 @get("/-/plugins.json", guards=[staff("admin")], include_in_schema=False)

@@ -41,6 +41,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.webhooks.plugin",
     "surveyor.sources.plugin",
     "surveyor.records.plugin",
+    "surveyor.ops.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = (

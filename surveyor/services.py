@@ -65,6 +65,8 @@ class Services:
     caches: Caches = field(default_factory=Caches)
     login_throttle: AddressThrottle | None = None
     respond_limits: Limits | None = None
+    # Shared rate-limit counters (issue 18; surveyor.ops.ratelimit.counters_for makes them).
+    rate_counters: Any = None
     # Reactions to domain events inside the unit that made the change.
     tx_listeners: TxListeners = field(default_factory=TxListeners)
     # The survey list's response counts (``async (db, survey_ids) -> {id: n}``), set by

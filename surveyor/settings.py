@@ -92,6 +92,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     inbound_max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024
     inbound_tolerance_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
     inbound_payload_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+    # issue 18 (operability): log format, rate limits and where their counters live.
+    log_format: Literal["text", "json"] = "text"
+    # "redis://host:port/db": rate-limit counters shared through Redis; empty = in the
+    # database on PostgreSQL (shared by every process), in memory on SQLite (one process).
+    redis_url: str = ""
+    # API requests per key (or per client address without a key) per minute; 0 = no limit.
+    api_rate_limit: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 600
+    # /readyz also fails when no worker has heartbeaten for this long (0 = not checked).
+    ready_worker_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 0.0
+    # When set, /metrics answers only "Authorization: Bearer <metrics_token>".
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
@@ -38,4 +40,12 @@ class StaticFiles:
             cache_control=CacheControlHeader(public=True, max_age=31536000, immutable=True),
             include_in_schema=False,
             opt={"public": True},
+            before_request=self._known_only,
         )
+
+    async def _known_only(self, request: Any) -> None:
+        """Only files that exist are served: a NUL byte (``%00``) or any other odd name is a
+        plain 404 before the file system sees it (it raised ``ValueError``, a 500)."""
+        name = str(request.path_params.get("file_path", "")).lstrip("/")
+        if name not in self._hashes:
+            raise NotFoundException()

@@ -212,7 +212,7 @@ async def test_htmx_errors_are_fragments(client: Any) -> None:
 async def test_api_errors_are_json(client: Any) -> None:
     response = await client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["status_code"] == 404
     assert isinstance(body["detail"], str)
@@ -234,7 +234,15 @@ async def test_a_500_never_shows_the_traceback_or_the_message(
         assert "RuntimeError" not in response.text
     assert "<html" in page.text
     assert "<html" not in fragment.text and 'id="error"' in fragment.text
-    assert api.json() == {"status_code": 500, "detail": "internal server error"}
+    problem = api.json()
+    assert problem == {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "status_code": 500,
+        "detail": "internal server error",
+        "request_id": api.headers["x-request-id"],
+    }
     # The operator still gets the traceback, in the server's log.
     logged = [r for r in caplog.records if r.name == "surveyor.errors" and r.exc_info]
     assert logged and SECRET_IN_ERROR in str(logged[0].exc_info[1])

@@ -62,6 +62,19 @@ def score_link(link: str, score: int) -> str:
     return f"{link}{'&' if '?' in link else '?'}score={score}"
 
 
+# Characters with a meaning in an address header. The standard library's folding of a
+# long quoted display name can drop its quotes when it wraps (a name with a comma and
+# "<x@y>" in it then reads as two recipients), so names lose these and stay short enough
+# to need no quoting at all; the address itself is always exact.
+_NAME_SPECIALS = re.compile(r'[\x00-\x1f"\\<>,;:()@\[\]\x7f]+')
+MAX_DISPLAY_NAME = 64
+
+
+def display_name(name: str) -> str:
+    """A contact's name as an address header's display name: no specials, one line."""
+    return " ".join(_NAME_SPECIALS.sub(" ", name).split())[:MAX_DISPLAY_NAME].strip()
+
+
 class EmailChannel:
     name = "email"
 
@@ -138,7 +151,7 @@ class EmailChannel:
         try:
             msg["From"] = Address(config.from_name, addr_spec=config.from_addr)
             # Address() encodes the display name; CR/LF in a contact's name cannot add a header.
-            msg["To"] = Address(" ".join(message.recipient_name.split()), local, domain)
+            msg["To"] = Address(display_name(message.recipient_name), local, domain)
             msg["Subject"] = subject
         except (ValueError, IndexError) as exc:
             raise DeliveryError(f"bad address or subject: {exc}", permanent=True) from None

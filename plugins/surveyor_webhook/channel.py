@@ -12,6 +12,8 @@ Outcomes: 2xx delivered; 410 Gone, a redirect, or another 4xx (but 408, 409, 425
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import msgspec
@@ -25,16 +27,36 @@ MAX_RESPONSE_BYTES = 64 * 1024
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
 
-def outcome(status: int, snippet: str) -> DeliveryError | None:
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(delta, 0.0), MAX_RETRY_AFTER)
+
+
+def outcome(status: int, snippet: str, retry_after: str | None = None) -> DeliveryError | None:
     """None when ``status`` means delivered, else the error to raise (pure, table-tested)."""
     if 200 <= status < 300:
         return None
     text = f"HTTP {status}" + (f": {snippet}" if snippet else "")
     if 300 <= status < 400:
-        return DeliveryError(f"{text} (redirects are not followed)", permanent=True)
+        return DeliveryError(f"{text} (redirects are not followed)", permanent=True, status=status)
     if 400 <= status < 500 and status not in RETRYABLE_4XX:
-        return DeliveryError(text, permanent=True)
-    return DeliveryError(text)
+        return DeliveryError(text, permanent=True, status=status)
+    return DeliveryError(text, retry_after=retry_after_seconds(retry_after), status=status)
 
 
 class WebhookChannel:
@@ -84,7 +106,10 @@ class WebhookChannel:
             if exc.permanent:  # refused by the guard: its message says why
                 raise
             raise DeliveryError(f"webhook: {exc.message}") from None
-        error = outcome(answer.status, answer.snippet())
+        retry_after = next(
+            (v for k, v in answer.headers.items() if k.lower() == "retry-after"), None
+        )
+        error = outcome(answer.status, answer.snippet(), retry_after)
         if error is not None:
             raise error
 

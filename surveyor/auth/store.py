@@ -389,6 +389,16 @@ async def audit(
         await target.execute(sql, params)  # type: ignore[union-attr]
 
 
+async def failed_login_attempts(db: Database, email: str, since: str) -> list[tuple[str, str]]:
+    """``(at, ip)`` of the failed logins for ``email`` after ``since``, oldest first."""
+    rows = await db.fetch_all(
+        "SELECT at, ip FROM audit_log WHERE action = 'login.failed' AND target_id = ? AND at > ? "
+        "ORDER BY at",
+        (email.strip().lower(), since),
+    )
+    return [(row["at"], row["ip"] or "") for row in rows]
+
+
 async def failed_logins_since(db: Database, email: str, since: str) -> int:
     return await db.fetch_val(
         "SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND target_id = ? AND at > ?",

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from surveyor.auth import store
 from surveyor.db import Database
-from surveyor.ids import iso, utcnow
+from surveyor.ids import iso, parse_iso, utcnow
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -41,6 +41,42 @@ class AddressThrottle:
         if len(self._failures) > 100_000:  # bound memory under a spray of addresses
             oldest = next(iter(self._failures))
             del self._failures[oldest]
+
+
+# Growing delays instead of a lock (issue 18): no one can lock a named account from outside.
+# From one source, after PAIR_FREE failures on an account each further try waits
+# 4, 8, 16, … seconds after the last failure (at most PAIR_CAP). From everywhere together,
+# the account's delay starts later and stays short (ACCOUNT_FREE, ACCOUNT_CAP), so the real
+# user at another address is at most briefly slowed while a spray is being stopped.
+PAIR_FREE, PAIR_CAP = 3, 900.0
+ACCOUNT_FREE, ACCOUNT_CAP = 10, 30.0
+DELAY_WINDOW = timedelta(hours=1)
+
+
+def _delay(failures: int, free: int, cap: float) -> float:
+    return 0.0 if failures < free else min(cap, 2.0 ** (failures - free + 2))
+
+
+async def login_delay(db: Database, email: str, address: str) -> int:
+    """Seconds this source must still wait before trying ``email`` again (0: go ahead)."""
+    now = utcnow()
+    attempts = await store.failed_login_attempts(db, email, iso(now - DELAY_WINDOW))
+    if not attempts:
+        return 0
+    from_here = [at for at, ip in attempts if ip == address]
+    waits = [
+        parse_iso(attempts[-1][0]).timestamp()
+        + _delay(len(attempts), ACCOUNT_FREE, ACCOUNT_CAP)
+        - now.timestamp()
+    ]
+    if from_here:
+        waits.append(
+            parse_iso(from_here[-1]).timestamp()
+            + _delay(len(from_here), PAIR_FREE, PAIR_CAP)
+            - now.timestamp()
+        )
+    wait = max(waits)
+    return int(wait) + 1 if wait > 0 else 0
 
 
 async def account_blocked(db: Database, email: str) -> bool:

@@ -16,7 +16,7 @@ from surveyor.auth import changes, store
 from surveyor.auth.guards import SESSION_COOKIE, client_ip, current_user, load_session, staff
 from surveyor.auth.models import Email, Name, Password
 from surveyor.auth.passwords import hash_password, verify_password
-from surveyor.auth.throttle import AddressThrottle, account_blocked
+from surveyor.auth.throttle import WINDOW, AddressThrottle, login_delay
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render
@@ -125,7 +125,8 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     if svc.login_throttle is None:
         svc.login_throttle = AddressThrottle()
     throttle = svc.login_throttle
-    if throttle.blocked(address) or await account_blocked(svc.db, form.email):
+    wait = 0 if throttle.blocked(address) else await login_delay(svc.db, form.email, address)
+    if throttle.blocked(address) or wait:
         await store.audit(
             svc.db,
             "login.throttled",
@@ -134,12 +135,14 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
             target_id=form.email.lower(),
             ip=address,
         )
-        return await _login_page(
-            request,
-            error="Too many failed attempts. Wait 15 minutes and try again.",
-            email=email,
-            status=429,
+        message = (
+            "Too many failed attempts from your network. Wait 15 minutes and try again."
+            if not wait
+            else f"Too many failed attempts. Wait {wait} seconds and try again."
         )
+        page = await _login_page(request, error=message, email=email, status=429)
+        page.headers["Retry-After"] = str(wait or int(WINDOW.total_seconds()))
+        return page
     user, stored = await store.password_hash_for(svc.db, form.email)
     ok = await verify_password(stored, form.password)
     if not ok or user is None or user.disabled:

@@ -173,6 +173,8 @@ class SQLiteDatabase:
         self.commits = 0  # how many group commits ran (observed by tests and bench)
         self.failed_groups = 0  # groups failed by a storage error (observed by tests)
         self.writer_restarts = 0  # writer tasks the supervisor had to restart
+        # Called with each group's size before it commits (the /metrics batch histogram).
+        self.on_batch: Callable[[int], None] | None = None
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
@@ -291,6 +293,8 @@ class SQLiteDatabase:
         self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]]
     ) -> None:
         """One group; whatever happens, every future of ``batch`` is answered."""
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         try:
             results = await self._run_group(batch)
         except BaseException as exc:

@@ -29,9 +29,11 @@ from surveyor.delivery import store
 from surveyor.delivery.backoff import backoff_seconds
 from surveyor.delivery.channels import ChannelNotConfigured, channels
 from surveyor.delivery.models import Job, JobKind
-from surveyor.ids import utcnow
+from surveyor.delivery.store import heartbeat as heartbeat_store
+from surveyor.ids import iso, utcnow
 from surveyor.plugins import PluginError, collect
 
+attempt_log = logging.getLogger("surveyor.delivery.attempt")
 log = logging.getLogger("surveyor.delivery")
 # Short leases, renewed while a job runs: a crashed worker's jobs come back within a
 # minute, and a slow job is never taken over while its worker is alive.
@@ -225,6 +227,10 @@ class Worker:
         every = timedelta(seconds=min(self.poll_seconds * 5, self.lease_seconds / 4))
         if force or self._last_recovery is None or now - self._last_recovery >= every:
             self._last_recovery = now
+            try:
+                await heartbeat_store.beat(self.svc.db, self.name, iso(now))
+            except Exception:  # the heartbeat is for monitoring; it never stops the worker
+                log.warning("delivery worker %s: heartbeat not written", self.name)
             if await store.has_expired_leases(self.svc.db, now):
                 for job in await store.recover_expired_leases(
                     self.svc.db, kinds=tuple(self.kinds), now=now
@@ -279,6 +285,7 @@ class Worker:
         except asyncio.CancelledError:
             # Shutdown: hand the job back rather than leave it leased until expiry.
             await store.release_job(db, job, self.name, started_at=started, now=self.clock())
+            self._log_attempt(job, "released", started)
             raise
         except ChannelNotConfigured as exc:
             # Not a failure of the message: it waits (attempt not counted) instead of
@@ -293,7 +300,9 @@ class Worker:
                 now=self.clock(),
             )
         except DeliveryError as exc:
-            await self._failed(job, kind, exc.message, exc.permanent, started)
+            await self._failed(
+                job, kind, exc.message, exc.permanent, started, retry_after=exc.retry_after
+            )
         except TimeoutError:
             await self._failed(
                 job, kind, f"timed out after {self.job_timeout:.0f}s", False, started
@@ -310,20 +319,33 @@ class Worker:
                 # Nothing was recorded (one transaction): the lease expires and the job
                 # runs again, so the message may go out twice but is never lost.
                 log.exception("job %s (%s): recording its success failed", job.id, job.kind)
+                self._log_attempt(job, "unrecorded", started)
                 return
             if recorded:
+                self._log_attempt(job, "ok", started)
                 await self._callback(job, "on_done")
             else:
+                self._log_attempt(job, "lost", started)
                 log.warning("job %s finished after its lease was lost", job.id)
         finally:
             self._running_jobs.pop(job.id, None)
             self.processed += 1
 
     async def _failed(
-        self, job: Job, kind: JobKind, error: str, permanent: bool, started: datetime
+        self,
+        job: Job,
+        kind: JobKind,
+        error: str,
+        permanent: bool,
+        started: datetime,
+        *,
+        retry_after: float | None = None,
     ) -> None:
         now = self.clock()
-        retry_at = now + timedelta(seconds=backoff_seconds(job.attempts, self.rng.random()))
+        wait = backoff_seconds(job.attempts, self.rng.random())
+        if retry_after is not None:  # the receiver's Retry-After, honoured (at most a day)
+            wait = max(wait, min(retry_after, 86400.0))
+        retry_at = now + timedelta(seconds=wait)
         stored = await store.fail_job(
             self.svc.db,
             job,
@@ -335,6 +357,11 @@ class Worker:
             now=now,
             dead_in_tx=kind.dead_in_tx,
         )
+        self._log_attempt(
+            job,
+            "lost" if stored is None else "dead" if stored.status == "dead" else "retry",
+            started,
+        )
         if stored is None:
             log.warning("job %s failed after its lease was lost: %s", job.id, error)
         elif stored.status == "dead":
@@ -342,6 +369,23 @@ class Worker:
             await self._callback(stored, "on_dead")
         else:
             log.info("job %s (%s) failed, retry at %s: %s", job.id, job.kind, stored.run_at, error)
+
+    def _log_attempt(self, job: Job, outcome: str, started: datetime) -> None:
+        """One line per attempt: ids, channel, outcome, duration — never an address, a
+        message body or the error text (which may quote an address)."""
+        attempt_log.info(
+            "delivery attempt job=%s kind=%s channel=%s subject=%s:%s attempt=%d outcome=%s "
+            "duration_ms=%d worker=%s",
+            job.id,
+            job.kind,
+            job.channel or "-",
+            job.subject_type or "-",
+            job.subject_id or "-",
+            job.attempts,
+            outcome,
+            int((self.clock() - started).total_seconds() * 1000),
+            self.name,
+        )
 
     async def _callback(self, job: Job, which: str) -> None:
         kind = self.kinds.get(job.kind)

@@ -116,9 +116,11 @@ def warn_at(
     With a business calendar the lead time is business time, so a two-hour warning
     for a case due Monday 10:00 goes out Friday 16:00 while the team can still act,
     not at 08:00 on Monday before anyone is in. It is computed forwards from the
-    opening (SLA minus lead), which is exact; an SLA shorter than the lead warns at once.
+    opening (SLA minus lead), which is exact. An SLA no longer than twice the lead (an
+    urgent case) warns halfway: warning at once would send "due soon" in the same moment
+    as "new case".
     """
-    lead_hours = lead_time / timedelta(hours=1)
+    lead_hours = min(lead_time / timedelta(hours=1), hours / 2)
     return due_at(opened_at, max(0.0, hours - lead_hours), calendar)
 
 

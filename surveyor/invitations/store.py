@@ -435,3 +435,8 @@ async def erase_for_contact(tx: Tx, contact_id: str, now: str) -> list[str]:
     await tx.execute("UPDATE invitations SET properties = '{}' WHERE contact_id = ?", (contact_id,))
     rows = await tx.fetch_all("SELECT id FROM invitations WHERE contact_id = ?", (contact_id,))
     return [r["id"] for r in rows]
+
+
+async def count_by_status(db: Any) -> list[Any]:
+    """``[{"status", "n"}]``: invitations per status (for ``/metrics``)."""
+    return await db.fetch_all("SELECT status, COUNT(*) AS n FROM invitations GROUP BY status")

@@ -200,7 +200,8 @@ def export_stream(
     body = (
         export_csv(db, scope, kinds, rows) if fmt == "csv" else export_json(db, scope, kinds, rows)
     )
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    # Litestar adds "; charset=utf-8" to text/* types itself: naming it here doubled it.
+    media = "text/csv" if fmt == "csv" else "application/json"
     return Stream(
         body,
         media_type=media,

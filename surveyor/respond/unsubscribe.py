@@ -24,7 +24,7 @@ from surveyor.db import Tx
 from surveyor.i18n import best_locale, parse_accept_language
 from surveyor.invitations import store as invitations
 from surveyor.respond.pages import PRIVATE_HEADERS, render_notice
-from surveyor.respond.views import TOKEN, blocked_for, refuse, unavailable
+from surveyor.respond.views import TOKEN, unavailable
 from surveyor.services import services
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render
@@ -68,9 +68,6 @@ async def _page(request: Req, token: str, contact: Contact, done: str = "") -> R
     include_in_schema=False,
 )
 async def unsubscribe_page(request: Req, token: FromPath[str]) -> Response[Any]:
-    retry = blocked_for(request)
-    if retry:
-        return await refuse(request, retry)
     contact = await _contact(request, token)
     page = (
         await unavailable(request, miss=True)
@@ -84,9 +81,6 @@ async def unsubscribe_page(request: Req, token: FromPath[str]) -> Response[Any]:
 
 @post("/u/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
 async def unsubscribe(request: Req, token: FromPath[str]) -> Response[Any]:
-    retry = blocked_for(request)
-    if retry:
-        return await refuse(request, retry)
     contact = await _contact(request, token)
     if contact is None:
         return await unavailable(request, miss=True)

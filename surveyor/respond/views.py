@@ -10,8 +10,9 @@
   secret in the URL is the credential, which a cross-site attacker does not have;
   replaying a POST only re-saves the same answers, and completion happens once.
 * Unknown and expired links get the same page and status; unknown tokens count
-  against the client's address (see ``ratelimit``), and a blocked client gets 429 for
-  every token, valid or not, so the limit cannot be used as an oracle either.
+  against the client's address in counters shared by every process
+  (``surveyor.ops.ratelimit``), and a client past the limit gets 429 for wrong tokens
+  only: a valid link always answers, so customers behind one address keep answering.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from surveyor.auth.guards import client_ip
 from surveyor.db import Tx
 from surveyor.delivery.worker import wake_worker
 from surveyor.ids import now_iso, token_hash, utcnow
+from surveyor.ops.ratelimit import counters_for
 from surveyor.respond import abandoned, flow, store
 from surveyor.respond.completion import on_completion
 from surveyor.respond.links_store import link_response_counts
@@ -43,7 +45,7 @@ from surveyor.respond.pages import (
     render_notice,
     render_sheet,
 )
-from surveyor.respond.ratelimit import Limits
+from surveyor.respond.ratelimit import PUBLIC_STARTS, TOKEN_MISSES, Limits, client_key
 from surveyor.services import Services, services
 from surveyor.surveys import store as surveys
 from surveyor.surveys.kinds import KindRegistry
@@ -62,13 +64,6 @@ def limits(request: Req) -> Limits:
     return svc.respond_limits
 
 
-def blocked_for(request: Req) -> int:
-    """Seconds until a client that guessed too many tokens may try again (0: not blocked)."""
-    window = limits(request).token_misses
-    address = client_ip(request)
-    return window.retry_after(address) if window.blocked(address) else 0
-
-
 async def refuse(request: Req, retry: int) -> Response[str]:
     return await render_notice(
         request, "limited", status_code=429, headers={"Retry-After": str(retry)}
@@ -76,8 +71,16 @@ async def refuse(request: Req, retry: int) -> Response[str]:
 
 
 async def unavailable(request: Req, *, miss: bool) -> Response[str]:
+    """The page for an unknown or expired link. An unknown token (``miss``) counts against
+    the client's address in the shared counters; past ``TOKEN_MISSES`` the client gets 429
+    for wrong tokens only, so valid links keep answering customers behind the same office
+    or carrier address."""
     if miss:
-        limits(request).token_misses.hit(client_ip(request))
+        limit, window = TOKEN_MISSES
+        key = "s-miss:" + client_key(client_ip(request))
+        count, reset = await counters_for(services(request)).hit(key, int(window))
+        if count > limit:
+            return await refuse(request, reset)
     return await render_notice(request, "unavailable", status_code=404)
 
 
@@ -150,9 +153,6 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
 )
 async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
     """Show the current step; never records anything (mail scanners prefetch links)."""
-    retry = blocked_for(request)
-    if retry:
-        return await refuse(request, retry)
     sheet = await personal_sheet(request, token)
     if isinstance(sheet, str):
         page = await unavailable(request, miss=sheet == "miss")
@@ -174,9 +174,6 @@ async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
 
 @post("/s/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
 async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
-    retry = blocked_for(request)
-    if retry:
-        return await refuse(request, retry)
     if not TOKEN.match(token):
         return await unavailable(request, miss=True)
     svc = services(request)
@@ -422,11 +419,11 @@ async def answer_public(request: Req, slug: FromPath[str]) -> Response[Any]:
         return await render_notice(request, "unavailable", status_code=404)
     if sheet.response is None:
         # Only starting a response costs: continuing one is bounded by the survey itself.
-        window = limits(request).public_starts
-        address = client_ip(request)
-        if window.blocked(address):
-            return await refuse(request, window.retry_after(address))
-        window.hit(address)
+        limit, window = PUBLIC_STARTS
+        key = "p-start:" + client_key(client_ip(request))
+        count, reset = await counters_for(services(request)).hit(key, int(window))
+        if count > limit:
+            return await refuse(request, reset)
     sheet.hidden_inputs = {"r": sheet.resume_key}
     if request.query_params.get("embed") == "1":
         sheet.action = f"/p/{slug}?embed=1"

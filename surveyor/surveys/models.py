@@ -29,7 +29,23 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Text = dict[str, str]
+# Limits on one definition (docs/api.md, "Survey limits"): far above any real survey,
+# low enough that a definition stays quick to validate, store, render and export.
+MAX_QUESTIONS = 200
+MAX_OPTIONS = 100  # per question
+MAX_ENDINGS = 20
+MAX_RULES = 50  # per condition
+MAX_HIDDEN_FIELDS = 50
+MAX_LANGUAGES = 30  # locales of a survey, and translations of one text
+MAX_TEXT = 5000  # characters of one text in one language
+
+Text = Annotated[
+    dict[
+        Annotated[str, msgspec.Meta(max_length=35)],
+        Annotated[str, msgspec.Meta(max_length=MAX_TEXT)],
+    ],
+    msgspec.Meta(max_length=MAX_LANGUAGES),
+]
 """One string in several locales: ``{"en": "…", "zh_Hans": "…"}``."""
 
 # Identifiers designers type are kept short and URL/HTML-id safe.
@@ -86,7 +102,9 @@ class Condition(Part):
     """Rules joined by AND (``all``) or OR (``any``). No rules means always true."""
 
     match: Literal["all", "any"] = "all"
-    rules: list[Rule] = msgspec.field(default_factory=list)
+    rules: Annotated[list[Rule], msgspec.Meta(max_length=MAX_RULES)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class Option(Part):
@@ -102,7 +120,10 @@ class Question(Part):
     text: Text = msgspec.field(default_factory=dict)
     help: Text = msgspec.field(default_factory=dict)
     required: bool = False
-    options: list[Option] = msgspec.field(default_factory=list)  # single_choice / multi_choice
+    # single_choice / multi_choice
+    options: Annotated[list[Option], msgspec.Meta(max_length=MAX_OPTIONS)] = msgspec.field(
+        default_factory=list
+    )
     low_label: Text = msgspec.field(
         default_factory=dict
     )  # scale kinds: label under the lowest score
@@ -126,17 +147,25 @@ class Ending(Part):
 class SurveySettings(Part):
     one_page: bool = False  # all visible questions on one page instead of one at a time
     # Event properties / public-link query parameters that may be kept with a response.
-    hidden_fields: list[Ident] = msgspec.field(default_factory=list)
+    hidden_fields: Annotated[list[Ident], msgspec.Meta(max_length=MAX_HIDDEN_FIELDS)] = (
+        msgspec.field(default_factory=list)
+    )
     brand: Text = msgspec.field(default_factory=dict)  # replaces ``{brand}`` in survey text
 
 
 class SurveyDefinition(Part):
     default_locale: Locale = "en"
-    locales: list[Locale] = msgspec.field(default_factory=lambda: ["en"])
+    locales: Annotated[list[Locale], msgspec.Meta(min_length=1, max_length=MAX_LANGUAGES)] = (
+        msgspec.field(default_factory=lambda: ["en"])
+    )
     title: Text = msgspec.field(default_factory=dict)
     intro: Text = msgspec.field(default_factory=dict)
-    questions: list[Question] = msgspec.field(default_factory=list)
-    endings: list[Ending] = msgspec.field(default_factory=list)
+    questions: Annotated[list[Question], msgspec.Meta(max_length=MAX_QUESTIONS)] = msgspec.field(
+        default_factory=list
+    )
+    endings: Annotated[list[Ending], msgspec.Meta(max_length=MAX_ENDINGS)] = msgspec.field(
+        default_factory=list
+    )
     settings: SurveySettings = msgspec.field(default_factory=SurveySettings)
 
 

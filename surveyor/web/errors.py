@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from litestar.types import Receive, Scope, Send
 
 from surveyor.db.database import StorageUnavailable
+from surveyor.logs import current_request_id
 from surveyor.web.accesslog import loggable_path
 from surveyor.web.templating import render
 
@@ -107,16 +109,46 @@ def field_errors(exc: ValidationException) -> list[dict[str, str]]:
     return errors
 
 
+PROBLEM_JSON = "application/problem+json"
+# ``type`` URIs of the problems a client may want to tell apart (RFC 9457 §3.1.1); the
+# others are ``about:blank``, whose ``title`` is the HTTP status phrase.
+PROBLEM_TYPES = {
+    400: "https://surveyor.invalid/problems/invalid-request",
+    429: "https://surveyor.invalid/problems/rate-limited",
+    503: "https://surveyor.invalid/problems/storage-unavailable",
+}
+
+
 def problem(
     status: int,
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    type_: str | None = None,
 ) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    """An RFC 9457 problem document (``application/problem+json``).
+
+    ``type``, ``title``, ``status``, ``detail``, ``errors`` (``[{"field", "message"}]``) and
+    ``request_id``; ``status_code`` repeats ``status`` for clients of the earlier format.
+    """
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body: dict[str, Any] = {
+        "type": type_ or PROBLEM_TYPES.get(status, "about:blank"),
+        "title": title,
+        "status": status,
+        "status_code": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
-    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    rid = current_request_id()
+    if rid:
+        body["request_id"] = rid
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

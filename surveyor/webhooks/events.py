@@ -43,7 +43,7 @@ from surveyor.metrics.labels import (
 from surveyor.respond.models import Response
 from surveyor.respond.store import get_answers, get_response
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
-from surveyor.webhooks.store import active_for_event, subscription_secret
+from surveyor.webhooks.store import active_for_event, revoke_subscription, subscription_secret
 
 if TYPE_CHECKING:
     from surveyor.services import Services
@@ -187,7 +187,14 @@ async def deliver(job: Job, services: Services) -> None:
         raise DeliveryError("webhook subscription revoked or deleted", permanent=True)
     url, secret = found
     message = Message(kind="webhook", id=message_id, recipient=url, secret=secret, payload=body)
-    await send_message(services, "webhook", message)
+    try:
+        await send_message(services, "webhook", message)
+    except DeliveryError as exc:
+        if exc.status == 410:
+            # 410 Gone: the receiver says the endpoint will not come back.
+            await revoke_subscription(services.db, subscription_id, actor_label="HTTP 410 Gone")
+            log.warning("webhook subscription %s disabled: its URL answered 410", subscription_id)
+        raise
 
 
 DELIVER_JOB = JobKind(name=JOB_KIND, run=deliver)

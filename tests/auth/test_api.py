@@ -190,7 +190,7 @@ async def test_oversized_body_is_413(make_settings) -> None:
 async def test_api_errors_are_json_and_carry_no_traceback(client) -> None:
     response = await client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"].startswith("application/problem+json")
     assert "Traceback" not in response.text
 
 

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from surveyor.app import create_app
 from surveyor.auth import store
 from surveyor.auth.passwords import hash_password
-from surveyor.auth.throttle import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
+from surveyor.auth.throttle import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, PAIR_FREE
 from surveyor.auth.views import safe_next
 from tests.auth.helpers import attempt_login, audit_actions, signed_in
 from tests.conftest import PASSWORD, app_services, in_app, login, make_user
@@ -126,19 +126,41 @@ def rotating_forwarded_for(n: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"203.0.113.{n % 250 + 1}, 198.51.100.{n % 200 + 1}"}
 
 
-async def test_five_failures_lock_the_account_even_with_the_right_password(client) -> None:
+async def test_failures_from_one_source_slow_that_source_down(client) -> None:
     user = await make_user(client, "designer")
-    for n in range(MAX_FAILURES_PER_ACCOUNT):
+    for n in range(PAIR_FREE):
         response = await attempt_login(
             client, user.email, f"wrong password {n}", headers=rotating_forwarded_for(n)
         )
         assert response.status_code == 401
-    # A new X-Forwarded-For does not make a new client of the attacker.
+    # A new X-Forwarded-For does not make a new client of the attacker (no trusted proxy):
+    # even the right password waits out the growing delay.
     response = await attempt_login(client, user.email, PASSWORD, headers=rotating_forwarded_for(99))
     assert response.status_code == 429
     assert "Too many failed attempts" in response.text
+    assert int(response.headers["retry-after"]) >= 1
     assert not signed_in(await client.get("/dashboard"))
     assert "login.throttled" in [a for a, _, _ in await audit_actions(client)]
+
+
+async def test_nobody_can_lock_a_named_account_from_outside(make_settings) -> None:
+    """Issue 18: five wrong passwords from an attacker's address used to lock the real
+    user out for 15 minutes. Now the attacker's source is slowed; the user is not."""
+    app = create_app(make_settings(trusted_proxies="testclient"))
+    async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
+        user = await make_user(client, "designer")
+        attacker = {"X-Forwarded-For": "203.0.113.9"}
+        statuses = [
+            (
+                await attempt_login(client, user.email, f"wrong password {n}", headers=attacker)
+            ).status_code
+            for n in range(MAX_FAILURES_PER_ACCOUNT)
+        ]
+        assert statuses[:PAIR_FREE] == [401] * PAIR_FREE and 429 in statuses
+        real = await attempt_login(
+            client, user.email, PASSWORD, headers={"X-Forwarded-For": "198.51.100.20"}
+        )
+        assert real.status_code == 303
 
 
 @pytest.mark.parametrize("trusted_proxies", ["", "10.9.8.7", "testclient"])

@@ -215,3 +215,26 @@ async def test_a_bad_address_or_header_fails_for_good(mail_services) -> None:
         with pytest.raises(DeliveryError) as caught:
             await email_channel.send(message)
         assert caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'Ana "The Boss" de la Cruz-Montenegro y Fernández-Villaverde, Head of <Success> EMEA',
+        'a, b <c@d> "e' + "x" * 80,
+        "Zoë ‹Ops> " + "long " * 30,
+    ],
+)
+async def test_a_long_name_with_quotes_or_angle_brackets_keeps_one_exact_recipient(
+    mail_services, name
+) -> None:
+    svc, sink = mail_services
+    await send_one(svc, invitation(recipient_name=name))
+    assert await Worker(svc).run_until_idle() == 1
+    [envelope] = sink.messages
+    mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    [recipient] = mail["To"].addresses
+    assert recipient.addr_spec == "zoe@example.com"
+    shown = recipient.display_name
+    assert 0 < len(shown) <= 64 and not set('"<>,@') & set(shown)
+    assert shown.split()[0] == name.split()[0].strip(",")

@@ -159,9 +159,11 @@ def test_warning_comes_lead_time_before_due_in_the_same_hours():
     opened = berlin(2026, 3, 20, 10)
     assert due_at(opened, 8, OFFICE) == berlin(2026, 3, 23, 10)
     assert warn_at(opened, 8, timedelta(hours=2), OFFICE) == berlin(2026, 3, 20, 16)
-    # Wall-clock: simply due − lead; a lead longer than the SLA warns at once.
+    # Wall-clock: simply due − lead; a lead longer than half the SLA warns halfway, never
+    # at the opening (issue 18: "due soon" arrived together with "new case").
     assert warn_at(opened, 8, timedelta(hours=2)) == berlin(2026, 3, 20, 16)
-    assert warn_at(opened, 1, timedelta(hours=2)) == opened
+    assert warn_at(opened, 1, timedelta(hours=2)) == opened + timedelta(minutes=30)
+    assert warn_at(opened, 4, timedelta(hours=4)) == opened + timedelta(hours=2)
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ async def test_csv_export_has_labels_and_formulas_survive_as_inert_text(client):
     )
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-type"].count("charset") == 1
     assert "attachment" in answer.headers["content-disposition"]
     text = answer.content.decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(text, newline="")))

@@ -170,3 +170,41 @@ async def test_survey_routes_are_in_the_openapi_schema(client: Client) -> None:
         "/api/v1/surveys/{survey_id}/versions",
         "/api/v1/surveys/{survey_id}/versions/{number}",
     } <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            lambda d: d.update(
+                questions=[{**d["questions"][0], "id": f"q{i}"} for i in range(201)]
+            ),
+            "questions",
+        ),
+        (lambda d: d["questions"][0].update(text={"en": "x" * 5001}), "questions[0].text[...]"),
+        (
+            lambda d: d.update(
+                locales=[f"l{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(31)]
+            ),
+            "locales",
+        ),
+        (
+            lambda d: d["questions"][0].update(
+                kind="single_choice", options=[{"id": f"o{i}"} for i in range(101)]
+            ),
+            "questions[0].options",
+        ),
+    ],
+)
+async def test_survey_limits_are_enforced_and_named(client: Client, change, field) -> None:
+    admin = await api_key(client, "admin")
+    created = await client.post(
+        "/api/v1/surveys", json={"template": "nps", "name": "NPS"}, headers=admin
+    )
+    definition = copy.deepcopy(created.json()["definition"])
+    change(definition)
+    refused = await client.put(
+        f"/api/v1/surveys/{created.json()['id']}", json={"definition": definition}, headers=admin
+    )
+    assert refused.status_code == 400, refused.text
+    assert any(e["field"].endswith(field) for e in refused.json()["errors"]), refused.text

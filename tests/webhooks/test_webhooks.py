@@ -3,6 +3,8 @@ worker deliver, and verify the Standard Webhooks signature on a real HTTP server
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -13,6 +15,7 @@ from surveyor.delivery.worker import Worker
 from surveyor.demo.metrics import ensure_pulse_survey
 from surveyor.followups.service import Actor, change_status
 from surveyor.followups.store import case_for_response
+from surveyor.ids import parse_iso, utcnow
 from surveyor.net.signing import SignatureError, verify
 from surveyor.respond import store as respond_store
 from surveyor.respond.completion import on_completion
@@ -229,3 +232,45 @@ async def test_a_real_follow_up_case_is_announced_through_the_followup_hook(priv
         data = opened[0]["data"]
         assert data["followup"]["response_id"] == response_id
         assert data["response"]["nps_class"] == "detractor"
+
+
+async def _subscribe_and_fire(client, port):
+    svc = app_services(client)
+    headers = await api_key(client, "admin")
+    created = await client.post(
+        "/api/v1/webhooks",
+        json={"url": f"http://127.0.0.1:{port}/hook", "event_types": ["response.completed"]},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    await in_app(client, lambda: _complete_response(svc, nps=9, reason="fine"))
+    await in_app(client, lambda: Worker(svc).run_until_idle())
+    rows = await in_app(
+        client,
+        svc.db.fetch_all,
+        "SELECT status, run_at FROM jobs WHERE kind = 'webhook.deliver'",
+        (),
+    )
+    return created.json()["id"], rows
+
+
+async def test_a_receivers_retry_after_is_honoured(private_client):
+    client = private_client
+    with http_server() as (receiver, port):
+        receiver.statuses = [503]
+        receiver.headers = {"Retry-After": "3600"}
+        before = utcnow()
+        _, [job] = await _subscribe_and_fire(client, port)
+    assert len(receiver.requests) == 1
+    assert job["status"] == "queued"
+    assert parse_iso(job["run_at"]) >= before + timedelta(seconds=3590)
+
+
+async def test_a_410_disables_the_subscription(private_client):
+    client = private_client
+    with http_server() as (receiver, port):
+        receiver.statuses = [410]
+        sub_id, [job] = await _subscribe_and_fire(client, port)
+    assert job["status"] == "dead"
+    listed = await client.get("/api/v1/webhooks", headers=await api_key(private_client, "admin"))
+    assert sub_id not in [s["id"] for s in listed.json()["items"]]

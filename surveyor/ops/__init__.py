@@ -1,0 +1,1 @@
+"""Operability: Prometheus metrics, readiness details, shared rate limits (issue 18)."""

@@ -1,0 +1,61 @@
+"""``X-Request-ID``: one id per request, in the response, its log lines and problem documents.
+
+An id sent by a trusted proxy (``trusted_proxies``) is kept when it is short and plain
+(letters, digits, ``.``, ``_``, ``-``, ``:``; at most 128 characters); any other request
+gets a fresh random id. The id lives in a context variable for the request's task, so the
+log formatter can add it to every line the request logs.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from surveyor.logs import REQUEST_ID, current_request_id
+
+__all__ = ["REQUEST_ID", "current_request_id", "request_id_middleware"]
+
+HEADER = "x-request-id"
+_SAFE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(12)
+
+
+def request_id_middleware(app: ASGIApp, trusted: Callable[[], frozenset[str]]) -> ASGIApp:
+    """Wraps the whole app (outermost), so 404s and errors carry the id too."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = ""
+        client = scope.get("client")
+        if client and client[0] in trusted():
+            for name, value in scope.get("headers", []):
+                if name == b"x-request-id":
+                    given = value.decode("latin-1")
+                    break
+        rid = given if _SAFE.match(given) else new_request_id()
+        scope.setdefault("state", {})["request_id"] = rid
+        token = REQUEST_ID.set(rid)
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", rid.encode("ascii")))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await app(scope, receive, with_header)
+        finally:
+            REQUEST_ID.reset(token)
+
+    return middleware
