@@ -14,8 +14,8 @@ from markupsafe import Markup
 
 from surveyor.auth.guards import current_user, staff
 from surveyor.ids import utcnow
-from surveyor.metrics.filters import read_filters
-from surveyor.metrics.present import before_after_window
+from surveyor.metrics.calendar import Calendar, marker_window
+from surveyor.metrics.filters import calendar_of, read_filters
 from surveyor.metrics.store import list_annotations
 from surveyor.services import services
 from surveyor.web.forms import read_form
@@ -51,22 +51,29 @@ async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
     return _render(
         request,
         "surveyor_text/_panel.html",
-        {"report": report, "changes": await change_shares(db, scope, report)},
+        {
+            "report": report,
+            "changes": await change_shares(db, scope, report, calendar_of(request)),
+        },
     )
 
 
-async def change_shares(db: Any, scope: Any, report: dict[str, Any]) -> list[dict[str, Any]]:
+async def change_shares(
+    db: Any, scope: Any, report: dict[str, Any], calendar: Calendar
+) -> list[dict[str, Any]]:
     """For the checkpoint's three latest change markers: each top theme's share of the
-    analysed comments in equal periods before and after the change."""
+    analysed comments in equal whole days (in the workspace's calendar) before and after
+    the change, the same windows the dashboard's markers compare."""
     if not scope.checkpoint_key:
         return []
     now = utcnow()
     found = []
     names = [t["theme"] for t in report["themes"][:5]]
     for annotation in (await list_annotations(db, scope.checkpoint_key))[-3:][::-1]:
-        start, change, end = before_after_window(annotation.happened_on, now)
-        if change >= now:
+        window = marker_window(annotation.happened_on, now, calendar)
+        if window.days == 0:
             continue
+        start, change, end = window.before_start, window.change, window.after_end
         before = await themes_report(db, scope.shifted(start, change), "month", top=100)
         after = await themes_report(db, scope.shifted(change, end), "month", top=100)
         found.append(
