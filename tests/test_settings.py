@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from surveyor.cli import main
-from surveyor.settings import Settings, SettingsError, load_settings
+from surveyor.plugins import collect, make_plugin_manager
+from surveyor.settings import Settings, SettingsError, env_name, load_settings
 
 
 def test_nothing_is_required_for_a_first_run_on_sqlite() -> None:
@@ -155,5 +156,8 @@ def test_every_setting_is_documented_in_the_deployment_guide() -> None:
     guide = (Path(__file__).resolve().parent.parent / "docs" / "deployment.md").read_text()
     rows = {line.split("`")[1] for line in guide.splitlines() if line.startswith("| `SURVEYOR_")}
     fields = {"SURVEYOR_" + name.upper() for name in Settings.__struct_fields__}
+    # The built-in plugins' own settings (``register_settings``) belong in the table too.
+    for name, struct in collect(make_plugin_manager().hook.register_settings):
+        fields |= {env_name(name, field) for field in struct.__struct_fields__}
     assert fields - rows == set(), "add these to the settings table of docs/deployment.md"
     assert rows - fields == set(), "these documented settings do not exist"
