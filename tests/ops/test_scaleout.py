@@ -148,8 +148,9 @@ def test_two_apps_two_workers_one_killed(
                 acknowledged.add(a.json()["event_id"])
             assert len(acknowledged) == EVENTS + PAIRS
             keyed = query(
-                pg_schema, "SELECT idempotency_key, count(*) AS n FROM events "
-                "WHERE idempotency_key IS NOT NULL GROUP BY idempotency_key"
+                pg_schema,
+                "SELECT idempotency_key, count(*) AS n FROM events "
+                "WHERE idempotency_key IS NOT NULL GROUP BY idempotency_key",
             )
             assert sorted((r["idempotency_key"], r["n"]) for r in keyed) == sorted(
                 (f"k{i}", 1) for i in range(PAIRS)
@@ -200,9 +201,7 @@ def test_two_apps_two_workers_one_killed(
                 lambda: len(sink.messages) >= EVENTS + PAIRS, 10, "every message at the SMTP server"
             )
 
-            invitations = query(
-                pg_schema, "SELECT event_id, status, contact_id FROM invitations"
-            )
+            invitations = query(pg_schema, "SELECT event_id, status, contact_id FROM invitations")
             per_event = Counter(r["event_id"] for r in invitations)
             assert set(per_event) == acknowledged
             assert set(per_event.values()) == {1}, "an event with more than one invitation"
