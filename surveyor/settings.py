@@ -103,6 +103,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ready_worker_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 0.0
     # When set, /metrics answers only "Authorization: Bearer <metrics_token>".
     metrics_token: str = ""
+    # issue 18 (scale-out): how long a worker's claim on a job lasts without renewal; a
+    # killed worker's jobs run again on another worker after at most this long.
+    worker_lease_seconds: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key) < 32:

@@ -83,7 +83,7 @@ class Worker:
         *,
         name: str | None = None,
         concurrency: int = 16,
-        lease_seconds: float = LEASE_SECONDS,
+        lease_seconds: float | None = None,
         poll_seconds: float | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
@@ -93,7 +93,9 @@ class Worker:
         self.svc = svc
         self.name = name or worker_name()
         self.concurrency = concurrency
-        self.lease_seconds = lease_seconds
+        self.lease_seconds = lease_seconds or getattr(
+            svc.settings, "worker_lease_seconds", LEASE_SECONDS
+        )
         self.job_timeout = JOB_TIMEOUT_SECONDS
         self.poll_seconds = poll_seconds or svc.settings.worker_poll_seconds
         self.clock = clock
