@@ -18,7 +18,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.delivery.models import JobKind
 from surveyor.services import Services
-from surveyor_text import analyze, api, jobs, views
+from surveyor_text import analyze, api, jobs, records, views
 
 __version__ = "1.0"
 HERE = Path(__file__).resolve().parent
@@ -50,6 +50,9 @@ def register_template_dirs(register: Callable[[Path], None]) -> None:
 
 @hookimpl
 def startup(services: Services) -> None:
+    # What is stored is shown and filtered even while analysis is off.
+    if not any(ext.name == records.NAME for ext in services.response_extensions):
+        services.response_extensions.append(records.EXTENSION)
     missing = analyze.missing_libraries()
     if missing:
         if not _STATE.get("warned"):
