@@ -81,7 +81,12 @@ def menu_links(user: Any) -> list[dict[str, str]] | None:
 async def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
     if template in ("metrics/dashboard.html", "metrics/_dashboard_body.html"):
         panel = await views.dashboard_panel(request)
-    elif template in ("followups/case.html", "followups/_case.html", "metrics/response.html"):
+    elif template in (
+        "followups/case.html",
+        "followups/_case.html",
+        "metrics/response.html",
+        "records/response.html",
+    ):
         panel = await views.case_panel(request)
     else:
         return None
