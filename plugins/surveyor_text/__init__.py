@@ -79,6 +79,8 @@ def menu_links(user: Any) -> list[dict[str, str]] | None:
 
 @hookimpl
 async def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
+    if template == "records/feed.html":
+        return {"feed_filters": [await views.feed_filters(request)]}
     if template in ("metrics/dashboard.html", "metrics/_dashboard_body.html"):
         panel = await views.dashboard_panel(request)
     elif template in (

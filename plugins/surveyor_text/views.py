@@ -39,6 +39,22 @@ def _render(request: Request[Any, Any, Any], name: str, context: dict[str, Any])
     return Markup(html)  # noqa: S704 - rendered by our autoescaping environment
 
 
+async def feed_filters(request: Request[Any, Any, Any]) -> Markup:
+    """The theme and sentiment selects of the Responses page's filters."""
+    themes = await store.themes_or_default(services(request).db)
+    q = request.query_params
+    return _render(
+        request,
+        "surveyor_text/_feed_filters.html",
+        {
+            "themes": [t.name for t in themes],
+            "labels": ("negative", "neutral", "positive"),
+            "theme": q.get("theme", ""),
+            "sentiment": q.get("sentiment", ""),
+        },
+    )
+
+
 async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
     match = DASHBOARD.match(request.url.path)
     if match is None:

@@ -74,8 +74,11 @@ async def test_the_feed_filters_by_theme_and_sentiment(client: Any) -> None:
     csrf = await login(client, admin)
     page = await client.get("/responses?theme=support")
     assert page.status_code == 200
+    assert '<select name="theme">' in page.text
+    assert '<option value="support" selected>support</option>' in page.text
     assert happy.id in page.text and angry.id not in page.text
     page = await client.get("/responses?sentiment=negative")
+    assert '<option value="negative" selected>' in page.text
     assert angry.id in page.text and happy.id not in page.text
     assert (await client.get("/responses?sentiment=angry")).status_code == 400
     saved = await client.post(
