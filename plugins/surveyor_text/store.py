@@ -282,3 +282,12 @@ async def staff_id_by_email(db: Any, email: str) -> str | None:
     return await db.fetch_val(
         "SELECT id FROM users WHERE lower(email) = lower(?) AND disabled = 0", (email,)
     )
+
+
+async def recent_key_phrases(db: Any, limit: int = 2000) -> list[str]:
+    """The key phrases of the latest analyses (newest first), for suggested themes."""
+    rows = await db.fetch_all(
+        "SELECT key_phrases FROM text_analyses ORDER BY analyzed_at DESC, response_id LIMIT ?",
+        (limit,),
+    )
+    return [p for row in rows for p in msgspec.json.decode(row["key_phrases"])]
