@@ -9,7 +9,7 @@ test gets its own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,26 @@ class Caches:
 
 
 @dataclass
+class ResponseExtension:
+    """A plugin's additions to the records API and feed (docs/plugin_hooks.md, "Response
+    extensions"), appended to ``services.response_extensions`` at start-up.
+
+    ``extras(db, response_ids) -> {response_id: {key: value}}`` is shown under
+    ``extras[name]`` on ``GET /api/v1/responses/{id}`` and in the exports (CSV columns
+    ``<name>_<key>`` for each of ``columns``, lists joined with ``; ``). ``params`` are
+    the feed's extra query parameters; ``condition(values)`` gets those given (non-empty)
+    and returns ``(sql, params)``: a SELECT of response ids (``?`` placeholders), or
+    raises ``surveyor.web.errors.invalid`` naming the bad parameter.
+    """
+
+    name: str
+    extras: Callable[[Any, list[str]], Awaitable[dict[str, dict[str, Any]]]]
+    columns: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    condition: Callable[[Mapping[str, str]], tuple[str, tuple[Any, ...]]] | None = None
+
+
+@dataclass
 class Services:
     settings: Settings
     db: Database
@@ -73,6 +93,8 @@ class Services:
     # the respondent domain when it is installed.
     response_counts: Callable[[Database, list[str]], Awaitable[dict[str, int]]] | None = None
     hook_timeout: float = HOOK_TIMEOUT_SECONDS
+    # Plugins' extras and filters on the response records (e.g. surveyor_text's themes).
+    response_extensions: list[ResponseExtension] = field(default_factory=list)
 
 
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

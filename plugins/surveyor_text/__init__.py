@@ -18,7 +18,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.delivery.models import JobKind
 from surveyor.services import Services
-from surveyor_text import analyze, api, jobs, views
+from surveyor_text import analyze, api, jobs, records, views
 
 __version__ = "1.0"
 HERE = Path(__file__).resolve().parent
@@ -50,6 +50,9 @@ def register_template_dirs(register: Callable[[Path], None]) -> None:
 
 @hookimpl
 def startup(services: Services) -> None:
+    # What is stored is shown and filtered even while analysis is off.
+    if not any(ext.name == records.NAME for ext in services.response_extensions):
+        services.response_extensions.append(records.EXTENSION)
     missing = analyze.missing_libraries()
     if missing:
         if not _STATE.get("warned"):
@@ -76,9 +79,16 @@ def menu_links(user: Any) -> list[dict[str, str]] | None:
 
 @hookimpl
 async def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
+    if template == "records/feed.html":
+        return {"feed_filters": [await views.feed_filters(request)]}
     if template in ("metrics/dashboard.html", "metrics/_dashboard_body.html"):
         panel = await views.dashboard_panel(request)
-    elif template in ("followups/case.html", "followups/_case.html", "metrics/response.html"):
+    elif template in (
+        "followups/case.html",
+        "followups/_case.html",
+        "metrics/response.html",
+        "records/response.html",
+    ):
         panel = await views.case_panel(request)
     else:
         return None

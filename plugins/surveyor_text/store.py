@@ -147,6 +147,26 @@ async def get_analysis(db: Any, response_id: str) -> Analysis | None:
     return None if row is None else _analysis(row)
 
 
+async def analyses_brief(db: Any, response_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """``{response id: {sentiment, label, language, themes}}`` for those analysed."""
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(response_ids), 500):
+        chunk = response_ids[start : start + 500]
+        rows = await db.fetch_all(
+            "SELECT response_id, language, sentiment_score, sentiment_label, themes"
+            f" FROM text_analyses WHERE response_id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
+        )
+        for row in rows:
+            out[row["response_id"]] = {
+                "sentiment": row["sentiment_score"],
+                "label": row["sentiment_label"],
+                "language": row["language"],
+                "themes": msgspec.json.decode(row["themes"]),
+            }
+    return out
+
+
 async def response_facts(db: Any, response_id: str) -> dict[str, Any] | None:
     return await db.fetch_one(
         "SELECT id, survey_id, checkpoint_key, completed_at, nps, status FROM responses"
@@ -262,3 +282,12 @@ async def staff_id_by_email(db: Any, email: str) -> str | None:
     return await db.fetch_val(
         "SELECT id FROM users WHERE lower(email) = lower(?) AND disabled = 0", (email,)
     )
+
+
+async def recent_key_phrases(db: Any, limit: int = 2000) -> list[str]:
+    """The key phrases of the latest analyses (newest first), for suggested themes."""
+    rows = await db.fetch_all(
+        "SELECT key_phrases FROM text_analyses ORDER BY analyzed_at DESC, response_id LIMIT ?",
+        (limit,),
+    )
+    return [p for row in rows for p in msgspec.json.decode(row["key_phrases"])]

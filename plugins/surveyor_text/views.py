@@ -20,7 +20,8 @@ from surveyor.metrics.store import list_annotations
 from surveyor.services import services
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render, request_locale, template_gettext
-from surveyor_text import jobs, store
+from surveyor_text import jobs, store, suggest
+from surveyor_text.analyze import Dictionary
 from surveyor_text.models import DictionaryIn, ThemeIn
 from surveyor_text.themes import share_between, themes_report
 
@@ -37,6 +38,22 @@ def _render(request: Request[Any, Any, Any], name: str, context: dict[str, Any])
         {**context, "_": gettext, "gettext": gettext, "ngettext": ngettext}
     )
     return Markup(html)  # noqa: S704 - rendered by our autoescaping environment
+
+
+async def feed_filters(request: Request[Any, Any, Any]) -> Markup:
+    """The theme and sentiment selects of the Responses page's filters."""
+    themes = await store.themes_or_default(services(request).db)
+    q = request.query_params
+    return _render(
+        request,
+        "surveyor_text/_feed_filters.html",
+        {
+            "themes": [t.name for t in themes],
+            "labels": ("negative", "neutral", "positive"),
+            "theme": q.get("theme", ""),
+            "sentiment": q.get("sentiment", ""),
+        },
+    )
 
 
 async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
@@ -143,11 +160,14 @@ class ThemesPage(Controller):
         self, request: Request[Any, Any, Any], error: str = "", status_code: int = 200
     ) -> Response[str]:
         db = services(request).db
+        themes = await store.themes_or_default(db)
+        counts = suggest.unmatched(await store.recent_key_phrases(db), Dictionary(themes))
         return await render(
             request,
             "surveyor_text/themes.html",
             {
-                "themes": await store.themes_or_default(db),
+                "themes": themes,
+                "suggestions": suggest.suggest(counts),
                 "rules": await store.list_rules(db),
                 "progress": await jobs.reindex_progress(db),
                 "error": error,
@@ -165,6 +185,33 @@ class ThemesPage(Controller):
         themes: list[ThemeIn] = list(data.themes)
         await services(request).db.write(lambda tx: store.save_themes(tx, themes))
         return Redirect("/text/themes", status_code=303)
+
+    @post("/themes/accept", status_code=303)
+    async def accept(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Add a suggested theme (name, English and Chinese keywords) to the dictionary;
+        a theme of the same name gets the keywords added."""
+        form = await read_form(request)
+        name = str(form.get("name", "")).strip()
+        db = services(request).db
+        current = [
+            {"name": t.name, "en": list(t.en), "zh": list(t.zh)}
+            for t in await store.themes_or_default(db)
+        ]
+        entry = next((t for t in current if t["name"] == name), None)
+        if entry is None:
+            entry = {"name": name, "en": [], "zh": []}
+            current.append(entry)
+        for lang in ("en", "zh"):
+            for word in _keywords(str(form.get(lang, ""))):
+                if word not in entry[lang]:
+                    entry[lang].append(word)
+        try:
+            data = msgspec.convert({"themes": current}, DictionaryIn)
+        except msgspec.ValidationError as exc:
+            return await self._page(request, error=str(exc), status_code=422)
+        themes: list[ThemeIn] = list(data.themes)
+        await db.write(lambda tx: store.save_themes(tx, themes))
+        return Redirect("/text/themes#suggested", status_code=303)
 
     @post("/reindex", status_code=303)
     async def reindex(self, request: Request[Any, Any, Any]) -> Redirect:

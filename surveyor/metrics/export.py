@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import msgspec
@@ -54,6 +54,17 @@ FIXED_COLUMNS = (
 )
 Format = Literal["csv", "json"]
 RowSource = Callable[[], AsyncIterator[list[dict[str, Any]]]]
+# Plugins' additions per response (surveyor.records): the CSV columns as (name, key), and
+# ``async (response ids) -> {id: {name: {key: value}}}``.
+ExtraSource = tuple[
+    list[tuple[str, str]], Callable[[list[str]], Awaitable[dict[str, dict[str, Any]]]]
+]
+
+
+def _extra_cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else value
 
 
 def neutralise(cell: Any) -> Any:
@@ -127,21 +138,37 @@ def _fixed(row: dict[str, Any], labels: dict[str, VersionLabels]) -> list[Any]:
 
 
 async def export_csv(
-    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS, rows: RowSource | None = None
+    db: Database,
+    scope: Scope,
+    kinds: KindRegistry = DEFAULT_KINDS,
+    rows: RowSource | None = None,
+    extras: ExtraSource | None = None,
 ) -> AsyncIterator[bytes]:
     labels = await version_labels(db, survey_id=scope.survey_id, kinds=kinds)
     columns = question_columns(labels)
+    extra_columns = extras[0] if extras else []
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([*FIXED_COLUMNS, *(neutralise(h) for _, h in columns)])
+    writer.writerow(
+        [
+            *FIXED_COLUMNS,
+            *(f"{name}_{key}" for name, key in extra_columns),
+            *(neutralise(h) for _, h in columns),
+        ]
+    )
     # A BOM so Excel opens UTF-8 (accents, CJK) correctly; other readers skip it.
     yield "\ufeff".encode() + out.getvalue().encode()
     async for batch in _responses(db, scope, rows):
         out.seek(0)
         out.truncate()
+        more = await extras[1]([row["id"] for row, _ in batch]) if extras else {}
         for row, answers in batch:
             version = labels.get(row["survey_version_id"])
             questions = version.by_id() if version else {}
+            added = more.get(row["id"], {})
+            plugin_cells = [
+                _extra_cell(added.get(name, {}).get(key)) for name, key in extra_columns
+            ]
             cells = [
                 answer_text(questions.get(qid), answers.get(qid), kinds) if qid in answers else ""
                 for qid, _ in columns
@@ -150,14 +177,18 @@ async def export_csv(
             writer.writerow(
                 [
                     "'" + c if c.__class__ is str and c[:1] in _FORMULA_FIRST else c
-                    for c in (*_fixed(row, labels), *cells)
+                    for c in (*_fixed(row, labels), *plugin_cells, *cells)
                 ]
             )
         yield out.getvalue().encode()
 
 
 async def export_json(
-    db: Database, scope: Scope, kinds: KindRegistry = DEFAULT_KINDS, rows: RowSource | None = None
+    db: Database,
+    scope: Scope,
+    kinds: KindRegistry = DEFAULT_KINDS,
+    rows: RowSource | None = None,
+    extras: ExtraSource | None = None,
 ) -> AsyncIterator[bytes]:
     """A JSON array of responses, each with its labelled answers (no neutralising: JSON
     is data, not a spreadsheet)."""
@@ -167,6 +198,7 @@ async def export_json(
     yield b"["
     async for batch in _responses(db, scope, rows):
         parts = []
+        more = await extras[1]([row["id"] for row, _ in batch]) if extras else {}
         for row, answers in batch:
             version = labels.get(row["survey_version_id"])
             questions = version.by_id() if version else {}
@@ -181,6 +213,8 @@ async def export_json(
                 }
                 for qid, value in answers.items()
             ]
+            if extras:
+                item["extras"] = more.get(row["id"], {})
             parts.append(encoder.encode(item))
         chunk = b",\n".join(parts)
         yield chunk if first else b",\n" + chunk
@@ -194,11 +228,15 @@ def export_stream(
     fmt: Format,
     kinds: KindRegistry = DEFAULT_KINDS,
     rows: RowSource | None = None,
+    extras: ExtraSource | None = None,
 ) -> Stream:
     """``rows``: another source of the export's row batches (same columns and order as
-    ``queries.export_rows``), e.g. the response feed's filters (``surveyor.records``)."""
+    ``queries.export_rows``), e.g. the response feed's filters (``surveyor.records``);
+    ``extras``: plugins' data per response (CSV columns, JSON ``extras``)."""
     body = (
-        export_csv(db, scope, kinds, rows) if fmt == "csv" else export_json(db, scope, kinds, rows)
+        export_csv(db, scope, kinds, rows, extras)
+        if fmt == "csv"
+        else export_json(db, scope, kinds, rows, extras)
     )
     # Litestar adds "; charset=utf-8" to text/* types itself: naming it here doubled it.
     media = "text/csv" if fmt == "csv" else "application/json"

@@ -53,8 +53,13 @@ class ResponsesApi(Controller):
         ``has_comment``, ``q`` (full-text search in comments), ``status``
         (complete/partial), ``channel``, ``locale``, ``contact_id``."""
         check_cursor(cursor)
-        f = parse_filter(dict(request.query_params), calendar=calendar_of(request))
-        db = services(request).db
+        svc = services(request)
+        f = parse_filter(
+            dict(request.query_params),
+            calendar=calendar_of(request),
+            extensions=svc.response_extensions,
+        )
+        db = svc.db
         items, next_cursor = await store.list_responses(db, f, EVERYONE, cursor=cursor, limit=limit)
         return history.ResponseList(
             items=await history.response_outputs(db, items), next_cursor=next_cursor
@@ -71,8 +76,8 @@ class ResponsesApi(Controller):
         for name in ("cursor", "limit"):
             if name in params:
                 raise invalid(name, "unknown parameter (an export has every matching row)")
-        f = parse_filter(params, calendar=calendar_of(request))
         svc = services(request)
+        f = parse_filter(params, calendar=calendar_of(request), extensions=svc.response_extensions)
         scope = Scope(start=EPOCH, end=utcnow(), survey_id=f.survey or None)
         return export_stream(
             svc.db,
@@ -80,6 +85,7 @@ class ResponsesApi(Controller):
             fmt,  # type: ignore[arg-type]
             question_kinds(svc),
             rows=lambda: store.export_rows(svc.db, f, EVERYONE, EXPORT_BATCH),
+            extras=history.export_extras(svc.response_extensions, svc.db),
         )
 
     @get("/{response_id:str}", guards=[api_scope("read")], cache=False)
@@ -87,10 +93,13 @@ class ResponsesApi(Controller):
         self, request: Request[Any, Any, Any], response_id: FromPath[str]
     ) -> history.ResponseDetail:
         """One response with its labelled answers, the contact's external id, the
-        invitation and the follow-up case, if any."""
+        invitation and the follow-up case, if any, and the plugins' ``extras`` (e.g.
+        ``text``: sentiment, language and themes of its comment)."""
         svc = services(request)
         response = await access.require_response(svc.db, EVERYONE, response_id)
-        return await history.response_detail(svc.db, response, question_kinds(svc))
+        detail = await history.response_detail(svc.db, response, question_kinds(svc))
+        extras = await history.response_extras(svc.response_extensions, svc.db, [response.id])
+        return msgspec.structs.replace(detail, extras=extras.get(response.id, {}))
 
 
 class RecreateIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,16 +1,18 @@
 """The response feed's filters: one Struct, parsed from query strings the same way for the
 API, the feed page and its fragments, and turned into SQL by ``store.response_where``.
 
-To add a filter (e.g. a theme or sentiment from the text plugin): add a field here, parse it
-in :func:`parse_filter`, and add its clause in ``store.response_where``. Everything else
-(pagination, the page's form, saved filters) follows.
+To add a filter: add a field here, parse it in :func:`parse_filter`, and add its clause in
+``store.response_where``. Everything else (pagination, the page's form, saved filters)
+follows. A plugin adds filters without editing this file through
+``services.response_extensions`` (``surveyor.services.ResponseExtension``): its parameters
+are parsed by its ``condition`` and kept in ``extra``/``extra_params``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -52,6 +54,10 @@ class ResponseFilter(msgspec.Struct, frozen=True, kw_only=True):
     channel: str = ""
     locale: str = ""
     contact_id: str = ""
+    # Plugins' filters (surveyor.services.ResponseExtension): their query parameters as
+    # given, and the SQL selecting the response ids they keep.
+    extra_params: tuple[tuple[str, str], ...] = ()
+    extra: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def query_string(self) -> str:
         """The filter as the feed's query string (for links and saved filters)."""
@@ -82,6 +88,7 @@ def query_pairs(f: ResponseFilter) -> dict[str, Any]:
         "locale": f.locale,
         "contact_id": f.contact_id,
     }
+    out.update(f.extra_params)
     return out
 
 
@@ -121,16 +128,22 @@ def clean_search(text: str) -> str:
 
 
 def parse_filter(
-    params: Mapping[str, Any], *, strict: bool = True, calendar: Calendar = UTC_CALENDAR
+    params: Mapping[str, Any],
+    *,
+    strict: bool = True,
+    calendar: Calendar = UTC_CALENDAR,
+    extensions: Sequence[Any] = (),
 ) -> ResponseFilter:
     """Query parameters → a ResponseFilter; a bad value is a 400 naming its parameter.
 
     ``strict`` refuses parameters the feed does not know (the API does; the page ignores
     its own extra parameters such as ``page``). ``calendar``: the workspace's time zone,
-    in which ``from``/``to`` dates are whole days.
+    in which ``from``/``to`` dates are whole days. ``extensions``: the plugins'
+    ``ResponseExtension`` list (``services.response_extensions``).
     """
+    own = [name for ext in extensions for name in ext.params]
     if strict:
-        unknown = sorted(set(params) - set(PARAMS) - {"cursor", "limit"})
+        unknown = sorted(set(params) - set(PARAMS) - set(own) - {"cursor", "limit"})
         if unknown:
             raise invalid(unknown[0], "unknown parameter")
     values: dict[str, Any] = {}
@@ -176,7 +189,23 @@ def parse_filter(
         out["status"] = values["status"]
     if "q" in values:
         out["q"] = clean_search(values["q"])
-    return ResponseFilter(**out)
+    pairs: list[tuple[str, str]] = []
+    extra: list[tuple[str, tuple[Any, ...]]] = []
+    for ext in extensions:
+        given: dict[str, str] = {}
+        for name in ext.params:
+            raw = params.get(name)
+            if raw is None or raw == "":
+                continue
+            if not isinstance(raw, str):
+                raise invalid(name, "expected text")
+            if len(raw) > 1000:
+                raise invalid(name, "too long")
+            given[name] = raw
+        if given and ext.condition is not None:
+            extra.append(ext.condition(given))
+            pairs.extend(given.items())
+    return ResponseFilter(**out, extra_params=tuple(pairs), extra=tuple(extra))
 
 
 # -- search terms ------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class ResponseDetail(ResponseOut, frozen=True, kw_only=True):
     hidden: dict[str, Any]
     invitation: dict[str, Any] | None
     case: dict[str, Any] | None
+    # Plugins' data on the response, by plugin (``services.response_extensions``).
+    extras: dict[str, Any] = {}
 
 
 class ResponseList(msgspec.Struct, frozen=True, kw_only=True):
@@ -157,6 +159,29 @@ async def response_detail(db: Database, response: Response, kinds: KindRegistry)
         invitation=invitation,
         case=case,
     )
+
+
+async def response_extras(
+    extensions: list[Any], db: Database, response_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """``{response id: {extension name: its data}}`` from the plugins' extensions."""
+    out: dict[str, dict[str, Any]] = {}
+    for ext in extensions:
+        for rid, data in (await ext.extras(db, response_ids)).items():
+            out.setdefault(rid, {})[ext.name] = data
+    return out
+
+
+def export_extras(extensions: list[Any], db: Database) -> Any:
+    """The exports' ``extras`` argument (``metrics.export.ExtraSource``), or None."""
+    if not extensions:
+        return None
+    columns = [(ext.name, key) for ext in extensions for key in ext.columns]
+
+    async def fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
+        return await response_extras(extensions, db, ids)
+
+    return (columns, fetch)
 
 
 def _timeline(

@@ -109,6 +109,8 @@ def response_where(f: ResponseFilter, viewer: Viewer, backend: str) -> tuple[str
             f"r.contact_id IN (SELECT c.id FROM contacts c WHERE {attribute_sql(backend)} = ?)",
             *f.segment,
         )
+    for sql, values in f.extra:
+        add(f"r.id IN ({sql})", *values)
     if f.has_comment is not None:
         sql = "r.id IN (SELECT s.response_id FROM response_search s WHERE s.has_comment = 1)"
         add(sql if f.has_comment else f"NOT {sql}")

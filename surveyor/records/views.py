@@ -38,7 +38,8 @@ EXPORT_BATCH = 2000
 
 
 def _feed_params(request: Req) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items() if k in PARAMS}
+    own = {name for ext in services(request).response_extensions for name in ext.params}
+    return {k: v for k, v in request.query_params.items() if k in PARAMS or k in own}
 
 
 @get("/responses", guards=[access.records_reader], include_in_schema=False, cache=False)
@@ -47,7 +48,12 @@ async def feed(
 ) -> Response[str]:
     """Responses, newest first, with the feed's filters; htmx asks for the rows only."""
     user = current_user(request)
-    f = parse_filter(_feed_params(request), strict=False, calendar=calendar_of(request))
+    f = parse_filter(
+        _feed_params(request),
+        strict=False,
+        calendar=calendar_of(request),
+        extensions=services(request).response_extensions,
+    )
     if cursor and store.decode_cursor(cursor) is None:
         raise invalid("cursor", "not a cursor this page made")
     svc = services(request)
@@ -83,7 +89,12 @@ async def feed_export(
     """The feed as it is filtered, as CSV or JSON (admins and designers), streamed."""
     if fmt not in ("csv", "json"):
         raise invalid("format", "expected 'csv' or 'json'")
-    f = parse_filter(_feed_params(request), strict=False, calendar=calendar_of(request))
+    f = parse_filter(
+        _feed_params(request),
+        strict=False,
+        calendar=calendar_of(request),
+        extensions=services(request).response_extensions,
+    )
     svc = services(request)
     viewer = access.viewer_for(current_user(request))
     scope = Scope(start=EPOCH, end=utcnow(), survey_id=f.survey or None)
@@ -106,7 +117,10 @@ async def save_filter(request: Req) -> Redirect:
     query = str(form.get("query", ""))
     if len(query) > 2000:
         raise invalid("query", "too long")
-    f = parse_filter(dict(parse_qsl(query)), strict=True)  # refuse what the feed would not take
+    # Refuse what the feed would not take.
+    f = parse_filter(
+        dict(parse_qsl(query)), strict=True, extensions=services(request).response_extensions
+    )
     user = current_user(request)
     db = services(request).db
     if len(await store.saved_filters(db, user.id)) >= MAX_SAVED:

@@ -64,3 +64,26 @@ def test_themes_panel_and_dictionary_page(
     assert fits(page, viewport["width"])
     page.screenshot(path=str(SHOTS / f"text-themes-page-{viewport['width']}.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, DESKTOP])
+def test_feed_filters_by_sentiment_and_suggested_themes(
+    analysed: Server, browser: Any, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    page = context.new_page()
+    sign_in(page, analysed)
+    page.goto(analysed.url("/responses?sentiment=negative"))
+    page.wait_for_load_state()
+    assert page.locator("select[name=sentiment]").input_value() == "negative"
+    assert page.locator("select[name=theme] option").count() > 1
+    assert fits(page, viewport["width"])
+    page.screenshot(path=str(SHOTS / f"text-feed-filters-{viewport['width']}.png"))
+    page.goto(analysed.url("/text/themes#suggested"))
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Suggested themes").is_visible()
+    assert fits(page, viewport["width"])
+    page.locator("#suggested").screenshot(
+        path=str(SHOTS / f"text-suggested-themes-{viewport['width']}.png")
+    )
+    context.close()
