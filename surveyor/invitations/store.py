@@ -440,3 +440,38 @@ async def erase_for_contact(tx: Tx, contact_id: str, now: str) -> list[str]:
 async def count_by_status(db: Any) -> list[Any]:
     """``[{"status", "n"}]``: invitations per status (for ``/metrics``)."""
     return await db.fetch_all("SELECT status, COUNT(*) AS n FROM invitations GROUP BY status")
+
+
+# -- reads for the records domain (contact timeline, retention) -------------------------
+
+
+async def history_for_contact(db: Database | Tx, contact_id: str) -> list[dict[str, Any]]:
+    """A contact's invitations, oldest first, each with its latest delivery job's status
+    and error (the contact page's timeline)."""
+    return await db.fetch_all(
+        "SELECT i.id, i.event_id, i.survey_id, i.checkpoint_key, i.channel, i.status, i.send_at,"
+        " i.expires_at, i.reminder_count, i.created_at,"
+        " (SELECT j.status FROM jobs j WHERE j.subject_type = 'invitation' AND j.subject_id = i.id"
+        "  ORDER BY j.created_at DESC, j.id DESC LIMIT 1) AS delivery_status,"
+        " (SELECT j.last_error FROM jobs j WHERE j.subject_type = 'invitation'"
+        "  AND j.subject_id = i.id ORDER BY j.created_at DESC, j.id DESC LIMIT 1) AS delivery_error"
+        " FROM invitations i WHERE i.contact_id = ? ORDER BY i.created_at, i.id",
+        (contact_id,),
+    )
+
+
+async def contacts_idle_since(tx: Tx, cutoff: str, limit: int) -> list[str]:
+    """Contacts not erased, last changed before ``cutoff``, with nothing newer: no event,
+    invitation or response after it (the retention job's candidates). It lives here
+    because it reads this table; contacts, events and responses are only read."""
+    rows = await tx.fetch_all(
+        "SELECT c.id FROM contacts c WHERE c.erased_at IS NULL AND c.updated_at < ?"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.contact_id = c.id AND e.created_at >= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.contact_id = c.id"
+        "  AND r.started_at >= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.contact_id = c.id"
+        "  AND i.created_at >= ?)"
+        " ORDER BY c.updated_at LIMIT ?",
+        (cutoff, cutoff, cutoff, cutoff, limit),
+    )
+    return [r["id"] for r in rows]

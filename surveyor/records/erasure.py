@@ -262,7 +262,7 @@ async def apply_retention(svc: Services, days: int) -> RetentionReport | None:
             now = now_iso()
             await respond_store.blank_answers(tx, targets, now)
             await store.blank_search_text(tx, ids)
-            contacts = await store.contacts_idle_since(tx, cutoff, RETENTION_BATCH)
+            contacts = await invitations_store.contacts_idle_since(tx, cutoff, RETENTION_BATCH)
             for contact_id in contacts:
                 await erase_in(svc, tx, contact_id, actor_label="retention")
             return len(ids), len(contacts)

@@ -10,6 +10,7 @@ import msgspec
 from surveyor.contacts.models import Contact
 from surveyor.contacts.store import contact_from_row
 from surveyor.db import Database
+from surveyor.invitations import store as invitations_store
 from surveyor.metrics.labels import labelled_answers, version_labels
 from surveyor.records import store
 from surveyor.respond.models import Response
@@ -146,7 +147,7 @@ async def response_detail(db: Database, response: Response, kinds: KindRegistry)
         invitation = next(
             (
                 i
-                for i in await store.contact_invitations(db, response.contact_id or "")
+                for i in await invitations_store.history_for_contact(db, response.contact_id or "")
                 if i["id"] == response.invitation_id
             ),
             None,
@@ -247,7 +248,7 @@ def _timeline(
 
 async def contact_history(db: Database, contact: Contact) -> ContactHistory:
     events = await store.contact_events(db, contact.id)
-    invitations = await store.contact_invitations(db, contact.id)
+    invitations = await invitations_store.history_for_contact(db, contact.id)
     responses = await response_outputs(db, await store.contact_responses(db, contact.id))
     cases = await store.contact_cases(db, contact.id)
     audit = await store.contact_audit(db, contact.id)

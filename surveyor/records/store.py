@@ -346,19 +346,6 @@ async def contact_events(db: Database | Tx, contact_id: str) -> list[dict[str, A
     return [{**r, "properties": msgspec.json.decode(r["properties"] or "{}")} for r in rows]
 
 
-async def contact_invitations(db: Database | Tx, contact_id: str) -> list[dict[str, Any]]:
-    return await db.fetch_all(
-        "SELECT i.id, i.event_id, i.survey_id, i.checkpoint_key, i.channel, i.status, i.send_at,"
-        " i.expires_at, i.reminder_count, i.created_at,"
-        " (SELECT j.status FROM jobs j WHERE j.subject_type = 'invitation' AND j.subject_id = i.id"
-        "  ORDER BY j.created_at DESC, j.id DESC LIMIT 1) AS delivery_status,"
-        " (SELECT j.last_error FROM jobs j WHERE j.subject_type = 'invitation'"
-        "  AND j.subject_id = i.id ORDER BY j.created_at DESC, j.id DESC LIMIT 1) AS delivery_error"
-        " FROM invitations i WHERE i.contact_id = ? ORDER BY i.created_at, i.id",
-        (contact_id,),
-    )
-
-
 async def contact_responses(db: Database | Tx, contact_id: str) -> list[Response]:
     rows = await db.fetch_all(
         f"SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.contact_id = ?"
@@ -430,22 +417,6 @@ async def responses_older_than(tx: Tx, cutoff: str, limit: int) -> list[str]:
         "SELECT r.id FROM responses r JOIN response_search s ON s.response_id = r.id"
         " WHERE r.started_at < ? AND s.body <> '' ORDER BY r.started_at LIMIT ?",
         (cutoff, limit),
-    )
-    return [r["id"] for r in rows]
-
-
-async def contacts_idle_since(tx: Tx, cutoff: str, limit: int) -> list[str]:
-    """Contacts not erased, last changed before ``cutoff``, with nothing newer: no event,
-    invitation or response after it."""
-    rows = await tx.fetch_all(
-        "SELECT c.id FROM contacts c WHERE c.erased_at IS NULL AND c.updated_at < ?"
-        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.contact_id = c.id AND e.created_at >= ?)"
-        " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.contact_id = c.id"
-        "  AND r.started_at >= ?)"
-        " AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.contact_id = c.id"
-        "  AND i.created_at >= ?)"
-        " ORDER BY c.updated_at LIMIT ?",
-        (cutoff, cutoff, cutoff, cutoff, limit),
     )
     return [r["id"] for r in rows]
 
