@@ -18,7 +18,7 @@ from surveyor.metrics.calendar import Calendar, marker_window
 from surveyor.metrics.filters import calendar_of, read_filters
 from surveyor.metrics.store import list_annotations
 from surveyor.services import services
-from surveyor.web.forms import read_form
+from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render, request_locale, template_gettext
 from surveyor_text import jobs, store, suggest
 from surveyor_text.analyze import Dictionary
@@ -181,7 +181,7 @@ class ThemesPage(Controller):
         try:
             data = dictionary_from_form(form)
         except msgspec.ValidationError as exc:
-            return await self._page(request, error=str(exc), status_code=422)
+            return await self._page(request, error=form_errors(exc), status_code=422)
         themes: list[ThemeIn] = list(data.themes)
         await services(request).db.write(lambda tx: store.save_themes(tx, themes))
         return Redirect("/text/themes", status_code=303)
@@ -208,7 +208,7 @@ class ThemesPage(Controller):
         try:
             data = msgspec.convert({"themes": current}, DictionaryIn)
         except msgspec.ValidationError as exc:
-            return await self._page(request, error=str(exc), status_code=422)
+            return await self._page(request, error=form_errors(exc), status_code=422)
         themes: list[ThemeIn] = list(data.themes)
         await db.write(lambda tx: store.save_themes(tx, themes))
         return Redirect("/text/themes#suggested", status_code=303)

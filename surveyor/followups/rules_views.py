@@ -18,7 +18,7 @@ from surveyor.auth.guards import staff
 from surveyor.followups import context_store, rules_store
 from surveyor.followups.models import DEFAULT_RULE, PRIORITIES, FollowupRule
 from surveyor.services import services
-from surveyor.web.forms import read_form
+from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render
 
 Req = Request[Any, Any, Any]
@@ -99,8 +99,7 @@ def rule_from_form(form: dict[str, Any], rule_id: str = "") -> FollowupRule:
     try:
         return msgspec.convert(data, FollowupRule, strict=False)
     except msgspec.ValidationError as exc:
-        text, _, where = str(exc).rpartition(" - at `$.")
-        raise ValueError(f"{where.rstrip('`')}: {text}" if where else str(exc)) from None
+        raise ValueError(form_errors(exc)) from None
 
 
 class RuleViews(Controller):
