@@ -19,15 +19,10 @@ from surveyor.db.migrate import migrate
 from surveyor.ops.apilimit import api_rate_limit_middleware
 from surveyor.ops.prometheus import http_metrics_middleware
 from surveyor.paths import MIGRATIONS_DIR
+from surveyor.plugin_settings import PluginSettings, load_plugin_settings
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
-from surveyor.settings import (
-    LoadedSettings,
-    PluginSettings,
-    Settings,
-    SettingsSources,
-    load_plugin_settings,
-)
+from surveyor.settings import LoadedSettings, Settings, SettingsSources
 from surveyor.static_files import StaticFiles
 from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected

@@ -20,7 +20,8 @@ from litestar.connection import ASGIConnection
 from surveyor.cache import TTLCache
 from surveyor.db import Database
 from surveyor.events import TxListeners
-from surveyor.settings import PluginSettings, Settings
+from surveyor.plugin_settings import PluginSettings
+from surveyor.settings import Settings
 from surveyor.static_files import StaticFiles
 
 if TYPE_CHECKING:

@@ -34,6 +34,7 @@ INFRA = {
     "net",
     "paths",
     "plugins",
+    "plugin_settings",
     "services",
     "settings",
     "static_files",

@@ -12,8 +12,9 @@ import pytest
 from surveyor import hookimpl
 from surveyor.app import build_services
 from surveyor.cli import main
+from surveyor.plugin_settings import PluginSettings
 from surveyor.plugins import PluginError, make_plugin_manager
-from surveyor.settings import PluginSettings, SettingsError, load_settings
+from surveyor.settings import SettingsError, load_settings
 
 
 class ChatSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from surveyor.cli import main
+from surveyor.plugin_settings import env_name
 from surveyor.plugins import collect, make_plugin_manager
-from surveyor.settings import Settings, SettingsError, env_name, load_settings
+from surveyor.settings import Settings, SettingsError, load_settings
 
 
 def test_nothing_is_required_for_a_first_run_on_sqlite() -> None:
