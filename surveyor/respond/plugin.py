@@ -6,13 +6,27 @@ from collections.abc import Callable
 from typing import Any
 
 from surveyor import hookimpl
-from surveyor.respond import abandoned, links_api, links_views, store, unsubscribe, views
+from surveyor.respond import (
+    abandoned,
+    links_api,
+    links_views,
+    public_views,
+    store,
+    unsubscribe,
+    views,
+)
 from surveyor.services import Services
 
 
 @hookimpl
 def register_routes(register: Callable[[Any], None]) -> None:
-    for handler in (*views.ROUTES, *unsubscribe.ROUTES, *links_api.ROUTES, *links_views.ROUTES):
+    for handler in (
+        *views.ROUTES,
+        *public_views.ROUTES,
+        *unsubscribe.ROUTES,
+        *links_api.ROUTES,
+        *links_views.ROUTES,
+    ):
         register(handler)
 
 
