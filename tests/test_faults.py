@@ -374,7 +374,7 @@ async def _age_setup_token(tx: Any) -> None:
 
 async def test_two_demo_runs_at_once_claim_seeding_once(database_url: str) -> None:
     from surveyor.app import migration_sources
-    from surveyor.cli import claim_demo_seeding
+    from surveyor.cli_records import claim_demo_seeding
     from surveyor.db.migrate import migrate
     from surveyor.plugins import make_plugin_manager
     from surveyor.settings import load_settings
