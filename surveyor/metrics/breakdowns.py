@@ -1,5 +1,5 @@
 """The dashboard's breakdowns: NPS by channel, the response funnel, and the latest
-comments. Same rules as ``queries`` (which runs their SQL): aggregates in the
+comments. Same rules as ``queries`` (``read_store`` runs their SQL): aggregates in the
 database, counts out."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import msgspec
 from surveyor.db import Database
 from surveyor.ids import iso
 from surveyor.invitations import store as invitations
-from surveyor.metrics import queries, stats
+from surveyor.metrics import read_store, stats
 from surveyor.metrics.models import NpsResult
 from surveyor.metrics.queries import Scope
 
 
 async def nps_by_channel(db: Database, scope: Scope) -> dict[str, NpsResult]:
-    rows = await queries.nps_counts_by_channel(db, scope)
+    rows = await read_store.nps_counts_by_channel(db, scope)
     by_channel: dict[str, dict[int, int]] = {}
     for row in rows:
         by_channel.setdefault(row["channel"] or "link", {})[int(row["nps"])] = int(row["n"])
@@ -94,7 +94,7 @@ async def latest_comments(
     ``text_questions`` maps a survey version id to its text question ids; answers are
     JSON, so a text answer is a JSON string (it starts with a quote).
     """
-    rows = await queries.newest_text_answers(db, scope, limit * 4)
+    rows = await read_store.newest_text_answers(db, scope, limit * 4)
     found: list[Comment] = []
     for row in rows:
         if row["question_id"] not in text_questions.get(row["survey_version_id"], set()):

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import msgspec
 
 from surveyor.db import Database
-from surveyor.metrics import queries
+from surveyor.metrics import queries, read_store
 from surveyor.metrics.labels import version_labels
 from surveyor.metrics.queries import Scope
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
@@ -247,7 +247,7 @@ async def drivers_for(
     db: Database, scope: Scope, outcome: Outcome, kinds: KindRegistry = DEFAULT_KINDS
 ) -> DriversResult:
     """The key-driver table of the scope's newest responses (at most ``MAX_ROWS``)."""
-    raw = await queries.driver_rows(db, scope, outcome, MAX_ROWS)
+    raw = await read_store.driver_rows(db, scope, outcome, MAX_ROWS)
     versions = await version_labels(db, survey_id=scope.survey_id, kinds=kinds)
     labels: dict[str, str] = {}
     feeds_metric: set[str] = set()

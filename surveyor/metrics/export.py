@@ -1,7 +1,7 @@
 """Response exports (CSV or JSON), streamed so a million rows fit in bounded memory.
 
 One query (responses ⟕ contacts ⟕ answers, ordered by completion then id,
-``queries.export_rows``) is read in batches through ``db.stream``; rows of one
+``read_store.export_rows``) is read in batches through ``db.stream``; rows of one
 response are adjacent, so each is folded into one output row as soon as the next
 response starts. Memory holds one batch and one pending response, whatever the size
 of the export.
@@ -28,7 +28,8 @@ from surveyor.auth.guards import staff
 from surveyor.db import Database
 from surveyor.metrics.filters import invalid, read_filters
 from surveyor.metrics.labels import VersionLabels, answer_text, nps_class, version_labels
-from surveyor.metrics.queries import Scope, export_rows
+from surveyor.metrics.queries import Scope
+from surveyor.metrics.read_store import export_rows
 from surveyor.services import services
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry, question_kinds
 
@@ -231,7 +232,7 @@ def export_stream(
     extras: ExtraSource | None = None,
 ) -> Stream:
     """``rows``: another source of the export's row batches (same columns and order as
-    ``queries.export_rows``), e.g. the response feed's filters (``surveyor.records``);
+    ``read_store.export_rows``), e.g. the response feed's filters (``surveyor.records``);
     ``extras``: plugins' data per response (CSV columns, JSON ``extras``)."""
     body = (
         export_csv(db, scope, kinds, rows, extras)

@@ -14,7 +14,7 @@ import msgspec
 
 from surveyor.db import Database, Tx
 from surveyor.metrics import stats
-from surveyor.metrics.queries import published_versions
+from surveyor.metrics.read_store import published_versions
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
 from surveyor.surveys.models import Question, SurveyDefinition, definition_from_json
 

@@ -440,7 +440,7 @@ async def retention_runs(db: Database, limit: int = 10) -> list[dict[str, Any]]:
 def export_rows(
     db: Database, f: ResponseFilter, viewer: Viewer, batch: int
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The feed's responses in the export's row shape (``metrics.queries.export_rows``):
+    """The feed's responses in the export's row shape (``metrics.read_store.export_rows``):
     one row per answer, ordered by response, streamed in batches."""
     where, params = response_where(f, viewer, db.backend)
     sql = (
