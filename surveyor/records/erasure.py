@@ -38,7 +38,7 @@ from surveyor.followups import store as followups_store
 from surveyor.ids import iso, now_iso, utcnow
 from surveyor.invitations import store as invitations_store
 from surveyor.metrics.labels import version_labels
-from surveyor.records import store
+from surveyor.records import erasure_store, store
 from surveyor.respond import store as respond_store
 from surveyor.services import Services
 from surveyor.surveys.kinds import question_kinds
@@ -120,7 +120,7 @@ async def erase_in(
         raise ContactAlreadyErased(contact_id)
     await respond_store.blank_answers(tx, targets, now)
     await respond_store.blank_hidden(tx, response_ids)
-    await store.blank_search_text(tx, response_ids)
+    await erasure_store.blank_search_text(tx, response_ids)
     invitation_ids = await invitations_store.erase_for_contact(tx, contact.id, now)
     await checkpoints_store.erase_event_data(tx, contact.id)
     cases = await followups_store.erase_case_text(tx, contact.id, needles, ERASED)
@@ -248,7 +248,7 @@ async def apply_retention(svc: Services, days: int) -> RetentionReport | None:
     while True:
 
         async def batch(tx: Tx) -> tuple[int, int]:
-            ids = await store.responses_older_than(tx, cutoff, RETENTION_BATCH)
+            ids = await erasure_store.responses_older_than(tx, cutoff, RETENTION_BATCH)
             rows = [await respond_store.get_response(tx, rid) for rid in ids]
             pairs = [(r.id, r.survey_version_id) for r in rows if r is not None]
             versions = sorted({v for _, v in pairs})
@@ -261,7 +261,7 @@ async def apply_retention(svc: Services, days: int) -> RetentionReport | None:
                 targets += [(response_id, q) for q in answers if q in comment_ids]
             now = now_iso()
             await respond_store.blank_answers(tx, targets, now)
-            await store.blank_search_text(tx, ids)
+            await erasure_store.blank_search_text(tx, ids)
             contacts = await invitations_store.contacts_idle_since(tx, cutoff, RETENTION_BATCH)
             for contact_id in contacts:
                 await erase_in(svc, tx, contact_id, actor_label="retention")
@@ -274,7 +274,7 @@ async def apply_retention(svc: Services, days: int) -> RetentionReport | None:
             break
 
     async def log(tx: Tx) -> None:
-        await store.log_retention_run(tx, cutoff, total_responses, total_contacts)
+        await erasure_store.log_retention_run(tx, cutoff, total_responses, total_contacts)
 
     await svc.db.write(log)
     return RetentionReport(cutoff=cutoff, responses=total_responses, contacts=total_contacts)

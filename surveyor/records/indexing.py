@@ -10,7 +10,7 @@ from typing import Any
 from surveyor.db import Tx
 from surveyor.events import ResponseCompleted
 from surveyor.metrics.labels import version_labels
-from surveyor.records import store
+from surveyor.records import erasure_store
 from surveyor.respond.store import get_answers
 from surveyor.services import Services
 from surveyor.surveys.kinds import question_kinds
@@ -29,7 +29,7 @@ def comment_texts(svc: Services, answers: list[tuple[str, Any]]) -> list[str]:
 def completion_listener(svc: Services) -> Callable[[Tx, ResponseCompleted], Awaitable[None]]:
     async def index(tx: Tx, event: ResponseCompleted) -> None:
         texts = comment_texts(svc, [(a.question.kind, a.value) for a in event.answers])
-        await store.index_response(tx, event.response.id, texts)
+        await erasure_store.index_response(tx, event.response.id, texts)
 
     return index
 
@@ -38,7 +38,7 @@ async def index_missing(svc: Services) -> int:
     """Index completed responses that have no search row yet; returns how many."""
     done = 0
     kinds = question_kinds(svc)
-    while batch := await store.unindexed_responses(svc.db):
+    while batch := await erasure_store.unindexed_responses(svc.db):
         labels = await version_labels(
             svc.db, version_ids=sorted({r.survey_version_id for r in batch}), kinds=kinds
         )
@@ -56,7 +56,7 @@ async def index_missing(svc: Services) -> int:
 
         async def unit(tx: Tx, rows: list[tuple[str, list[str]]] = rows) -> None:
             for response_id, texts in rows:
-                await store.index_response(tx, response_id, texts)
+                await erasure_store.index_response(tx, response_id, texts)
 
         await svc.db.write(unit)
         done += len(rows)

@@ -11,7 +11,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.db import StorageUnavailable
 from surveyor.delivery.models import JobKind
-from surveyor.records import api, erasure, indexing, store, views
+from surveyor.records import api, erasure, erasure_store, indexing, views
 from surveyor.services import Services
 from surveyor.services import services as services_of
 
@@ -55,7 +55,7 @@ def extra_template_vars(template: str, request: Any) -> Any:
         return {
             "records_retention": {
                 "days": svc.settings.retention_days,
-                "runs": await store.retention_runs(svc.db),
+                "runs": await erasure_store.retention_runs(svc.db),
             }
         }
 
