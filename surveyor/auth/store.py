@@ -1,4 +1,4 @@
-"""SQL for users, sessions, API keys, one-time links and the audit log."""
+"""SQL for users, sessions, one-time links and the audit log (API keys: ``keys_store``, re-exported)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,48 @@ from typing import Any
 
 import msgspec
 
-from surveyor.auth.models import ApiKey, Session, User
+from surveyor.auth.keys_store import (
+    KEY_COLUMNS as KEY_COLUMNS,
+)
+from surveyor.auth.keys_store import (
+    KEY_PREFIX as KEY_PREFIX,
+)
+from surveyor.auth.keys_store import (
+    api_key_for_secret as api_key_for_secret,
+)
+from surveyor.auth.keys_store import (
+    create_api_key as create_api_key,
+)
+from surveyor.auth.keys_store import (
+    get_api_key as get_api_key,
+)
+from surveyor.auth.keys_store import (
+    insert_api_key as insert_api_key,
+)
+from surveyor.auth.keys_store import (
+    list_api_keys as list_api_keys,
+)
+from surveyor.auth.keys_store import (
+    mark_api_key_used as mark_api_key_used,
+)
+from surveyor.auth.keys_store import (
+    new_api_key as new_api_key,
+)
+from surveyor.auth.keys_store import (
+    revoke_api_key as revoke_api_key,
+)
+from surveyor.auth.keys_store import (
+    row_to_key as row_to_key,
+)
+from surveyor.auth.models import Session, User
 from surveyor.db import Database, Tx
 from surveyor.ids import iso, new_id, new_token, now_iso, token_hash, utcnow
 
 USER_COLUMNS = "id, email, name, role, disabled, notify_url, locale, created_at, updated_at"
-KEY_COLUMNS = "id, name, prefix, scopes, created_by, created_at, last_used_at, revoked_at"
-KEY_PREFIX = "sv_"
 
 
 def _user(row: dict[str, Any] | None) -> User | None:
     return None if row is None else msgspec.convert(row, User, strict=False)
-
-
-def row_to_key(row: dict[str, Any] | None) -> ApiKey | None:
-    if row is None:
-        return None
-    return msgspec.convert({**row, "scopes": row["scopes"].split(",")}, ApiKey, strict=False)
 
 
 # -- instance secret -----------------------------------------------------------
@@ -269,88 +294,6 @@ async def check_setup_token(db: Database, token: str) -> bool:
 
 async def consume_setup_token(tx: Tx) -> None:
     await tx.execute("DELETE FROM meta WHERE key = 'setup_token'")
-
-
-# -- API keys ------------------------------------------------------------------
-
-
-def new_api_key(*, name: str, scopes: list[str], created_by: str | None) -> tuple[str, ApiKey]:
-    """A fresh secret and its record (not yet stored). The prefix is what people see."""
-    prefix = KEY_PREFIX + secrets.token_hex(4)
-    secret = f"{prefix}_{new_token(32)}"
-    key = ApiKey(
-        id=new_id(),
-        name=name,
-        prefix=prefix,
-        scopes=sorted(set(scopes)),
-        created_by=created_by,
-        created_at=now_iso(),
-        last_used_at=None,
-        revoked_at=None,
-    )
-    return secret, key
-
-
-async def insert_api_key(tx: Tx, key: ApiKey, secret_hash: str) -> None:
-    await tx.execute(
-        "INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            key.id,
-            key.name,
-            key.prefix,
-            secret_hash,
-            ",".join(key.scopes),
-            key.created_by,
-            key.created_at,
-        ),
-    )
-
-
-async def create_api_key(
-    db: Database, *, name: str, scopes: list[str], created_by: str | None
-) -> tuple[str, ApiKey]:
-    """Returns the secret (shown once, never stored) and the key's record."""
-    secret, key = new_api_key(name=name, scopes=scopes, created_by=created_by)
-    await db.write(lambda tx: insert_api_key(tx, key, token_hash(secret)))
-    return secret, key
-
-
-async def api_key_for_secret(db: Database, secret: str) -> ApiKey | None:
-    return row_to_key(
-        await db.fetch_one(
-            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?", (token_hash(secret),)
-        )
-    )
-
-
-async def list_api_keys(db: Database) -> list[ApiKey]:
-    rows = await db.fetch_all(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC")
-    return [k for k in map(row_to_key, rows) if k is not None]
-
-
-async def get_api_key(db: Database, key_id: str) -> ApiKey | None:
-    return row_to_key(
-        await db.fetch_one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
-    )
-
-
-async def revoke_api_key(db: Database, key_id: str) -> bool:
-    async def revoke(tx: Tx) -> int:
-        return await tx.execute(
-            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            (now_iso(), key_id),
-        )
-
-    return bool(await db.write(revoke))
-
-
-async def mark_api_key_used(db: Database, key_id: str) -> None:
-    await db.write(
-        lambda tx: tx.execute(
-            "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now_iso(), key_id)
-        )
-    )
 
 
 # -- audit log -----------------------------------------------------------------
