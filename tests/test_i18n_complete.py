@@ -1,0 +1,124 @@
+"""Chinese, completely: every interface string of every template is translated in the
+zh_Hans catalog, the two catalogs hold the same message ids, and no template shows
+English text that is not wrapped for translation (issue 19)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract
+from babel.messages.pofile import read_po
+from jinja2.ext import babel_extract
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "surveyor" / "locale"
+TEMPLATES = sorted(
+    [*ROOT.glob("templates/**/*.html"), *ROOT.glob("plugins/*/**/templates/**/*.html")]
+)
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+
+# Words that read the same in every language of the product: the product's name, the
+# metrics' proper names, units and formats.
+UNTRANSLATED_WORDS = {
+    "Surveyor",
+    "NPS",
+    "CES",
+    "CSAT",
+    "UTC",
+    "JSON",
+    "CSV",
+    "API",
+    "SLA",
+    "ms",
+    "min",
+    "htmx",
+}
+ATTRIBUTES = re.compile(
+    r"""\b(?:title|placeholder|aria-label|alt|hx-confirm|data-confirm)="([^"{]*[A-Za-z][^"]*)\""""
+)
+JINJA = re.compile(
+    r"{%\s*trans\b.*?{%\s*endtrans\s*%}"  # translated blocks
+    r"|{%\s*block\s+\w*class\w*\s*%}.*?{%\s*endblock"  # CSS class names
+    r"|{#.*?#}|{%.*?%}|{{.*?}}",  # Jinja comments, statements, expressions
+    re.S,
+)
+STRIP = re.compile(
+    r"<script\b.*?</script>|<style\b.*?</style>"  # code
+    r"|<code\b.*?</code>|<pre\b.*?</pre>|<kbd\b.*?</kbd>"  # literal examples
+    r"|<!--.*?-->|<[^>]*>",  # comments and tags
+    re.S,
+)
+
+
+def _catalog(locale: str) -> Catalog:
+    with (LOCALES / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _template_messages() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in TEMPLATES:
+        with path.open("rb") as handle:
+            for lineno, message, _comments, _context in extract(
+                babel_extract,
+                handle,
+                keywords=KEYWORDS,
+                options={"extensions": "jinja2.ext.i18n"},
+            ):
+                key = message if isinstance(message, str) else message[0]
+                if key:
+                    found.setdefault(key, f"{path.relative_to(ROOT)}:{lineno}")
+    return found
+
+
+def _translated(catalog: Catalog, msgid: str) -> bool:
+    entry = catalog.get(msgid)
+    if entry is None or entry.fuzzy:
+        return False
+    strings = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+    return bool(strings) and all(strings)
+
+
+def _english_words(text: str) -> list[str]:
+    """Words of running text: entities, identifiers and example values (``tier:gold``,
+    ``a@b.c``, ``/api/v1``) are not prose."""
+    text = re.sub(r"&#?\w+;", " ", text)
+    prose = " ".join(token for token in text.split() if not re.search(r"[:=@/_.{}<>]", token))
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]+", prose)
+    return [word for word in words if word not in UNTRANSLATED_WORDS]
+
+
+def test_the_templates_use_messages() -> None:
+    # Guards the extraction itself: an extractor that finds nothing would pass everything.
+    assert len(_template_messages()) > 300
+
+
+def test_every_template_message_has_a_chinese_translation() -> None:
+    catalog = _catalog("zh_Hans")
+    untranslated = [
+        f"{where}: {msgid!r}"
+        for msgid, where in sorted(_template_messages().items(), key=lambda item: item[1])
+        if not _translated(catalog, msgid)
+    ]
+    assert untranslated == []
+
+
+def test_the_catalogs_hold_the_same_messages() -> None:
+    english = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog("en") if m.id}
+    chinese = _catalog("zh_Hans")
+    assert sorted(msgid for msgid in english if not _translated(chinese, msgid)) == []
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_template_shows_english_that_is_not_wrapped(path: Path) -> None:
+    source = JINJA.sub(" ", path.read_text(encoding="utf-8"))
+    attributes = [value for value in ATTRIBUTES.findall(source) if _english_words(value)]
+    text = [
+        chunk.strip()
+        for chunk in STRIP.split(ATTRIBUTES.sub("", source))
+        if _english_words(chunk)
+    ]
+    assert attributes + text == []
