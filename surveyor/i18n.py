@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+import re
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -82,3 +83,51 @@ def parse_accept_language(header: str) -> list[str]:
         if tag and tag != "*" and quality > 0:
             weighted.append((-quality, index, tag))
     return [tag for _, _, tag in sorted(weighted)]
+
+
+# Messages made in Python with a value inside: the English pattern ({0} marks the value)
+# is the message id, so the catalog translates the words and keeps the value.
+PATTERNS: tuple[str, ...] = (
+    "choose at least {0}.",
+    "choose at most {0}.",
+    "use at least {0} characters.",
+    "use at most {0} characters.",
+    "enter {0} or more.",
+    "enter {0} or less.",
+    "{0} is not one of the choices.",
+    "This form has no field `{0}`; reload the page and try again.",
+    "Too many failed attempts. Wait {0} seconds and try again.",
+    "longer than {0} characters",
+)
+
+
+@functools.cache
+def _pattern_regexes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple(
+        (re.compile("^" + re.escape(p).replace(re.escape("{0}"), "(.+?)") + "$"), p)
+        for p in PATTERNS
+    )
+
+
+def say(text: str, locale: str) -> str:
+    """A message made in Python (an error, a notice), in the reader's language.
+
+    ``field: sentence`` keeps the field's name (it is what the form calls it) and
+    translates the sentence; a sentence with a value inside is found by its pattern
+    (``PATTERNS``). A message the catalog does not know stays as it was."""
+    if not text or locale == DEFAULT_LOCALE:
+        return text
+    catalog = translations(locale)
+    found = catalog.gettext(text)
+    if found != text:
+        return found
+    for regex, pattern in _pattern_regexes():
+        match = regex.match(text)
+        if match:
+            translated = catalog.gettext(pattern)
+            if translated != pattern:
+                return translated.replace("{0}", match.group(1))
+    field, sep, sentence = text.partition(": ")
+    if sep and re.fullmatch(r"[A-Za-z_][\w.\[\]-]{0,80}", field):
+        return f"{field}: {say(sentence, locale)}"
+    return text

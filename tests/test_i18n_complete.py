@@ -117,8 +117,59 @@ def test_no_template_shows_english_that_is_not_wrapped(path: Path) -> None:
     source = JINJA.sub(" ", path.read_text(encoding="utf-8"))
     attributes = [value for value in ATTRIBUTES.findall(source) if _english_words(value)]
     text = [
-        chunk.strip()
-        for chunk in STRIP.split(ATTRIBUTES.sub("", source))
-        if _english_words(chunk)
+        chunk.strip() for chunk in STRIP.split(ATTRIBUTES.sub("", source)) if _english_words(chunk)
     ]
     assert attributes + text == []
+
+
+def test_every_form_sentence_and_pattern_has_a_chinese_translation() -> None:
+    from surveyor.i18n import PATTERNS
+    from surveyor.web.forms import SENTENCES
+
+    catalog = _catalog("zh_Hans")
+    sentences = {sentence for _pattern, sentence in SENTENCES} | set(PATTERNS)
+    assert sorted(s for s in sentences if not _translated(catalog, s)) == []
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("password: use at least 10 characters.", "password: 请至少使用 10 个字符。"),
+        ("Wrong email or password.", "邮箱或密码错误。"),
+        (
+            "Too many failed attempts. Wait 7 seconds and try again.",
+            "失败次数过多。请等待 7 秒后重试。",
+        ),
+        ("channel: sms is not one of the choices.", "channel: sms 不是可选项之一。"),
+        ("name: something nobody wrote down", "name: something nobody wrote down"),
+    ],
+)
+def test_messages_made_in_python_reach_the_reader_in_chinese(english: str, chinese: str) -> None:
+    from surveyor.i18n import say
+
+    assert say(english, "zh_Hans") == chinese
+    assert say(english, "en") == english
+
+
+async def test_a_chinese_staff_user_reads_form_errors_in_chinese(client) -> None:
+    from tests.conftest import PASSWORD, app_services, in_app, login, make_user
+
+    user = await make_user(client, "designer")
+
+    async def speak_chinese() -> None:
+        from surveyor.auth import store
+
+        await store.update_user(app_services(client).db, user.id, locale="zh_Hans")
+
+    await in_app(client, speak_chinese)
+    csrf = await login(client, user)
+    short = {"current_password": PASSWORD, "password": "short", "confirm_password": "short"}
+    response = await client.post("/settings/password", data={**short, "_csrf": csrf})
+    assert response.status_code == 422
+    assert "password: 请至少使用 10 个字符。" in response.text
+    wrong = {**short, "current_password": "not it at all", "password": "long enough pass"}
+    response = await client.post(
+        "/settings/password", data={**wrong, "confirm_password": wrong["password"], "_csrf": csrf}
+    )
+    assert response.status_code == 422
+    assert "current_password: 密码错误" in response.text

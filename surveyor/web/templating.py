@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from markupsafe import Markup
 
-from surveyor.i18n import translations
+from surveyor.i18n import say, translations
 from surveyor.paths import TEMPLATES_DIR
 from surveyor.plugins import gather
 from surveyor.services import services
@@ -115,5 +115,9 @@ async def render(
         current_path=request.url.path,
     )
     page.update(context or {})
+    for key, value in page.items():
+        # Error messages made in Python reach the reader in their language (issue 19).
+        if (key == "error" or key.endswith("_error")) and type(value) is str:
+            page[key] = say(value, locale)
     html = chosen.render(page)
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)
