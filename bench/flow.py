@@ -104,11 +104,16 @@ def fresh_database(backend: str, tmp: Path, label: str) -> Iterator[str]:
         asyncio.run(_pg(PG, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+# Extra SURVEYOR_* settings for both sides (--env), e.g. to compare with email configured.
+EXTRA_ENV: dict[str, str] = {}
+
+
 def server_env(database: str) -> dict[str, str]:
     return {
         "SURVEYOR_DATABASE": database,
         "SURVEYOR_LOG_LEVEL": "WARNING",
         "SURVEYOR_SECRET_KEY": "b" * 40,
+        **EXTRA_ENV,
     }
 
 
@@ -136,9 +141,14 @@ class Tokens:
         self.batches += 1
         self.lines += out.read_text().split()
 
-    def slice(self, count: int, path: Path) -> Path:
+    def ensure(self, count: int) -> None:
+        """At least ``count`` unused tokens (made in one go: each seeding starts a process)."""
         if self.side is not None and len(self.lines) - self.used < count:
-            self.make(count - (len(self.lines) - self.used))
+            # Three runs' worth at a time: every seeding starts a process and runs migrations.
+            self.make(3 * count)
+
+    def slice(self, count: int, path: Path) -> Path:
+        self.ensure(count)
         chunk = self.lines[self.used : self.used + count]
         if len(chunk) < count:
             print(f"  (only {len(chunk)} invitations left for {path.name})", file=sys.stderr)
@@ -168,7 +178,9 @@ def run_flow(
     tag = f"{tag}-p{pair + 1}"
     # Enough invitations for the run: at least --per-run, and twice the most a run used.
     per_run = max(per_run, 2 * tokens.most_used)
-    warm = tokens.slice(max(200, per_run // 5), tmp / f"{tag}-warm.txt") if warmup > 0 else None
+    warm_count = max(200, per_run // 5) if warmup > 0 else 0
+    tokens.ensure(warm_count + per_run)
+    warm = tokens.slice(warm_count, tmp / f"{tag}-warm.txt") if warm_count else None
     run_tokens = tokens.slice(per_run, tmp / f"{tag}.txt")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -261,9 +273,17 @@ def main() -> None:
     parser.add_argument(
         "--serve-args", default="", help="extra `serve` flags, given to each side that has them"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="SURVEYOR_X=VALUE",
+        help="an extra setting for both sides' servers (repeatable; dropped where unknown)",
+    )
     parser.add_argument("--json", help="also write the whole report to this file")
     add_comparison_args(parser)
     args = parser.parse_args()
+    EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     levels = [int(n) for n in args.customers.split(",")]
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     sides = comparison_sides(args)
