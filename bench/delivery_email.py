@@ -1,33 +1,37 @@
-"""Emails per second delivered by ONE delivery worker into a local SMTP sink.
+"""Emails per second delivered by ONE delivery worker into a local SMTP sink, against a
+baseline commit and the sink's own ceiling in the same run (issues 5 and 17).
 
-The sink is aiosmtpd in a process of its own (so it does not share this process's
-GIL); the worker is the real one — claim with a lease, render both bodies from the
-templates, SMTP over kept-alive connections, record the attempt, mark the job done —
-on SQLite (FULL synchronous, like production) unless --database says otherwise.
+The sink is aiosmtpd in a process of its own. The **ceiling** is the sink alone: plain
+``smtplib`` clients (``--concurrency`` threads, one kept-alive connection each) sending
+messages of the same shape, no database. The **worker** is the real one — claim with a
+lease, render both bodies from the templates, SMTP over kept-alive connections, record
+the attempt, mark the job done — on a fresh SQLite file (FULL synchronous) with
+``--count`` queued invitation emails, run by each side's own code (``--inner``, with the
+side's Python: the baseline commit in its own virtual environment, the candidate this
+working tree or ``--candidate``), alternating A B ``--pairs`` times.
 
-    .venv/bin/python -m bench.delivery_email --count 3000 --concurrency 16
+    .venv/bin/python bench/delivery_email.py [--count 3000] [--concurrency 16] [--pairs 3]
+        [--baseline 4cab561] [--candidate integration]
 
-Bounded in time: stops after --seconds even if the queue is not empty.
+Bounded in time: each worker run stops after --seconds even if the queue is not empty.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import json
+import smtplib
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from email.message import EmailMessage
 from pathlib import Path
-
-from bench.common import ROOT, free_port, machine
-from surveyor import Message
-from surveyor.app import build_services, start_services
-from surveyor.delivery import store
-from surveyor.delivery.channels import channels
-from surveyor.delivery.worker import Worker
-from surveyor.settings import load_settings
+from typing import Any
 
 NPS = {
     "kind": "nps",
@@ -39,40 +43,22 @@ NPS = {
 }
 
 
-def start_sink(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            f"127.0.0.1:{port}",
-            "-c",
-            "aiosmtpd.handlers.Sink",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import socket
-
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the SMTP sink did not start")
+# -- inside a side's own Python (imports only its surveyor) ------------------------------
 
 
-async def run(args: argparse.Namespace, database: str, port: int) -> dict[str, float]:
+async def run_worker(args: argparse.Namespace) -> dict[str, float]:
+    from surveyor import Message
+    from surveyor.app import build_services, start_services
+    from surveyor.delivery import store
+    from surveyor.delivery.channels import channels
+    from surveyor.delivery.worker import Worker
+    from surveyor.settings import load_settings
+
     settings = load_settings(
         environ={},
-        database=database,
+        database=args.database,
         secret_key="b" * 40,
-        email_url=f"mailto://127.0.0.1:{port}?from=surveys@acme.example&mode=insecure",
+        email_url=f"mailto://127.0.0.1:{args.smtp_port}?from=surveys@acme.example&mode=insecure",
         run_worker=False,
     )
     svc = build_services(settings)
@@ -80,10 +66,10 @@ async def run(args: argparse.Namespace, database: str, port: int) -> dict[str, f
     channels(svc)
     try:
         batch = 500
-        for start in range(0, args.count, batch):
+        for first in range(0, args.count, batch):
 
-            async def unit(tx, start=start):
-                for i in range(start, min(start + batch, args.count)):
+            async def unit(tx: Any, first: int = first) -> None:
+                for i in range(first, min(first + batch, args.count)):
                     await store.enqueue_message(
                         tx,
                         "email",
@@ -111,16 +97,86 @@ async def run(args: argparse.Namespace, database: str, port: int) -> dict[str, f
                 break
         elapsed = time.perf_counter() - began
         await worker.stop()
-        failed = await svc.db.fetch_val("SELECT COUNT(*) FROM jobs WHERE status <> 'done'")
+        not_done = await svc.db.fetch_val("SELECT COUNT(*) FROM jobs WHERE status <> 'done'")
         return {
             "delivered": done,
             "seconds": elapsed,
             "per_second": done / elapsed,
-            "not_done": failed,
+            "not_done": not_done,
         }
     finally:
         await channels(svc).close()
         await svc.db.close()
+
+
+# -- the driver --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the SMTP sink did not start")
+
+
+def ceiling(port: int, count: int, concurrency: int) -> dict[str, float]:
+    """The sink alone: ``count`` two-part emails over ``concurrency`` kept-alive
+    connections, no database and no rendering."""
+    text = "How likely are you to recommend Acme? " * 20
+    html_body = "<p>" + "".join(
+        f'<a href="https://x.example/s/t?score={n}">{n}</a>' for n in range(11)
+    )
+    left = iter(range(count))
+    lock = threading.Lock()
+
+    def client() -> None:
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            while True:
+                with lock:
+                    i = next(left, None)
+                if i is None:
+                    return
+                message = EmailMessage()
+                message["From"] = "surveys@acme.example"
+                message["To"] = f"customer{i}@example.com"
+                message["Subject"] = "How did we do?"
+                message.set_content(text)
+                message.add_alternative(html_body * 5, subtype="html")
+                smtp.send_message(message)
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return {"delivered": count, "seconds": elapsed, "per_second": count / elapsed}
 
 
 def main() -> None:
@@ -128,25 +184,77 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=45.0)
-    parser.add_argument("--database", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--json", help="also write the whole report to this file")
+    if "--inner" in sys.argv:
+        args = parser.parse_args()
+        print(json.dumps(asyncio.run(run_worker(args))))
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.common import add_comparison_args, comparison_sides, machine, print_pairs
+
+    add_comparison_args(parser)
     args = parser.parse_args()
+    sides = comparison_sides(args)
+    print(machine(), flush=True)
     port = free_port()
     sink = start_sink(port)
+    pairs, ceilings = [], []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            database = args.database or str(Path(tmp) / "bench.db")
-            result = asyncio.run(run(args, database, port))
+            for pair in range(args.pairs):
+                one = []
+                for side in sides:
+                    database = str(Path(tmp) / f"{side.label}-{pair}.db")
+                    out = side.run_script(
+                        Path(__file__).resolve(),
+                        [
+                            "--inner",
+                            "--count",
+                            str(args.count),
+                            "--concurrency",
+                            str(args.concurrency),
+                            "--seconds",
+                            str(args.seconds),
+                            "--database",
+                            database,
+                            "--smtp-port",
+                            str(port),
+                        ],
+                        {},
+                    )
+                    one.append(json.loads(out.strip().splitlines()[-1]))
+                    print(f"  p{pair + 1} {side.label:9} {one[-1]['per_second']:6.0f} emails/s")
+                pairs.append((one[0], one[1]))
+                ceilings.append(ceiling(port, args.count, args.concurrency))
+                print(f"  p{pair + 1} sink alone {ceilings[-1]['per_second']:6.0f} emails/s")
     finally:
         sink.terminate()
         sink.wait(10)
-    print(machine())
+
+    def extra(r: dict[str, Any]) -> str:
+        return f"{r['delivered']} in {r['seconds']:.1f} s, {r['not_done']} not done"
+
+    title = f"one delivery worker, concurrency {args.concurrency}, emails/s"
+    ratio = print_pairs(title, sides, pairs, "per_second", "/s", extra)
+    of_sink = [b["per_second"] / c["per_second"] for (_, b), c in zip(pairs, ceilings, strict=True)]
     print(
-        f"one worker, concurrency {args.concurrency}: {result['delivered']} emails in "
-        f"{result['seconds']:.2f} s = {result['per_second']:.0f} emails/s "
-        f"({result['not_done']} not done)"
+        "  aiosmtpd alone, same pairs: "
+        + " / ".join(f"{c['per_second']:,.0f}" for c in ceilings)
+        + f" emails/s; candidate / sink alone median {statistics.median(of_sink):.2f}"
     )
+    if args.json:
+        report = {
+            "machine": machine(),
+            "pairs": pairs,
+            "ceiling": ceilings,
+            "median_ratio_candidate_baseline": ratio,
+            "median_candidate_of_sink": statistics.median(of_sink),
+        }
+        Path(args.json).write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
-    os.chdir(ROOT)
     main()

@@ -1,126 +1,171 @@
-"""Accepted events per second on POST /api/v1/events (issue: checkpoints and delivery).
+"""Accepted events per second on POST /api/v1/events, against a baseline commit and the
+decode-only ceiling, all in the same run (issues 5 and 17).
 
-Starts ``surveyor serve`` (granian, 1 process, SQLite with synchronous=FULL, the
-delivery worker off so only the accept path is measured) and the bare decode-only
-endpoint, then runs wrk against each, alternating, ``--runs`` times. Every request
-fires the checkpoint for a new contact, so every event is *scheduled*: contact, event,
-invitation and outbox job are committed before the 202.
+Each side (the baseline commit built in its own virtual environment, and the candidate:
+this working tree or ``--candidate``) gets a fresh database with a checkpoint and an API
+key, made by its own code (``bench/seed.py events``). Then, ``--pairs`` times: the
+baseline, the candidate and the bare decode-only endpoint (``bench/bare_app.py``, the
+ceiling of the web stack) are measured one after the other under the same wrk load
+(``-t2 -c32 -d10s``, ``bench/events.lua``: every request a new contact, so every event is
+*scheduled*: contact, event, invitation and outbox job committed before the 202). Each
+Surveyor run starts a fresh ``surveyor serve --no-worker`` (the accept path only; the
+API rate limit off where the version has one) and samples the whole server's RSS.
 
-    .venv/bin/python bench/events.py [--runs 3] [--seconds 10] [--connections 32]
+    .venv/bin/python bench/events.py [--pairs 3] [--seconds 10] [--connections 32]
+        [--backend sqlite|postgres] [--baseline 4cab561] [--candidate integration]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import json
-import os
+import shlex
+import statistics
 import sys
 import tempfile
 from pathlib import Path
-
-import msgspec
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, bare_server, free_port, machine, median_of, start, stop, wrk
-from surveyor.app import build_services, start_services
-from surveyor.auth import store as auth_store
-from surveyor.checkpoints import store as checkpoint_store
-from surveyor.checkpoints.models import CheckpointIn
-from surveyor.settings import load_settings
-from surveyor.surveys import store as survey_store
-from surveyor.surveys.models import SurveyDefinition
+from bench.common import (
+    ROOT,
+    RssSampler,
+    Side,
+    add_comparison_args,
+    bare_server,
+    comparison_sides,
+    free_port,
+    load_average,
+    machine,
+    print_pairs,
+    stop,
+    wrk,
+)
+from bench.flow import fresh_database
 
-DEFINITION = {
-    "questions": [
-        {
-            "id": "nps",
-            "kind": "nps",
-            "text": {"en": "How likely are you to recommend us?"},
-            "required": True,
-        }
-    ],
-}
+SCRIPT = ROOT / "bench" / "events.lua"
+SEED = ROOT / "bench" / "seed.py"
 
 
-async def prepare(env: dict[str, str]) -> str:
-    svc = build_services(load_settings(environ=env))
-    await start_services(svc)
+def server_env(database: str) -> dict[str, str]:
+    return {
+        "SURVEYOR_DATABASE": database,
+        "SURVEYOR_LOG_LEVEL": "WARNING",
+        "SURVEYOR_SECRET_KEY": "b" * 40,
+        "SURVEYOR_API_RATE_LIMIT": "0",
+    }
+
+
+def prepare_side(side: Side, database: str) -> str:
+    """A checkpoint and an API key in ``database``, made by the side's own code: the key."""
+    return side.run_script(SEED, ["events"], server_env(database)).strip().splitlines()[-1]
+
+
+def run_events(
+    side: Side, database: str, key: str, args: argparse.Namespace, tag: str
+) -> dict[str, Any]:
+    port = free_port()
+    server = side.start_server(port, server_env(database), ["--no-worker", *args.serve_args])
     try:
-        definition = msgspec.convert(DEFINITION, SurveyDefinition)
-        survey = await survey_store.create_survey(svc.db, name="Bench NPS", definition=definition)
-        await survey_store.publish(svc.db, survey.id, definition)
-        await checkpoint_store.create_checkpoint(
-            svc.db, CheckpointIn(key="order_delivered", name="Order delivered", survey_id=survey.id)
-        )
-        secret, _ = await auth_store.create_api_key(
-            svc.db, name="bench", scopes=["events:write"], created_by=None
-        )
-        return secret
+        load = load_average()
+        with RssSampler(server.pid) as rss:
+            result = wrk(
+                f"http://127.0.0.1:{port}",
+                SCRIPT,
+                [tag, key],
+                connections=args.connections,
+                seconds=args.seconds,
+            )
     finally:
-        await svc.db.close()
+        stop(server)
+    result.update(load_average=load, rss_peak_mb=round(rss.peak_mb, 1), side=side.name)
+    print(
+        f"  {tag} {side.label:9} {result['rps']:8.0f} events/s, p99 {result['p99_ms']:.1f} ms,"
+        f" non-2xx {result['non_2xx']}, load {load}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--serve-args", default="", type=shlex.split)
+    parser.add_argument("--json", help="also write the whole report to this file")
+    add_comparison_args(parser)
     args = parser.parse_args()
-    script = ROOT / "bench" / "events.lua"
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SURVEYOR_")},
-            "SURVEYOR_DATABASE": str(Path(tmp) / "bench.db"),
-            "SURVEYOR_LOG_LEVEL": "WARNING",
-        }
-        key = asyncio.run(prepare(env))
-        port, bare_port = free_port(), free_port()
-        app = start(
-            [sys.executable, "-m", "surveyor.cli", "serve", "--no-worker", "--port", str(port)],
-            env,
-            f"http://127.0.0.1:{port}/healthz",
-        )
-        bare = bare_server(bare_port)
-        results: dict[str, list[dict[str, float]]] = {"surveyor": [], "bare": []}
+    sides = comparison_sides(args)
+    print(machine(), flush=True)
+    bare_runs: list[dict[str, Any]] = []
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        databases, keys = {}, {}
+        for side in sides:
+            databases[side.label] = stack.enter_context(
+                fresh_database(args.backend, Path(tmp), side.label)
+            )
+            keys[side.label] = prepare_side(side, databases[side.label])
+        bare_port = free_port()
+        # The ceiling runs with the candidate's stack (Litestar, granian) and its EventIn.
+        bare = bare_server(bare_port, sides[1].python)
         try:
-            for run in range(args.runs):
-                results["bare"].append(
+            for pair in range(args.pairs):
+                a, b = (
+                    run_events(s, databases[s.label], keys[s.label], args, f"p{pair + 1}{s.label}")
+                    for s in sides
+                )
+                pairs.append((a, b))
+                bare_runs.append(
                     wrk(
                         f"http://127.0.0.1:{bare_port}",
-                        script,
-                        [f"bare{run}", key],
+                        SCRIPT,
+                        [f"bare{pair}", keys["candidate"]],
                         connections=args.connections,
                         seconds=args.seconds,
                     )
                 )
-                results["surveyor"].append(
-                    wrk(
-                        f"http://127.0.0.1:{port}",
-                        script,
-                        [f"run{run}", key],
-                        connections=args.connections,
-                        seconds=args.seconds,
-                    )
-                )
+                print(f"  p{pair + 1} bare      {bare_runs[-1]['rps']:8.0f} req/s", file=sys.stderr)
         finally:
-            stop(app)
             stop(bare)
-    surveyor, bare_median = median_of(results["surveyor"]), median_of(results["bare"])
+
+    def extra(r: dict[str, Any]) -> str:
+        return f"p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, non-2xx {r['non_2xx']}"
+
+    title = f"POST /api/v1/events on {args.backend}, {args.connections} connections, events/s"
+    ratio = print_pairs(title, sides, pairs, "rps", "/s", extra)
+    print("  decode-only ceiling, same pairs: " + " / ".join(f"{r['rps']:,.0f}" for r in bare_runs))
+    of_bare = [b["rps"] / c["rps"] for (_, b), c in zip(pairs, bare_runs, strict=True)]
+    base_of_bare = [a["rps"] / c["rps"] for (a, _), c in zip(pairs, bare_runs, strict=True)]
+    print(
+        f"  candidate / decode-only per pair: {' / '.join(f'{x:.2f}' for x in of_bare)};"
+        f" median {statistics.median(of_bare):.2f} (baseline:"
+        f" {statistics.median(base_of_bare):.2f})"
+    )
     report = {
         "machine": machine(),
+        "baseline": sides[0].name,
+        "candidate": sides[1].name,
+        "backend": args.backend,
         "connections": args.connections,
-        "runs": results,
-        "median": {"surveyor": surveyor, "bare": bare_median},
-        "ratio": surveyor["rps"] / bare_median["rps"],
+        "pairs": pairs,
+        "bare": bare_runs,
+        "median_ratio_candidate_baseline": ratio,
+        "median_candidate_of_bare": statistics.median(of_bare),
+        "median_baseline_of_bare": statistics.median(base_of_bare),
+        "candidate_median_p99_ms": statistics.median(b["p99_ms"] for _, b in pairs),
+        "baseline_median_p99_ms": statistics.median(a["p99_ms"] for a, _ in pairs),
     }
-    print(json.dumps(report, indent=2))
     print(
-        f"\nPOST /api/v1/events: {surveyor['rps']:.0f} events/s, p50 {surveyor['p50_ms']:.1f} ms,"
-        f" p99 {surveyor['p99_ms']:.1f} ms; bare decode {bare_median['rps']:.0f} req/s;"
-        f" ratio {report['ratio']:.2f} (median of {args.runs})"
+        f"  median p99: candidate {report['candidate_median_p99_ms']:.1f} ms,"
+        f" baseline {report['baseline_median_p99_ms']:.1f} ms"
     )
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
