@@ -45,6 +45,8 @@ class Caches:
     checkpoints: TTLCache | None = None  # surveyor.checkpoints.store
     # Published survey versions never change (surveyor.respond.pages).
     survey_versions: dict[str, SurveyVersion] = field(default_factory=dict)
+    # The respondent pages' per-process memos (surveyor.respond.views).
+    respond: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -11,7 +11,7 @@ responses ask for it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from surveyor import DeliveryError
@@ -75,10 +75,16 @@ async def close_abandoned_responses(svc: Any, *, now: datetime | None = None) ->
     return closed
 
 
-async def schedule_sweep(tx: Tx, when: datetime) -> None:
-    """A sweep at the first slot boundary after ``when`` (the dedupe key makes it one)."""
-    slot = int(when.timestamp() // EVERY.total_seconds()) + 1
-    run_at = datetime.fromtimestamp(slot * EVERY.total_seconds(), tz=when.tzinfo)
+def sweep_slot(when: datetime) -> int:
+    """The first 15-minute slot boundary after ``when``, as a number."""
+    return int(when.timestamp() // EVERY.total_seconds()) + 1
+
+
+async def schedule_sweep(tx: Tx, when: datetime | int) -> None:
+    """A sweep at the first slot boundary after ``when`` (or at slot ``when``); the dedupe
+    key makes it one job per slot."""
+    slot = when if isinstance(when, int) else sweep_slot(when)
+    run_at = datetime.fromtimestamp(slot * EVERY.total_seconds(), tz=UTC)
     await enqueue_job(tx, KIND, {}, run_at=run_at, dedupe_key=f"{KIND}:{slot}")
 
 

@@ -65,6 +65,15 @@ class NewResponse(msgspec.Struct, frozen=True, kw_only=True):
     hidden: dict[str, Any] = {}
 
 
+class ReadInUnit(msgspec.Struct, frozen=True, kw_only=True):
+    """What the caller of ``save_answers_tx`` read earlier in the same unit of work: the
+    response (None: not started), its answers and the invitation's status."""
+
+    response: Response | None
+    answers: dict[str, Any]
+    invitation_status: str = ""
+
+
 class SaveResult(msgspec.Struct, frozen=True, kw_only=True):
     """What one answer POST did: the response after it, and whether it completed now."""
 

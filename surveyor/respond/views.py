@@ -34,7 +34,7 @@ from surveyor.ids import now_iso, utcnow
 from surveyor.ops.ratelimit import counters_for
 from surveyor.respond import abandoned, flow, store
 from surveyor.respond.completion import on_completion
-from surveyor.respond.models import NewResponse, SaveResult
+from surveyor.respond.models import NewResponse, ReadInUnit, SaveResult
 from surveyor.respond.pages import (
     PRIVATE_HEADERS,
     Sheet,
@@ -52,6 +52,7 @@ from surveyor.web.forms import read_form
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 SLUG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_HIDDEN_VALUE = 200
+SWEEP_SLOT = "abandoned-sweep-slot"  # in ``svc.caches.respond``: the last slot committed
 Req = Request[Any, Any, Any]
 
 
@@ -178,7 +179,7 @@ async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
     form = await read_form(request)
     kinds = kinds_of(request)
 
-    async def unit(tx: Tx) -> tuple[Sheet | str, Plan | None, SaveResult | None]:
+    async def unit(tx: Tx) -> tuple[Sheet | str, Plan | None, Saved | None]:
         # Read, check and write in one unit: the answer POST is the hot path.
         sheet = await personal_sheet(request, token, tx)
         if isinstance(sheet, str):
@@ -186,12 +187,18 @@ async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
         plan = plan_answer(sheet, form, kinds)
         if plan.kind != "save":
             return sheet, plan, None
-        return sheet, plan, await save_plan(tx, svc, sheet, plan)
+        assert sheet.invitation is not None
+        read = ReadInUnit(
+            response=sheet.response,
+            answers=sheet.answers,
+            invitation_status=sheet.invitation.status,
+        )
+        return sheet, plan, await save_plan(tx, svc, sheet, plan, read)
 
-    sheet, plan, result = await svc.db.write(unit)
+    sheet, plan, saved = await svc.db.write(unit)
     if isinstance(sheet, str) or plan is None:
         return await unavailable(request, miss=sheet == "miss")
-    return await answered(request, sheet, plan, result)
+    return await answered(request, sheet, plan, committed(svc, saved))
 
 
 @dataclass(frozen=True)
@@ -229,9 +236,20 @@ def plan_answer(sheet: Sheet, form: dict[str, Any], kinds: KindRegistry) -> Plan
     return Plan("save", step=step, outcome=outcome, scores=scores)
 
 
-async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResult:
+@dataclass(frozen=True)
+class Saved:
+    """What ``save_plan`` wrote: the result, and the sweep slot it queued (0: none)."""
+
+    result: SaveResult
+    sweep_slot: int = 0
+
+
+async def save_plan(
+    tx: Tx, svc: Services, sheet: Sheet, plan: Plan, read: ReadInUnit | None = None
+) -> Saved:
     """Write the step; the unit that completes the response also emits ``ResponseCompleted``
-    (its in-transaction listeners, and the plugins' outbox job)."""
+    (its in-transaction listeners, and the plugins' outbox job). ``read``: what this unit
+    read before (``store.save_answers_tx``)."""
     assert plan.outcome is not None and plan.step is not None
     result = await store.save_answers_tx(
         tx,
@@ -243,12 +261,27 @@ async def save_plan(tx: Tx, svc: Services, sheet: Sheet, plan: Plan) -> SaveResu
         on_complete=on_completion(
             svc, sheet.version, contact=sheet.contact, invitation=sheet.invitation
         ),
+        read=read,
     )
     hours = svc.settings.abandoned_close_hours
     if result.response.status == "partial" and hours > 0:
         # Should the respondent leave now, a sweep closes the response after ``hours``.
-        await abandoned.schedule_sweep(tx, utcnow() + timedelta(hours=hours))
-    return result
+        # One job per 15-minute slot: once this process committed the slot's job, the
+        # other partial saves of that slot need not ask again.
+        slot = abandoned.sweep_slot(utcnow() + timedelta(hours=hours))
+        if slot != svc.caches.respond.get(SWEEP_SLOT):
+            await abandoned.schedule_sweep(tx, slot)
+            return Saved(result, slot)
+    return Saved(result)
+
+
+def committed(svc: Services, saved: Saved | None) -> SaveResult | None:
+    """After the unit of ``save_plan`` committed: remember the sweep slot it queued."""
+    if saved is None:
+        return None
+    if saved.sweep_slot:
+        svc.caches.respond[SWEEP_SLOT] = saved.sweep_slot
+    return saved.result
 
 
 async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[Any]:
@@ -257,7 +290,7 @@ async def answer(request: Req, sheet: Sheet, form: dict[str, Any]) -> Response[A
     plan = plan_answer(sheet, form, kinds_of(request))
     result = None
     if plan.kind == "save":
-        result = await svc.db.write(lambda tx: save_plan(tx, svc, sheet, plan))
+        result = committed(svc, await svc.db.write(lambda tx: save_plan(tx, svc, sheet, plan)))
     return await answered(request, sheet, plan, result)
 
 
