@@ -87,6 +87,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday", "saturday"] = "monday"
     metrics_min_n: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    # Issue 17: dashboards and the metrics API read the hourly rollups (migration 0060);
+    # false reads every figure from the responses' rows (the same figures, slower), for
+    # comparison in benchmarks.
+    metrics_rollups: bool = True
     # Issue 14, inbound sources: the largest webhook body accepted at /hooks/in/…, how
     # far a signed timestamp may be from now, and how long the payload log keeps entries.
     inbound_max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024

@@ -11,16 +11,33 @@ import msgspec
 from surveyor.db import Database
 from surveyor.ids import iso
 from surveyor.invitations import store as invitations
-from surveyor.metrics import read_store, stats
+from surveyor.metrics import read_store, rollups, stats
 from surveyor.metrics.models import NpsResult
 from surveyor.metrics.queries import Scope
 
 
 async def nps_by_channel(db: Database, scope: Scope) -> dict[str, NpsResult]:
+    """NPS per channel ('' is a link), channels without an NPS answer left out: from the
+    hourly rollups (``rollups``), else from the rows."""
+    if not rollups.applies(scope):
+        return await row_nps_by_channel(db, scope)
+    by_channel: dict[str, dict[int, int]] = {}
+    for channel, found in (await rollups.counts_by_channel(db, scope)).items():
+        counts = rollups.distribution(found, "nps")
+        if counts:
+            target = by_channel.setdefault(channel or "link", {})
+            for score, n in counts.items():
+                target[score] = target.get(score, 0) + n
+    return {name: stats.nps_from_distribution(d) for name, d in sorted(by_channel.items())}
+
+
+async def row_nps_by_channel(db: Database, scope: Scope) -> dict[str, NpsResult]:
+    """NPS per channel from the rows (the reference)."""
     rows = await read_store.nps_counts_by_channel(db, scope)
     by_channel: dict[str, dict[int, int]] = {}
     for row in rows:
-        by_channel.setdefault(row["channel"] or "link", {})[int(row["nps"])] = int(row["n"])
+        target = by_channel.setdefault(row["channel"] or "link", {})
+        target[int(row["nps"])] = target.get(int(row["nps"]), 0) + int(row["n"])
     return {name: stats.nps_from_distribution(d) for name, d in sorted(by_channel.items())}
 
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from surveyor import hookimpl
-from surveyor.metrics import api, export, pages, views
+from surveyor.metrics import api, export, pages, rollups, views
 
 
 @hookimpl
 def register_routes(register: Any) -> None:
     for handler in (*api.ROUTES, *export.ROUTES, *views.ROUTES, *pages.ROUTES):
         register(handler)
+
+
+@hookimpl
+def startup(services: Any) -> None:
+    rollups.configure(services.settings.metrics_rollups)

@@ -33,7 +33,7 @@ import msgspec
 
 from surveyor.db import Database
 from surveyor.ids import iso
-from surveyor.metrics import compare, stats
+from surveyor.metrics import compare, rollups, stats
 from surveyor.metrics.calendar import UTC_CALENDAR, Bucket, Calendar, Window, marker_window
 from surveyor.metrics.calendar import next_bucket as calendar_next_bucket
 from surveyor.metrics.models import CesResult, CsatResult, EmotionResult, NpsResult
@@ -123,7 +123,15 @@ def scope_where(scope: Scope, backend: str, alias: str = "") -> tuple[str, list[
 
 
 async def key_scores(db: Database, scope: Scope) -> KeyScores:
-    """The four key scores in one pass over the index range (conditional sums)."""
+    """The four key scores: from the hourly rollups (``rollups``), else from the rows."""
+    if rollups.applies(scope):
+        return scores_from_sums(rollups.sums(await rollups.counts(db, scope)))
+    return await row_key_scores(db, scope)
+
+
+async def row_key_scores(db: Database, scope: Scope) -> KeyScores:
+    """The four key scores in one pass over the index range (conditional sums): the
+    row-level reference the rollups must equal, and the path for segments."""
     where, params = scope_where(scope, db.backend)
     row = await db.fetch_one(_TOTALS.format(where=where), params)
     assert row is not None
@@ -131,7 +139,16 @@ async def key_scores(db: Database, scope: Scope) -> KeyScores:
 
 
 async def distribution(db: Database, scope: Scope, metric: str) -> dict[int, int]:
-    """``{score: count}`` of one key score (``GROUP BY score``); skipped answers excluded."""
+    """``{score: count}`` of one key score; skipped answers excluded."""
+    if metric not in KEY_METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    if rollups.applies(scope):
+        return rollups.distribution(await rollups.counts(db, scope), metric)
+    return await row_distribution(db, scope, metric)
+
+
+async def row_distribution(db: Database, scope: Scope, metric: str) -> dict[int, int]:
+    """``{score: count}`` of one key score (``GROUP BY score``), from the rows."""
     if metric not in KEY_METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     where, params = scope_where(scope, db.backend)
@@ -352,7 +369,31 @@ def point_from_sums(bucket: date, end: date, sums: Mapping[str, int]) -> SeriesP
 async def series(
     db: Database, scope: Scope, bucket: Bucket, calendar: Calendar = UTC_CALENDAR
 ) -> list[SeriesPoint]:
-    """The key scores per week or month over the scope (empty buckets included).
+    """The key scores per week or month over the scope (empty buckets included): from
+    the hourly rollups when the zone is a whole number of hours from UTC all through
+    the period (each UTC hour then lies in one local day), else from the rows."""
+    if not rollups.applies(scope) or not calendar.whole_hour_offsets(scope.start, scope.end):
+        return await row_series(db, scope, bucket, calendar)
+    totals: dict[date, dict[str, int]] = {
+        b: {} for b in calendar.buckets_between(scope.start, scope.end, bucket)
+    }
+    for slot, found in (await rollups.counts_by_slot(db, scope)).items():
+        moment = datetime.fromisoformat(slot + ":00").replace(tzinfo=UTC)
+        start = calendar.bucket_start(calendar.local_day(moment), bucket)
+        target = totals.setdefault(start, {})
+        for name, value in found.items():
+            target[name] = target.get(name, 0) + value
+    return [
+        point_from_sums(start, next_bucket(start, bucket), rollups.sums(found))
+        for start, found in sorted(totals.items())
+    ]
+
+
+async def row_series(
+    db: Database, scope: Scope, bucket: Bucket, calendar: Calendar = UTC_CALENDAR
+) -> list[SeriesPoint]:
+    """The key scores per week or month over the scope (empty buckets included), from
+    the rows: the reference the rollups must equal.
 
     Buckets are whole days in the workspace's zone (``calendar``): the database groups
     by UTC hour (by UTC minute for a zone with a half-hour offset), and each group is
