@@ -120,7 +120,7 @@ class ChannelPages(Controller):
             "errors": {},
             "tried": {},
             "jobs": {},
-            "badge": STATUS_BADGE,
+            "job_badge": STATUS_BADGE,
             **context,
         }
         headers = dict(NO_STORE)
@@ -174,7 +174,7 @@ class ChannelPages(Controller):
         return await render(
             request,
             "settings/_channel_job.html",
-            {"job": job, "name": name, "badge": STATUS_BADGE},
+            {"job": job, "name": name, "job_badge": STATUS_BADGE},
             headers=NO_STORE,
         )
 

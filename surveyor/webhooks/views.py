@@ -130,7 +130,7 @@ class WebhookPages(Controller):
         context = {
             "sub": found,
             "deliveries": list(reversed(history))[:100],
-            "badge": STATUS_BADGE,
+            "job_badge": STATUS_BADGE,
             "done": request.query_params.get("done", ""),
         }
         return await render(
@@ -179,7 +179,11 @@ class WebhookPages(Controller):
         if not htmx_request(request):
             return Redirect(f"{where}?done=redelivered", status_code=303)
         history = await deliveries_for_subject(svc.db, SUBJECT, subscription_id)
-        context = {"sub": sub, "deliveries": list(reversed(history))[:100], "badge": STATUS_BADGE}
+        context = {
+            "sub": sub,
+            "deliveries": list(reversed(history))[:100],
+            "job_badge": STATUS_BADGE,
+        }
         return await render(
             request,
             "settings/_webhook_deliveries.html",
