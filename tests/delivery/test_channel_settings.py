@@ -97,6 +97,7 @@ async def test_a_bad_test_address_names_the_field_and_queues_nothing(
 ) -> None:
     client, sink = mail_client
     csrf = await login(client, await make_user(client, "admin"))
+    assert sink.messages == []
     for headers in (HX, {}):
         answer = await client.post(
             f"/settings/channels/{channel}/test",
