@@ -18,8 +18,9 @@ from surveyor.auth.guards import load_session, staff
 from surveyor.db.migrate import find_migrations
 from surveyor.ids import now_iso, parse_iso, utcnow
 from surveyor.ops import store as ops_store
-from surveyor.plugins import describe
+from surveyor.plugins import BUILTIN_PLUGINS, describe
 from surveyor.services import services
+from surveyor.web.templating import render
 
 log = logging.getLogger("surveyor.health")
 
@@ -112,6 +113,23 @@ async def plugins_json(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     return describe(services(request).pm)
 
 
+@get("/settings/plugins", guards=[staff("designer")], include_in_schema=False)
+async def plugins_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """Settings → Plugins: what is installed and the hooks each implements (designers see
+    it too: which question kinds and channels exist is theirs to know)."""
+    pm = services(request).pm
+    hooks = {
+        name: (getattr(pm.hook, name).spec.function.__doc__ or "").strip().split("\n")[0]
+        for name in dir(pm.hook)
+        if not name.startswith("_") and getattr(getattr(pm.hook, name), "spec", None)
+    }
+    return await render(
+        request,
+        "settings/plugins.html",
+        {"plugins": describe(pm), "hook_docs": hooks, "builtin": BUILTIN_PLUGINS},
+    )
+
+
 @get("/", include_in_schema=False, opt={"public": True})
 async def home(request: Request[Any, Any, Any]) -> Redirect:
     found = await load_session(request)
@@ -125,6 +143,7 @@ def register_routes(register: Any) -> None:
     register(healthz)
     register(readyz)
     register(plugins_json)
+    register(plugins_page)
     register(home)
 
 

@@ -36,6 +36,18 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     finished_at: str | None = None
 
 
+class ChannelActivity(msgspec.Struct, frozen=True, kw_only=True):
+    """One channel as the outbox saw it lately (Settings → Channels)."""
+
+    channel: str
+    queued: int
+    dead: int
+    last_success_at: str | None
+    last_error: str
+    last_error_at: str | None
+    last_error_job: str | None
+
+
 class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     job_id: str

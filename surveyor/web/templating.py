@@ -67,6 +67,12 @@ def request_locale(request: Request[Any, Any, Any]) -> str:
     return getattr(request.state, "locale", None) or services(request).settings.default_locale
 
 
+def request_gettext(request: Request[Any, Any, Any]) -> Any:
+    """``_ = request_gettext(request)``: messages in the signed-in person's language, for
+    text made in Python (form errors, toasts)."""
+    return translations(request_locale(request)).gettext
+
+
 async def render(
     request: Request[Any, Any, Any],
     template: str | list[str],

@@ -26,10 +26,10 @@ import msgspec
 
 from surveyor import DeliveryError, Message
 from surveyor.contacts.store import get_contact
-from surveyor.db import Tx
+from surveyor.db import Database, Tx
 from surveyor.delivery.channels import send_message
 from surveyor.delivery.models import Job, JobKind
-from surveyor.delivery.store import enqueue_job
+from surveyor.delivery.store import enqueue_job, get_job
 from surveyor.events import FollowupClosed, FollowupOpened, ResponseCompleted
 from surveyor.followups.models import Followup
 from surveyor.ids import new_id, now_iso
@@ -169,6 +169,33 @@ async def on_followup_closed(
     tx: Tx, event: FollowupClosed, kinds: KindRegistry = DEFAULT_KINDS
 ) -> None:
     await publish_followup(tx, "followup.closed", event.followup, kinds)
+
+
+async def redeliver(db: Database, subscription_id: str, job_id: str) -> str | None:
+    """Queue one past delivery of a subscription again: the same body under a new
+    webhook-id (a receiver that deduplicates by id would drop the old one). Returns the
+    new job's id; None when ``job_id`` is not a delivery of that subscription."""
+
+    async def unit(tx: Tx) -> str | None:
+        job = await get_job(tx, job_id)
+        if (
+            job is None
+            or job.kind != JOB_KIND
+            or job.subject_type != SUBJECT
+            or job.subject_id != subscription_id
+        ):
+            return None
+        payload = {**job.payload, "message_id": new_id()}
+        return await enqueue_job(
+            tx,
+            JOB_KIND,
+            payload,
+            subject_type=SUBJECT,
+            subject_id=subscription_id,
+            channel="webhook",
+        )
+
+    return await db.write(unit)
 
 
 # -- delivery -----------------------------------------------------------------------------

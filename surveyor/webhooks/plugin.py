@@ -17,11 +17,12 @@ from surveyor.webhooks.events import (
     on_followup_opened,
     on_response_completed,
 )
+from surveyor.webhooks.views import ROUTES as PAGES
 
 
 @hookimpl
 def register_routes(register: Callable[[Any], None]) -> None:
-    for handler in ROUTES:
+    for handler in (*ROUTES, *PAGES):
         register(handler)
 
 

@@ -103,7 +103,7 @@ async def test_staff_see_the_log_and_retry_a_dead_delivery_from_its_page(client,
 
     log = await client.get("/deliveries?status=dead")
     assert log.status_code == 200 and f"/deliveries/{job_id}" in log.text
-    assert '<a href="/deliveries">Deliveries</a>' in log.text  # in the main navigation
+    assert '<a href="/deliveries" aria-current="page">Deliveries</a>' in log.text  # main nav
     assert "550 5.1.1 no such user" in log.text
     fragment = await client.get("/deliveries?status=done", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and job_id not in fragment.text

@@ -20,6 +20,7 @@ from surveyor.delivery.store.leases import (
     wake_parked_jobs,
 )
 from surveyor.delivery.store.log import (
+    channel_activity,
     deliveries_for_subject,
     filter_values,
     get_job,
@@ -46,6 +47,7 @@ __all__ = [
     "JOB_COLUMNS",
     "cancel_job",
     "cancel_jobs",
+    "channel_activity",
     "claim_due_jobs",
     "complete_job",
     "deliveries_for_subject",

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from surveyor.db import Database, Tx
-from surveyor.delivery.models import JOB_STATUSES, Attempt, Job, JobPage
+from surveyor.delivery.models import JOB_STATUSES, Attempt, ChannelActivity, Job, JobPage
 from surveyor.delivery.store.outbox import ATTEMPT_COLUMNS, JOB_COLUMNS, job_from_row
 from surveyor.ids import iso, utcnow
 
@@ -143,3 +143,31 @@ async def deliveries_for_subject(
             attempt = {k[2:]: v for k, v in row.items() if k.startswith("a_")}
             history[row["id"]][1].append(msgspec.convert(attempt, Attempt))
     return list(history.values())
+
+
+async def channel_activity(db: Database, channel: str) -> ChannelActivity:
+    """What the outbox knows about one channel: its last success, its last error, how
+    many messages wait and how many died (for Settings → Channels)."""
+    counts = await db.fetch_all(
+        "SELECT status, COUNT(*) AS n FROM jobs WHERE channel = ? GROUP BY status", (channel,)
+    )
+    done = await db.fetch_one(
+        "SELECT finished_at FROM jobs WHERE channel = ? AND status = 'done'"
+        " ORDER BY updated_at DESC LIMIT 1",
+        (channel,),
+    )
+    failed = await db.fetch_one(
+        "SELECT id, last_error, updated_at FROM jobs WHERE channel = ? AND last_error <> ''"
+        " ORDER BY updated_at DESC LIMIT 1",
+        (channel,),
+    )
+    by_status = {row["status"]: int(row["n"]) for row in counts}
+    return ChannelActivity(
+        channel=channel,
+        queued=by_status.get("queued", 0) + by_status.get("running", 0),
+        dead=by_status.get("dead", 0),
+        last_success_at=done["finished_at"] if done else None,
+        last_error=failed["last_error"] if failed else "",
+        last_error_at=failed["updated_at"] if failed else None,
+        last_error_job=failed["id"] if failed else None,
+    )
