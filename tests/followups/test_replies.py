@@ -56,7 +56,7 @@ def test_bad_templates_name_the_field(subject: str, body: str, field: str, words
 
 def test_a_template_is_checked_with_the_sample_case() -> None:
     check_template("Apology", "Sorry, {{ contact.first_name }}", "{{ agent.name }}")
-    with pytest.raises(ReplyError, match="^name: "):
+    with pytest.raises(ReplyError, match=r"^name: "):
         check_template(" ", "s", "b")
     with pytest.raises(ReplyError, match=r"^body: unknown placeholder \{\{ oops \}\}"):
         check_template("T", "s", "{{ oops }}")
