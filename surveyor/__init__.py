@@ -70,6 +70,7 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     text: str = ""
     html: str = ""
     headers: dict[str, str] = {}
+    reply_to: str = ""  # email: the Reply-To address (a reply to a customer from a case)
     link: str = ""  # the respondent's survey link, when there is one
     unsubscribe_url: str = ""
     locale: str = ""

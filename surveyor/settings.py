@@ -74,6 +74,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     followup_warn_hours: Annotated[float, msgspec.Meta(ge=0, le=720)] = 4.0
     # Cases nobody owns by relationship: "round_robin" among active managers, or "queue".
     followup_assignment: Literal["round_robin", "queue"] = "round_robin"
+    # Issue 19: the Reply-To of replies sent to customers from a case (the From stays
+    # the configured sender); empty = the replies have no Reply-To.
+    reply_to: str = ""
     # issue 13: a response left after its first answer (a score tapped in an email) closes
     # after this many hours: it then counts in metrics and opens a case when a rule
     # matches. 0 leaves such responses partial (they never count).
@@ -116,6 +119,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("secret_key: must be at least 32 characters")
         if not _valid_zone(self.timezone):
             raise SettingsError(f"timezone: {self.timezone!r} is not an IANA time zone")
+        if self.reply_to and not re.fullmatch(
+            r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", self.reply_to
+        ):
+            raise SettingsError(f"reply_to: {self.reply_to!r} is not an email address")
 
     @property
     def is_postgres(self) -> bool:

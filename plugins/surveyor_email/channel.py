@@ -155,6 +155,12 @@ class EmailChannel:
             msg["Subject"] = subject
         except (ValueError, IndexError) as exc:
             raise DeliveryError(f"bad address or subject: {exc}", permanent=True) from None
+        if message.reply_to:
+            reply_to = message.reply_to.strip()
+            if not ADDRESS.match(reply_to):
+                raise DeliveryError(f"not a Reply-To address: {reply_to!r}", permanent=True)
+            reply_local, _, reply_domain = reply_to.rpartition("@")
+            msg["Reply-To"] = Address("", reply_local, reply_domain)
         msg["Date"] = formatdate(localtime=False)
         if message.id:
             # The same Message-ID on every retry, so a receiving server can drop a repeat.

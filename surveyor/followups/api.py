@@ -71,6 +71,8 @@ class FollowupOut(msgspec.Struct, frozen=True, kw_only=True):
     recovered: bool | None
     created_at: str
     updated_at: str
+    # Issue 19: out of the inbox until then (UTC), or null.
+    snoozed_until: str | None = None
 
 
 class EventOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -153,3 +153,52 @@ async def set_meta_value(tx: Tx, key: str, value: str) -> None:
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+# -- the workbench's inbox rows (issue 19) ---------------------------------------------
+
+
+async def answers_of(db: Reader, response_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{response id: {question id: answer}}`` of several responses, in one query."""
+    if not response_ids:
+        return {}
+    rows = await db.fetch_all(
+        "SELECT response_id, question_id, value FROM answers"
+        f" WHERE response_id IN ({_marks(response_ids)})",
+        tuple(response_ids),
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        out.setdefault(r["response_id"], {})[r["question_id"]] = msgspec.json.decode(r["value"])
+    return out
+
+
+async def definitions_of(db: Reader, response_ids: Sequence[str]) -> dict[str, Any]:
+    """``{response id: its version's definition (decoded)}``; each version read once."""
+    if not response_ids:
+        return {}
+    rows = await db.fetch_all(
+        f"SELECT id, survey_version_id FROM responses WHERE id IN ({_marks(response_ids)})",
+        tuple(response_ids),
+    )
+    versions = sorted({r["survey_version_id"] for r in rows if r["survey_version_id"]})
+    texts = (
+        await db.fetch_all(
+            f"SELECT id, definition FROM survey_versions WHERE id IN ({_marks(versions)})",
+            tuple(versions),
+        )
+        if versions
+        else []
+    )
+    decoded = {t["id"]: msgspec.json.decode(t["definition"]) for t in texts}
+    return {r["id"]: decoded.get(r["survey_version_id"]) for r in rows}
+
+
+async def contact_attributes(db: Reader, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{contact id: attributes}``."""
+    if not ids:
+        return {}
+    rows = await db.fetch_all(
+        f"SELECT id, attributes FROM contacts WHERE id IN ({_marks(ids)})", tuple(ids)
+    )
+    return {r["id"]: msgspec.json.decode(r["attributes"] or "{}") for r in rows}

@@ -185,7 +185,9 @@ class RuleDecision(msgspec.Struct, frozen=True, kw_only=True):
 CaseStatus = Literal["new", "in_progress", "waiting", "resolved", "closed"]
 CASE_STATUSES: tuple[CaseStatus, ...] = ("new", "in_progress", "waiting", "resolved", "closed")
 OPEN_STATUSES: tuple[CaseStatus, ...] = ("new", "in_progress", "waiting")
-EventKind = Literal["open", "status", "note", "assign", "reopen", "recovery", "sla"]
+EventKind = Literal[
+    "open", "status", "note", "assign", "reopen", "recovery", "sla", "reply", "snooze"
+]
 
 
 class Followup(msgspec.Struct, frozen=True, kw_only=True):
@@ -214,6 +216,8 @@ class Followup(msgspec.Struct, frozen=True, kw_only=True):
     recovered: bool | None = None
     created_at: str
     updated_at: str
+    # Out of the inbox until this instant (UTC); None or a past instant: in it.
+    snoozed_until: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -28,7 +28,7 @@ CASE_COLUMNS = (
     "id, response_id, contact_id, survey_id, checkpoint_key, rule_id, priority, status,"
     " assignee_id, team_queue, reasons, due_at, warn_at, first_action_at, resolved_at,"
     " closed_at, root_cause, outcome, recovery_invitation_id, recovery_response_id,"
-    " recovered, created_at, updated_at"
+    " recovered, created_at, updated_at, snoozed_until"
 )
 EVENT_COLUMNS = "id, followup_id, at, actor_id, kind, body, detail"
 ROTATION = "managers"
@@ -51,6 +51,8 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     survey: str = ""
     scope: str = ""  # "mine", "queue" or "" (everything the viewer may see)
     assignee: str = ""  # a user id (admins' filter)
+    # "awake": not snoozed now (the inbox); "snoozed": only snoozed ones; "": both (API).
+    snooze: str = ""
 
 
 def case_from_row(row: dict[str, Any]) -> Followup:
@@ -144,6 +146,12 @@ def _filters(viewer: Viewer, f: CaseFilter, now: str) -> tuple[list[str], list[A
     if f.assignee:
         clauses.append("assignee_id = ?")
         values.append(f.assignee)
+    if f.snooze == "snoozed":
+        clauses.append("snoozed_until > ?")
+        values.append(now)
+    elif f.snooze == "awake":
+        clauses.append("(snoozed_until IS NULL OR snoozed_until <= ?)")
+        values.append(now)
     return clauses, values
 
 
@@ -185,20 +193,39 @@ async def list_cases(
     return cases, (encode_cursor(cases[-1]) if more and cases else None)
 
 
+COUNTS = ("mine", "queue", "overdue", "open", "snoozed", "mine_overdue")
+
+
 async def inbox_counts(db: Reader, viewer: Viewer, *, now: str) -> dict[str, int]:
-    """Open cases that are mine, in the queue, overdue among what I see, and all I see."""
+    """Open cases that are mine, in the queue, overdue among what I see, all I see (none
+    of them snoozed), the snoozed ones, and my own overdue ones."""
     where, params = visible_clause(viewer)
     marks = ", ".join("?" * len(OPEN_STATUSES))
+    awake = "(snoozed_until IS NULL OR snoozed_until <= ?)"
     row = await db.fetch_one(
         "SELECT"
-        " sum(CASE WHEN assignee_id = ? THEN 1 ELSE 0 END) AS mine,"
-        " sum(CASE WHEN team_queue = 1 THEN 1 ELSE 0 END) AS queue,"
-        " sum(CASE WHEN due_at < ? THEN 1 ELSE 0 END) AS overdue,"
-        " count(*) AS open"
+        f" sum(CASE WHEN assignee_id = ? AND {awake} THEN 1 ELSE 0 END) AS mine,"
+        f" sum(CASE WHEN team_queue = 1 AND {awake} THEN 1 ELSE 0 END) AS queue,"
+        f" sum(CASE WHEN due_at < ? AND {awake} THEN 1 ELSE 0 END) AS overdue,"
+        f" sum(CASE WHEN {awake} THEN 1 ELSE 0 END) AS open,"
+        " sum(CASE WHEN snoozed_until > ? THEN 1 ELSE 0 END) AS snoozed,"
+        " sum(CASE WHEN assignee_id = ? AND due_at < ? THEN 1 ELSE 0 END) AS mine_overdue"
         f" FROM followups WHERE {where} AND status IN ({marks})",
-        (viewer.user_id or "", now, *params, *OPEN_STATUSES),
+        (
+            viewer.user_id or "",
+            now,
+            now,
+            now,
+            now,
+            now,
+            now,
+            viewer.user_id or "",
+            now,
+            *params,
+            *OPEN_STATUSES,
+        ),
     )
-    return {k: int((row or {}).get(k) or 0) for k in ("mine", "queue", "overdue", "open")}
+    return {k: int((row or {}).get(k) or 0) for k in COUNTS}
 
 
 async def filter_values(db: Reader) -> dict[str, list[str]]:
@@ -248,9 +275,10 @@ async def add_event(
     body: str = "",
     detail: dict[str, Any] | None = None,
     at: str | None = None,
+    event_id: str | None = None,
 ) -> FollowupEvent:
     event = FollowupEvent(
-        id=new_id(),
+        id=event_id or new_id(),
         followup_id=case_id,
         at=at or now_iso(),
         actor_id=actor_id,
@@ -282,6 +310,19 @@ async def timeline(db: Reader, case_id: str) -> list[FollowupEvent]:
         msgspec.convert({**r, "detail": msgspec.json.decode(r["detail"] or "{}")}, FollowupEvent)
         for r in rows
     ]
+
+
+async def update_event_detail(tx: Tx, event_id: str, changes: dict[str, Any]) -> bool:
+    """Merge ``changes`` into one timeline entry's detail (a reply's delivery status)."""
+    text = await tx.fetch_val("SELECT detail FROM followup_events WHERE id = ?", (event_id,))
+    if text is None:
+        return False
+    detail = {**msgspec.json.decode(text or "{}"), **changes}
+    await tx.execute(
+        "UPDATE followup_events SET detail = ? WHERE id = ?",
+        (msgspec.json.encode(detail).decode(), event_id),
+    )
+    return True
 
 
 # -- people --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ manager's case gets the same 404 (no hint that the case exists).
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -18,11 +19,12 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.contacts.store import get_contact
 from surveyor.delivery.store import deliveries_for_subject
-from surveyor.followups import context_store, service, store
+from surveyor.followups import context_store, service, store, workbench_store
 from surveyor.followups.models import CASE_STATUSES, PRIORITIES, Followup
 from surveyor.followups.service import Actor, CaseError, can_see, viewer_for
 from surveyor.followups.sla import sla_state
 from surveyor.followups.store import CaseFilter
+from surveyor.followups.workbench_context import inbox_rows, workbench_context
 from surveyor.ids import now_iso, parse_iso, utcnow
 from surveyor.services import services
 from surveyor.surveys.kinds import KindRegistry, question_kinds
@@ -39,6 +41,15 @@ STATUS_LABELS = {
     "resolved": "Resolved",
     "closed": "Closed (not resolved)",
 }
+
+
+VIEW_FIELDS = ("scope", "status", "priority", "overdue", "checkpoint", "survey", "owner")
+
+
+def view_query(f: dict[str, Any]) -> str:
+    """The inbox's filters as a query string (what a saved view stores)."""
+    pairs = {k: ("1" if f[k] is True else "" if f[k] is False else str(f[k])) for k in VIEW_FIELDS}
+    return urlencode({k: v for k, v in pairs.items() if v})
 
 
 def badge(case: Followup) -> str:
@@ -74,12 +85,20 @@ def answer_rows(
         if q.id not in answers:
             continue
         kind = kinds.get(q.kind)
+        value = answers[q.id]
+        bounds = kind.numeric_range(q) if kind is not None else None
+        numeric = bounds is not None and isinstance(value, int) and not isinstance(value, bool)
         rows.append(
             {
                 "label": recall_plain(text_for(q.text, locale, default), brand=brand) or q.id,
                 "kind": q.kind,
                 "comment": bool(kind and kind.comment),
-                "value": kinds.answer_text(q, answers[q.id], locale),
+                "value": kinds.answer_text(q, value, locale),
+                # A score with its scale and the survey's own words at both ends.
+                "score": value if numeric else None,
+                "scale": bounds if numeric else None,
+                "low_label": recall_plain(text_for(q.low_label, locale, default), brand=brand),
+                "high_label": recall_plain(text_for(q.high_label, locale, default), brand=brand),
             }
         )
     return rows
@@ -109,6 +128,7 @@ async def case_context(request: Req, case: Followup) -> dict[str, Any]:
     viewer = viewer_for(current_user(request))
     others = await store.cases_for_contact(db, contact.id, exclude=case.id) if contact else []
     return {
+        **await workbench_context(svc, case, contact, events),
         "case": case,
         "recovery": await recovery_state(db, case, events),
         "sla": badge(case),
@@ -178,6 +198,47 @@ async def delivery_history(db: Any, invitation_id: str | None) -> list[dict[str,
     ]
 
 
+async def after_change(
+    request: Req, case_id: str, error: str = "", status: int = 422
+) -> Response[Any]:
+    """Show the case again: the fragment for htmx, a redirect (or the page with the
+    error) for a plain form."""
+    case = await store.get_case(services(request).db, case_id)
+    assert case is not None
+    visible = can_see(case, viewer_for(current_user(request)))
+    if not error and not getattr(request, "htmx", None):
+        return Redirect(f"/followups/{case_id}" if visible else "/followups", status_code=303)
+    if not visible:  # handed to someone else: back to the inbox
+        return Response("", status_code=200, headers={"HX-Redirect": "/followups"})
+    context = await case_context(request, case)
+    context["error"] = error
+    return await render(
+        request,
+        "followups/case.html",
+        context,
+        fragment="followups/_case.html",
+        status_code=status if error else 200,
+    )
+
+
+async def act(request: Req, case_id: str, action: Any) -> Response[Any]:
+    """Check the case is the user's to see, run ``action``; a CaseError is shown on the
+    case (409 when the case's state refuses it, 422 when the form is wrong)."""
+    await visible_case(request, case_id)
+    try:
+        await action()
+    except CaseError as exc:
+        return await after_change(
+            request, case_id, error=str(exc), status=409 if exc.conflict else 422
+        )
+    return await after_change(request, case_id)
+
+
+def actor_of(request: Req) -> Actor:
+    user = current_user(request)
+    return Actor(user_id=user.id, label=user.email)
+
+
 class FollowupViews(Controller):
     path = "/followups"
     guards = [staff("manager")]
@@ -193,44 +254,55 @@ class FollowupViews(Controller):
         overdue: Annotated[str, QueryParameter(name="overdue")] = "",
         checkpoint: Annotated[str, QueryParameter(name="checkpoint", max_length=100)] = "",
         survey: Annotated[str, QueryParameter(name="survey", max_length=100)] = "",
+        owner: Annotated[str, QueryParameter(name="owner", max_length=100)] = "",
         cursor: Annotated[str, QueryParameter(name="cursor", max_length=200)] = "",
     ) -> Response[str]:
         user = current_user(request)
         viewer = viewer_for(user)
-        db = services(request).db
+        svc = services(request)
+        db = svc.db
         # Managers land on their own cases; admins, who rarely own any, on everything.
         default = "all" if user.role == "admin" else "mine"
-        scope = view if view in ("mine", "queue", "all") else default
+        scope = view if view in ("mine", "queue", "all", "snoozed") else default
         filters = CaseFilter(
             status=status if status in ("open", *CASE_STATUSES) else "",
             priority=priority if priority in PRIORITIES else "",
             overdue=overdue in ("1", "on", "true"),
             checkpoint=checkpoint,
             survey=survey,
-            scope="" if scope == "all" else scope,
+            scope=scope if scope in ("mine", "queue") else "",
+            assignee=owner,
+            snooze="snoozed" if scope == "snoozed" else "awake",
         )
         now = now_iso()
         cases, next_cursor = await store.list_cases(db, viewer, filters, now=now, cursor=cursor)
         people = await store.staff_by_ids(db, [c.assignee_id or "" for c in cases])
         names = await context_store.contacts_of_cases(db, [c.id for c in cases])
+        f = {
+            "scope": scope,
+            "status": status,
+            "priority": priority,
+            "overdue": filters.overdue,
+            "checkpoint": checkpoint,
+            "survey": survey,
+            "owner": owner,
+        }
         return await render(
             request,
             "followups/inbox.html",
             {
                 "cases": cases,
                 "badges": {c.id: badge(c) for c in cases},
+                "rows": await inbox_rows(db, cases, question_kinds(svc)),
                 "people": people,
                 "contacts": names,
                 "counts": await store.inbox_counts(db, viewer, now=now),
                 "choices": await store.filter_values(db),
-                "f": {
-                    "scope": scope,
-                    "status": status,
-                    "priority": priority,
-                    "overdue": filters.overdue,
-                    "checkpoint": checkpoint,
-                    "survey": survey,
-                },
+                "f": f,
+                "query": view_query(f),
+                "saved_views": await workbench_store.list_views(db, user.id),
+                "assignable": await store.assignable_users(db),
+                "root_causes": service.root_causes(svc.settings),
                 "next_cursor": next_cursor,
                 "now": now,
                 "statuses": CASE_STATUSES,
@@ -250,42 +322,10 @@ class FollowupViews(Controller):
             fragment="followups/_case.html",
         )
 
-    async def _after(self, request: Req, case_id: str, error: str = "") -> Response[Any]:
-        """Show the case again: the fragment for htmx, a redirect (or the page with the
-        error) for a plain form."""
-        case = await store.get_case(services(request).db, case_id)
-        assert case is not None
-        visible = can_see(case, viewer_for(current_user(request)))
-        if not error and not getattr(request, "htmx", None):
-            return Redirect(f"/followups/{case_id}" if visible else "/followups", status_code=303)
-        if not visible:  # handed to someone else: back to the inbox
-            return Response("", status_code=200, headers={"HX-Redirect": "/followups"})
-        context = await case_context(request, case)
-        context["error"] = error
-        return await render(
-            request,
-            "followups/case.html",
-            context,
-            fragment="followups/_case.html",
-            status_code=422 if error else 200,
-        )
-
-    async def _act(self, request: Req, case_id: str, action: Any) -> Response[Any]:
-        await visible_case(request, case_id)
-        try:
-            await action()
-        except CaseError as exc:
-            return await self._after(request, case_id, error=str(exc))
-        return await self._after(request, case_id)
-
-    def _actor(self, request: Req) -> Actor:
-        user = current_user(request)
-        return Actor(user_id=user.id, label=user.email)
-
     @post("/{case_id:str}/take")
     async def take(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
-        actor = self._actor(request)
-        return await self._act(
+        actor = actor_of(request)
+        return await act(
             request,
             case_id,
             lambda: service.assign(services(request), case_id, actor.user_id, actor),
@@ -295,16 +335,16 @@ class FollowupViews(Controller):
     async def reassign(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
         form = await read_form(request)
         target = str(form.get("assignee_id", "")).strip() or None
-        actor = self._actor(request)
-        return await self._act(
+        actor = actor_of(request)
+        return await act(
             request, case_id, lambda: service.assign(services(request), case_id, target, actor)
         )
 
     @post("/{case_id:str}/status")
     async def status(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
         form = await read_form(request)
-        actor = self._actor(request)
-        return await self._act(
+        actor = actor_of(request)
+        return await act(
             request,
             case_id,
             lambda: service.change_status(
@@ -321,8 +361,8 @@ class FollowupViews(Controller):
     @post("/{case_id:str}/notes")
     async def note(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
         form = await read_form(request)
-        actor = self._actor(request)
-        return await self._act(
+        actor = actor_of(request)
+        return await act(
             request,
             case_id,
             lambda: service.add_note(services(request), case_id, str(form.get("body", "")), actor),
@@ -331,8 +371,8 @@ class FollowupViews(Controller):
     @post("/{case_id:str}/reopen")
     async def reopen(self, request: Req, case_id: FromPath[str]) -> Response[Any]:
         form = await read_form(request)
-        actor = self._actor(request)
-        return await self._act(
+        actor = actor_of(request)
+        return await act(
             request,
             case_id,
             lambda: service.reopen(

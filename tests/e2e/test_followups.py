@@ -43,6 +43,7 @@ def loop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
             "SURVEYOR_SECRET_KEY": "l" * 40,
             "SURVEYOR_EMAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=surveys@e2e.example&mode=insecure",
             "SURVEYOR_WORKER_POLL_SECONDS": "0.2",
+            "SURVEYOR_REPLY_TO": "care@e2e.example",
         }
         command = [*SURVEYOR, "serve", "--port", str(port)]
         with running_server(command, env, where, port, where / "serve.log") as (base_url, _):
@@ -137,6 +138,7 @@ def test_a_manager_closes_the_loop_and_the_customer_gets_the_recovery_survey(
     page.keyboard.press("Enter")
     page.locator(".timeline").get_by_text("Called Zoe, sending a replacement.").wait_for()
 
+    page.get_by_text("Change status or close").click()  # the close form is folded away
     page.get_by_label("Change status").select_option("resolved")
     page.get_by_label("Root cause (to resolve or close)").select_option("delivery or logistics")
     page.get_by_label("Outcome (to resolve or close)").fill("replacement shipped")
@@ -148,3 +150,163 @@ def test_a_manager_closes_the_loop_and_the_customer_gets_the_recovery_survey(
     mail = wait_for_mail(sink, "zoe@example.com")
     body = mail.content.decode("utf-8", "replace")
     assert "/s/" in body
+
+
+# -- the workbench (issue 19) -----------------------------------------------------------
+
+
+def seed_case(server: Server, external_id: str, manager: str, score: int, comment: str) -> str:
+    """A customer of ``manager`` answered ``score`` with ``comment``: returns the case id."""
+
+    async def make() -> str:
+        from surveyor.contacts import store as contacts
+        from surveyor.followups import store as cases
+        from tests.followups.helpers import answer, nps_version
+
+        svc = build_services(load_settings(environ=server.env))
+        await start_services(svc)
+        try:
+            version = await nps_version(svc.db)
+            who = await svc.db.write(
+                lambda tx: contacts.upsert_contact(
+                    tx,
+                    external_id,
+                    email=f"{external_id}@example.com",
+                    name=external_id.title(),
+                    attributes={"account_manager": manager, "company": "Acme Ltd"},
+                )
+            )
+            response = await answer(svc, version, who, score, comment)
+            case = await cases.case_for_response(svc.db, response.id)
+            assert case is not None
+            return case.id
+        finally:
+            await svc.db.close()
+
+    return in_thread(make())
+
+
+def sign_in(browser: Any, server: Server, email: str, viewport: dict[str, int]) -> Any:
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    page = context.new_page()
+    page.goto(server.url("/login"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/(?!login).*"))
+    return context, page
+
+
+def no_sideways_scroll(page: Any) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the page scrolls sideways by {overflow}px"
+
+
+def test_a_reply_reaches_the_customer_and_the_timeline_says_sent(
+    loop_server: tuple[Server, Any], browser: Any, artifacts: Any
+) -> None:
+    server, sink = loop_server
+    manager = "rita@e2e.example"
+    server.create_user(manager, role="manager")
+    case_id = seed_case(server, "yuki", manager, 1, "The courier left the parcel in the rain.")
+
+    context, page = sign_in(browser, server, manager, {"width": 1280, "height": 900})
+    page.goto(server.url("/followups/templates"))
+    page.get_by_label("Name").fill("Apology")
+    page.get_by_label("Subject").fill("About your {{ survey }} answer, {{ contact.first_name }}")
+    page.get_by_label("Message").fill(
+        "Hello {{ contact.name }},\n\nyou gave us {{ score }}. We are sorry.\n\n{{ agent.name }}"
+    )
+    page.get_by_role("button", name="Save template").click()
+    page.get_by_role("link", name="Apology").wait_for()
+
+    page.goto(server.url(f"/followups/{case_id}"))
+    page.get_by_text("The courier left the parcel in the rain.").wait_for()
+    page.get_by_label("Start from a template").select_option(label="Apology")
+    page.get_by_role("button", name="Use").click()
+    subject = page.get_by_label("Subject")
+    subject.wait_for()
+    assert subject.input_value() == "About your NPS answer, Yuki"
+    body = page.get_by_label("Message")
+    assert "you gave us 1. We are sorry." in body.input_value()
+    body.fill(body.input_value() + "\nA new parcel is on its way.")
+    page.get_by_role("button", name="Send reply").click()
+    status = page.locator(".timeline .event-reply .reply-status")
+    status.wait_for()
+    # The timeline polls while the reply is on its way; the worker's delivery turns it "sent".
+    page.locator('.timeline .event-reply .reply-status[data-state="sent"]').wait_for(timeout=30_000)
+    assert status.inner_text().strip() == "sent"
+    page.screenshot(path=str(artifacts / "case-page-1280.png"), full_page=True)
+    no_sideways_scroll(page)
+
+    mail = wait_for_mail(sink, "yuki@example.com")
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(mail.content, policy=policy.default)
+    assert message["Subject"] == "About your NPS answer, Yuki"
+    assert message["Reply-To"] == "care@e2e.example"
+    assert "surveys@e2e.example" in message["From"]
+    text = message.get_body(("plain",)).get_content()
+    assert "A new parcel is on its way." in text and "Hello Yuki," in text
+
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1)
+    phone.add_cookies(context.cookies())
+    small = phone.new_page()
+    small.goto(server.url(f"/followups/{case_id}"))
+    small.get_by_role("heading", name=re.compile("Yuki")).wait_for()
+    no_sideways_scroll(small)
+    small.screenshot(path=str(artifacts / "case-page-360.png"), full_page=True)
+    small.goto(server.url("/followups?scope=all&status="))
+    no_sideways_scroll(small)
+    small.screenshot(path=str(artifacts / "inbox-360.png"), full_page=True)
+    phone.close()
+    context.close()
+
+
+def test_the_keyboard_closes_a_case(
+    loop_server: tuple[Server, Any], browser: Any, artifacts: Any
+) -> None:
+    server, _ = loop_server
+    manager = "kai@e2e.example"
+    server.create_user(manager, role="manager")
+    case_id = seed_case(server, "omar", manager, 3, "Support never called back.")
+    seed_case(server, "lena", manager, 5, "Slow delivery.")
+
+    context, page = sign_in(browser, server, manager, {"width": 1280, "height": 900})
+    page.goto(server.url("/followups?scope=mine"))
+    page.get_by_text("Support never called back.").wait_for()
+    # The nav counts this manager's open cases.
+    assert page.locator(".mainnav .nav-count").first.inner_text().strip().endswith("2")
+    page.screenshot(path=str(artifacts / "inbox-1280.png"), full_page=True)
+
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    help_dialog.wait_for()
+    assert help_dialog.get_by_text("next / previous case").is_visible()
+    page.keyboard.press("Escape")
+
+    rows = page.locator("[data-case-row]")
+    ids = [rows.nth(i).get_attribute("data-case-id") for i in range(rows.count())]
+    page.keyboard.press("j")
+    for _ in range(ids.index(case_id)):
+        page.keyboard.press("j")
+    assert page.locator("[data-case-row].is-current").get_attribute("data-case-id") == case_id
+    page.keyboard.press("x")
+    assert page.locator("[data-selected-count]").inner_text() == "1"
+    page.keyboard.press("x")
+    page.keyboard.press("e")
+    page.wait_for_url(re.compile(rf".*/followups/{case_id}#close$"))
+    status = page.get_by_label("Change status")
+    status.wait_for()
+    assert page.evaluate("document.activeElement.id") == "status"
+    assert status.input_value() == "resolved"
+    page.keyboard.press("Tab")
+    page.keyboard.type("support")  # the root cause select picks "support experience"
+    page.keyboard.press("Tab")
+    page.keyboard.type("Called Omar and apologised.")
+    page.keyboard.press("Enter")
+    page.locator(".case-badges").get_by_text("Resolved", exact=True).wait_for()
+    assert page.get_by_text("support experience").first.is_visible()
+    context.close()

@@ -124,7 +124,14 @@ async def test_inbox_tabs_filters_and_counts(client: Any) -> None:
         service.viewer_for(mia),
         now="2999",
     )
-    assert counts == {"mine": 1, "queue": 1, "overdue": 2, "open": 2}
+    assert counts == {
+        "mine": 1,
+        "queue": 1,
+        "overdue": 2,
+        "open": 2,
+        "snoozed": 0,
+        "mine_overdue": 1,
+    }
     assert mine.priority == "high"
 
 
