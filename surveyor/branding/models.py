@@ -40,6 +40,7 @@ class BrandLook(msgspec.Struct, frozen=True, kw_only=True):
     logo_src: str = ""  # absolute URL (emails) or site path
     primary: str = DEFAULT_PRIMARY
     on_primary: str = DEFAULT_ON_PRIMARY
+    link: str = DEFAULT_PRIMARY  # text in the brand's colour on white, or dark if that fails 4.5:1
     font_stack: str = ""
 
     @property

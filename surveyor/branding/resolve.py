@@ -13,6 +13,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from surveyor.branding import contrast, store
 from surveyor.branding.models import (
     DEFAULT_ON_PRIMARY,
@@ -99,6 +101,9 @@ def merge_look(
         logo_src=logo_src,
         primary=primary,
         on_primary=contrast.text_on(primary) if primary != DEFAULT_PRIMARY else DEFAULT_ON_PRIMARY,
+        link=primary
+        if contrast.contrast_ratio(primary, contrast.WHITE) >= contrast.TEXT_MIN
+        else "#1b1f24",
         font_stack=first("font_stack"),
     )
 
@@ -118,24 +123,42 @@ async def brand_look(
     return merge_look(workspace, survey, survey_name=survey_name, logo_url=logo_url)
 
 
+def look_context(look: BrandLook) -> dict[str, Any]:
+    """A message's brand variables: ``brand`` (the name, maybe empty) and ``brand_look``."""
+    return {"brand": look.name, "brand_look": msgspec.to_builtins(look)}
+
+
+async def with_brand(svc: Any, message: Any) -> Any:
+    """``message`` with the workspace brand in its context, unless it carries one: every
+    email and SMS is branded, whoever composed it (invitations, case replies, notices)."""
+    if "brand_look" in message.context:
+        return message
+    look = await brand_look(svc, absolute=True)
+    context = {**look_context(look), **message.context}
+    return msgspec.structs.replace(message, context=context)
+
+
 # -- checking a form -------------------------------------------------------------------
+
+
+Problem = tuple[str, dict[str, Any]]  # an English msgid and its %-variables
 
 
 def check_brand_form(
     raw: dict[str, Any], scope: str, *, with_name: bool = True
-) -> tuple[BrandSettings, dict[str, str]]:
-    """The brand a form asks for, and its problems by field (English, for the catalog).
+) -> tuple[BrandSettings, dict[str, Problem]]:
+    """The brand a form asks for, and its problems by field (msgids for the catalog).
 
     Values are echoed back trimmed even when wrong, so the form shows what was typed.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
 
     def text(name: str, limit: int) -> str:
         value = raw.get(name, "")
         value = value if isinstance(value, str) else ""
         value = " ".join(value.split())
         if len(value) > limit:
-            errors[name] = f"use at most {limit} characters."
+            errors[name] = ("use at most %(limit)s characters.", {"limit": limit})
         return value[:limit]
 
     name = text("name", MAX_NAME) if with_name else ""
@@ -143,19 +166,21 @@ def check_brand_form(
     if logo_url:
         parts = urlsplit(logo_url)
         if parts.scheme != "https" or not parts.hostname or re.search(r"[\s\"'<>\\]", logo_url):
-            errors["logo_url"] = "give an https:// address of an image, or upload one."
+            errors["logo_url"] = ("give an https:// address of an image, or upload one.", {})
     color = text("primary_color", 20)
     if color:
         problem = contrast.primary_problem(color)
         normal = contrast.normalize_hex(color)
         if problem:
-            errors["primary_color"] = problem
+            ratio = contrast.rounded_ratio(normal) if normal else ""
+            errors["primary_color"] = (problem, {"ratio": ratio})
         elif normal:
             color = normal
     font_stack = text("font_stack", MAX_FONT_STACK)
     if font_stack and not FONT_STACK.match(font_stack):
         errors["font_stack"] = (
-            "use font names separated by commas (letters, digits, spaces, quotes, hyphens)."
+            "use font names separated by commas (letters, digits, spaces, quotes, hyphens).",
+            {},
         )
     return (
         BrandSettings(
@@ -179,15 +204,18 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
-def check_logo(data: bytes) -> tuple[Logo | None, str]:
-    """An uploaded logo, or why not (English, naming the limit)."""
+def check_logo(data: bytes) -> tuple[Logo | None, Problem | None]:
+    """An uploaded logo, or why not (a msgid naming the limit)."""
     if len(data) > MAX_LOGO_BYTES:
-        return None, f"the image is {len(data) // 1024} KiB; the limit is 256 KiB."
+        return None, (
+            "the image is larger than %(limit)s KiB; make it smaller.",
+            {"limit": MAX_LOGO_BYTES // 1024},
+        )
     content_type = sniff_image(data)
     if content_type is None:
-        return None, "upload a PNG, JPEG, GIF or WebP image (SVG is not accepted)."
+        return None, ("upload a PNG, JPEG, GIF or WebP image (SVG is not accepted).", {})
     digest = hashlib.sha256(data).hexdigest()[:32]
-    return Logo(id=digest, content_type=content_type, data=data, size=len(data)), ""
+    return Logo(id=digest, content_type=content_type, data=data, size=len(data)), None
 
 
 def contrast_note(color: str) -> dict[str, str]:

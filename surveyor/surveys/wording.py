@@ -32,6 +32,16 @@ WITHOUT_BRAND: dict[str, str] = {
     "{brand} made it easy for me to handle my issue.": "It was easy for me to handle my issue.",
 }
 
+# The ends of the built-in scales when a question names none (the respondent templates
+# and the email use the same words).
+SCALE_ENDS: dict[str, tuple[str, str]] = {
+    "nps": ("Not at all likely", "Extremely likely"),
+    "ces": ("Strongly disagree", "Strongly agree"),
+    "csat": ("Very dissatisfied", "Very satisfied"),
+    "emotion": ("Very bad", "Very good"),
+}
+
+
 # Every other string Surveyor puts into a survey: the four templates (titles, questions,
 # scale labels, options, endings) and the kinds' default texts. Each is a msgid of the
 # catalogs; tests/respond/test_wording.py keeps this list and the templates in step.
@@ -87,8 +97,18 @@ SHIPPED: frozenset[str] = frozenset(
         "What is the main reason for your score?",
         "Very bad",
         "Very good",
+        *(end for ends in SCALE_ENDS.values() for end in ends),
     }
 )
+
+
+def scale_ends(kind: str, locale: str) -> tuple[str, str]:
+    """The default end labels of a built-in scale in ``locale`` (empty for other kinds)."""
+    ends = SCALE_ENDS.get(kind)
+    if ends is None:
+        return "", ""
+    low, high = ends
+    return (shipped_translation(low, locale) or low, shipped_translation(high, locale) or high)
 
 
 @functools.lru_cache(maxsize=64)
