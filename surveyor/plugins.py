@@ -42,6 +42,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "surveyor.sources.plugin",
     "surveyor.records.plugin",
     "surveyor.ops.plugin",
+    "surveyor.branding.plugin",
 )
 # Built-in plugins that ship with Surveyor but may be switched off with the allow-list.
 BUILTIN_PLUGINS: tuple[str, ...] = (

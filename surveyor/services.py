@@ -43,6 +43,7 @@ class Caches:
 
     api_keys: TTLCache | None = None  # surveyor.auth.guards
     checkpoints: TTLCache | None = None  # surveyor.checkpoints.store
+    brand: TTLCache | None = None  # surveyor.branding.resolve
     # Published survey versions never change (surveyor.respond.pages).
     survey_versions: dict[str, SurveyVersion] = field(default_factory=dict)
     # The respondent pages' per-process memos (surveyor.respond.views).

@@ -20,8 +20,10 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from surveyor import DeliveryError, Message
+from surveyor.i18n import best_locale, translations
 from surveyor_email.smtp import SmtpPool, parse_email_url
 
 ADDRESS = re.compile(
@@ -75,6 +77,31 @@ def display_name(name: str) -> str:
     return " ".join(_NAME_SPECIALS.sub(" ", name).split())[:MAX_DISPLAY_NAME].strip()
 
 
+# The look of a message whose context names no brand (the core always adds one).
+DEFAULT_LOOK = {
+    "name": "",
+    "logo_src": "",
+    "primary": "#0b5cad",
+    "on_primary": "#ffffff",
+    "link": "#0b5cad",
+    "font_stack": "",
+}
+
+
+def message_gettext(locale: str, *, html: bool) -> Any:
+    """``_("Hello %(name)s", name=x)`` in the message's language. In HTML templates the
+    catalog text is trusted and the variables escaped; in text templates both are plain."""
+    catalog = translations(best_locale([locale]) if locale else "en")
+
+    def gettext(text: str, **variables: Any) -> Any:
+        translated = catalog.gettext(text)
+        if html:
+            translated = Markup(translated)  # noqa: S704 - our own catalog
+        return translated % variables if variables else translated
+
+    return gettext
+
+
 class EmailChannel:
     name = "email"
 
@@ -83,7 +110,7 @@ class EmailChannel:
         self.problem = "email is not configured: set SURVEYOR_EMAIL_URL"
         self.env = make_environment(jinja2.PackageLoader("surveyor_email", "templates"))
         self._threads: ThreadPoolExecutor | None = None
-        self.brand = "Surveyor"
+        self.brand = ""  # the brand's name comes in each message's context
 
     def configure(self, services: Any) -> None:
         settings = services.settings
@@ -109,17 +136,19 @@ class EmailChannel:
 
     # -- rendering ----------------------------------------------------------------
 
-    def _render(self, names: list[str], context: dict[str, Any]) -> str:
+    def _render(self, names: list[str], context: dict[str, Any], locale: str = "") -> str:
+        gettext = message_gettext(locale, html=names[0].endswith(".html"))
         try:
-            return self.env.select_template(names).render(context)
+            return self.env.select_template(names).render({**context, "_": gettext})
         except jinja2.TemplateError as exc:
             raise DeliveryError(f"email template {names[0]}: {exc}", permanent=True) from None
 
     def render(self, message: Message) -> tuple[str, str, str]:
-        """Subject, plain text and HTML of ``message``."""
+        """Subject, plain text and HTML of ``message``, in the message's locale."""
         kind = message.kind if re.fullmatch(r"[a-z0-9_]+", message.kind) else "notification"
         context = {
             "brand": self.brand,
+            "brand_look": DEFAULT_LOOK,
             **message.context,
             "message": message,
             "recipient_name": message.recipient_name,
@@ -127,14 +156,15 @@ class EmailChannel:
             "unsubscribe_url": message.unsubscribe_url,
             "score_link": score_link,
         }
+        locale = message.locale
         subject = message.subject or self._render(
-            [f"email/{kind}_subject.txt", "email/notification_subject.txt"], context
+            [f"email/{kind}_subject.txt", "email/notification_subject.txt"], context, locale
         )
         text = message.text or self._render(
-            [f"email/{kind}.txt", "email/notification.txt"], context
+            [f"email/{kind}.txt", "email/notification.txt"], context, locale
         )
         html = message.html or self._render(
-            [f"email/{kind}.html", "email/notification.html"], {**context, "text": text}
+            [f"email/{kind}.html", "email/notification.html"], {**context, "text": text}, locale
         )
         return " ".join(subject.split()), text, html
 

@@ -23,6 +23,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from surveyor import DeliveryError, Message
+from surveyor.i18n import best_locale, translations
 from surveyor_sms.gsm import fits_one_sms
 
 with warnings.catch_warnings():
@@ -69,6 +70,17 @@ def notify(url: str, body: str) -> None:
         logger.removeHandler(capture)
 
 
+def message_gettext(locale: str) -> Any:
+    """``_("…%(brand)s…", brand=x)`` in the message's language (plain text)."""
+    catalog = translations(best_locale([locale]) if locale else "en")
+
+    def gettext(text: str, **variables: Any) -> str:
+        translated = catalog.gettext(text)
+        return translated % variables if variables else translated
+
+    return gettext
+
+
 class SmsChannel:
     name = "sms"
 
@@ -77,7 +89,7 @@ class SmsChannel:
         self.env = ImmutableSandboxedEnvironment(
             loader=jinja2.PackageLoader("surveyor_sms", "templates"), autoescape=False
         )
-        self.brand = "Surveyor"
+        self.brand = ""  # the brand's name comes in each message's context
 
     def configure(self, services: Any) -> None:
         self.url_template = services.settings.sms_url
@@ -107,6 +119,7 @@ class SmsChannel:
                 **message.context,
                 "link": message.link,
                 "message": message,
+                "_": message_gettext(message.locale),
             }
             candidates = []
             for names in (

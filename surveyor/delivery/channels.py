@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from surveyor import Channel, DeliveryError, Message
+from surveyor.branding.resolve import with_brand
 from surveyor.delivery.models import MESSAGE_KIND, Job, JobKind
 from surveyor.plugins import PluginError, collect
 
@@ -119,6 +120,7 @@ async def send_message(svc: Any, channel_name: str, message: Message) -> None:
     if channel is None:
         # Maybe its plugin is switched off on this worker; later it may be back.
         raise DeliveryError(f"no channel named {channel_name!r} is registered")
+    message = await with_brand(svc, message)  # every email and SMS carries the brand
     for catcher in channels(svc).catchers():
         if catcher is channel:
             continue

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from surveyor import DeliveryError, Message
+from surveyor.branding.resolve import brand_look, look_context
 from surveyor.checkpoints.models import Checkpoint
 from surveyor.contacts.models import Contact
 from surveyor.contacts.store import get_contact
@@ -34,6 +35,7 @@ from surveyor.invitations.tokens import invitation_token, token_key
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import recall_plain, resolve_locale, text_for
 from surveyor.surveys.models import SurveyDefinition
+from surveyor.surveys.wording import scale_ends
 
 if TYPE_CHECKING:
     from surveyor.services import Services
@@ -91,15 +93,22 @@ def webhook_secret(svc: Any) -> str:
 
 
 def first_question(
-    svc: Any, definition: SurveyDefinition, locale: str, contact: Any, properties: Any
+    svc: Any,
+    definition: SurveyDefinition,
+    locale: str,
+    contact: Any,
+    properties: Any,
+    brand: str | None = None,
 ) -> dict[str, Any] | None:
-    """What the email embeds: the first question's text and, for a scale, its range."""
+    """What the email embeds: the first question's text and, for a scale, its range and
+    end labels (the kind's own, translated, when the designer gave none)."""
     if not definition.questions:
         return None
     question = definition.questions[0]
     if question.condition is not None:
         return None
-    brand = text_for(definition.settings.brand, locale, definition.default_locale)
+    if brand is None:
+        brand = text_for(definition.settings.brand, locale, definition.default_locale)
     kind = question_kinds(svc).get(question.kind)
     text = text_for(question.text, locale, definition.default_locale) or (
         text_for(kind.default_text, locale, "en") if kind else ""
@@ -112,8 +121,9 @@ def first_question(
     scale = getattr(kind, "scale", None) if kind else None
     if scale:
         out["min"], out["max"] = scale
-        out["min_label"] = text_for(question.low_label, locale, definition.default_locale)
-        out["max_label"] = text_for(question.high_label, locale, definition.default_locale)
+        low, high = scale_ends(question.kind, locale)
+        out["min_label"] = text_for(question.low_label, locale, definition.default_locale) or low
+        out["max_label"] = text_for(question.high_label, locale, definition.default_locale) or high
     return out
 
 
@@ -153,8 +163,13 @@ async def run_send(job: Job, svc: Any) -> None:
     token = invitation_token(token_key(svc), invitation_id)
     link = svc.settings.url(f"/s/{token}")
     unsubscribe = svc.settings.url(f"/u/{token}")
-    question = first_question(svc, definition, locale, contact, properties)
-    brand = text_for(definition.settings.brand, locale, definition.default_locale) or "Surveyor"
+    look = await brand_look(
+        svc,
+        invitation.survey_id,
+        survey_name=text_for(definition.settings.brand, locale, definition.default_locale),
+        absolute=True,
+    )
+    question = first_question(svc, definition, locale, contact, properties, brand=look.name)
     title = text_for(definition.title, locale, definition.default_locale)
     sequence = invitation.reminder_count if reminder else 0
     message = Message(
@@ -170,7 +185,7 @@ async def run_send(job: Job, svc: Any) -> None:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
         context={
-            "brand": brand,
+            **look_context(look),
             "title": title,
             "question": question,
             "checkpoint": invitation.checkpoint_key,

@@ -31,11 +31,17 @@ class Step:
 
     questions: list[Question]
     position: int  # 1-based index of the first question among the visible ones
-    total: int  # visible questions given the answers so far
+    total: int  # the most questions this respondent can be shown (see ``path_bounds``)
+    minimum: int = 0  # the fewest; equal to ``total`` when the path is known
 
     @property
     def ids(self) -> list[str]:
         return [q.id for q in self.questions]
+
+    @property
+    def exact(self) -> bool:
+        """Whether ``total`` is certain ("Question 2 of 3") or a ceiling ("of up to 3")."""
+        return self.minimum >= self.total
 
     @property
     def percent(self) -> int:
@@ -64,14 +70,14 @@ def first_step(
     if not shown:
         return None
     if definition.settings.one_page:
-        return Step(questions=shown, position=1, total=len(shown))
+        return Step(questions=shown, position=1, total=len(shown), minimum=len(shown))
     by_id = {q.id: i for i, q in enumerate(shown)}
     index = by_id.get(current)
     if index is None:
         index = next((i for i, q in enumerate(shown) if q.id not in answers), None)
         if index is None:
             return None
-    return Step(questions=[shown[index]], position=index + 1, total=len(shown))
+    return _step(definition, answers, shown, [shown[index]], index)
 
 
 def step_for_ids(
@@ -83,7 +89,101 @@ def step_for_ids(
     if not ids or any(i not in position for i in ids):
         return None
     questions = [q for q in shown if q.id in set(ids)]
-    return Step(questions=questions, position=position[questions[0].id] + 1, total=len(shown))
+    return _step(definition, answers, shown, questions, position[questions[0].id])
+
+
+def _step(
+    definition: SurveyDefinition,
+    answers: Mapping[str, Any],
+    shown: list[Question],
+    questions: list[Question],
+    index: int,
+    kinds: KindRegistry = DEFAULT_KINDS,
+) -> Step:
+    low, high = path_bounds(definition, answers, before=questions[0].id, kinds=kinds)
+    # The bounds count every shown question; never below what is on screen already.
+    high = max(high, index + len(questions))
+    return Step(questions=questions, position=index + 1, total=high, minimum=max(low, 0))
+
+
+class _TooManyPaths(Exception):
+    pass
+
+
+PATH_BUDGET = 5000  # partial paths walked before falling back to the visible count
+
+
+def path_bounds(
+    definition: SurveyDefinition,
+    answers: Mapping[str, Any],
+    *,
+    before: str = "",
+    kinds: KindRegistry = DEFAULT_KINDS,
+) -> tuple[int, int]:
+    """The fewest and the most questions this respondent can be shown in all, given the
+    answers so far: what "Question 2 of 3" counts, so the total never grows mid-survey.
+
+    Every future answer that a later condition looks at is tried, one representative per
+    distinct outcome of the rules on it (an NPS score tested by ``≤ 6``, ``7–8`` and
+    ``≥ 9`` gives three); a question before ``before`` without an answer was skipped.
+    Past ``PATH_BUDGET`` partial paths it gives up and counts the questions visible now.
+    """
+    questions = definition.questions
+    rules: dict[str, list[Any]] = {}
+    for question in questions:
+        for rule in question.condition.rules if question.condition else ():
+            rules.setdefault(rule.question, []).append(rule)
+    order = {q.id: i for i, q in enumerate(questions)}
+    skipped_until = order.get(before, 0)
+    bounds = [len(questions) + 1, -1]
+    visits = 0
+
+    def walk(i: int, kept: dict[str, Any], count: int) -> None:
+        nonlocal visits
+        visits += 1
+        if visits > PATH_BUDGET:
+            raise _TooManyPaths
+        if i == len(questions):
+            bounds[0], bounds[1] = min(bounds[0], count), max(bounds[1], count)
+            return
+        question = questions[i]
+        if not logic.evaluate(question.condition, kept):
+            walk(i + 1, kept, count)
+        elif question.id in answers:
+            walk(i + 1, {**kept, question.id: answers[question.id]}, count + 1)
+        elif question.id not in rules or i < skipped_until:
+            walk(i + 1, kept, count + 1)
+        else:
+            for value in representatives(question, rules[question.id], kinds):
+                walk(i + 1, kept if value is None else {**kept, question.id: value}, count + 1)
+
+    try:
+        walk(0, {}, 0)
+    except _TooManyPaths:
+        visible = len(logic.visible_questions(definition, answers))
+        return visible, visible
+    return bounds[0], bounds[1]
+
+
+def representatives(question: Question, rules: list[Any], kinds: KindRegistry) -> list[Any]:
+    """One answer per distinct outcome of ``rules`` (None: skipped, when optional)."""
+    kind = kinds.get(question.kind)
+    possible = kind.possible_answers(question) if kind is not None else None
+    pool: list[Any] = list(possible) if possible is not None else []
+    if possible is None:
+        for rule in rules:
+            values = rule.value if isinstance(rule.value, list) else [rule.value]
+            pool.extend(v for v in values if v is not None)
+        pool.extend(o.id for o in question.options)
+        pool.extend([o.id] for o in question.options)
+        pool.append([o.id for o in question.options] or "\x00any other answer")
+    if not question.required:
+        pool.append(None)
+    chosen: dict[tuple[bool, ...], Any] = {}
+    for value in pool:
+        seen = {} if value is None else {question.id: value}
+        chosen.setdefault(tuple(logic.evaluate_rule(rule, seen) for rule in rules), value)
+    return list(chosen.values())
 
 
 def check_step(
@@ -233,6 +333,7 @@ def ending_text(
     locale: str,
     contact: Any = None,
     properties: Any = None,
+    brand: str | None = None,
 ) -> Markup:
     """The thank-you text of the first ending whose condition holds ('' for the default)."""
     ending = logic.choose_ending(definition, answers)
@@ -243,5 +344,7 @@ def ending_text(
         logic.text_for(ending.text, locale, default),
         contact=contact,
         properties=properties,
-        brand=logic.text_for(definition.settings.brand, locale, default),
+        brand=logic.text_for(definition.settings.brand, locale, default)
+        if brand is None
+        else brand,
     )

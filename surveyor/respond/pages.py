@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Request, Response
 
+from surveyor.branding.resolve import brand_look
 from surveyor.contacts.models import Contact
 from surveyor.i18n import best_locale, parse_accept_language, translations
 from surveyor.invitations.models import Invitation
@@ -137,6 +138,12 @@ async def render_sheet(
             step = step or flow.first_step(definition, sheet.answers, current)
             view = "step" if step is not None else "thanks"
     kinds = kinds_of(request)
+    default = definition.default_locale
+    brand = await brand_look(
+        services(request),
+        sheet.version.survey_id,
+        survey_name=logic.text_for(definition.settings.brand, sheet.locale, default),
+    )
     questions = []
     if view == "step" and step is not None:
         questions = [
@@ -149,10 +156,10 @@ async def render_sheet(
                 contact=sheet.contact,
                 properties=sheet.properties,
                 kinds=kinds,
+                brand=brand.name,
             )
             for q in step.questions
         ]
-    default = definition.default_locale
     context = {
         "view": view,
         "action": sheet.action,
@@ -163,12 +170,15 @@ async def render_sheet(
         "embed": embed or sheet.action.endswith("?embed=1"),
         "hidden_inputs": sheet.hidden_inputs,
         "title": logic.recall(
-            logic.text_for(definition.title, sheet.locale, default), contact=sheet.contact
+            logic.text_for(definition.title, sheet.locale, default),
+            contact=sheet.contact,
+            brand=brand.name,
         ),
         "intro": logic.recall(
             logic.text_for(definition.intro, sheet.locale, default),
             contact=sheet.contact,
             properties=sheet.properties,
+            brand=brand.name,
         )
         if step is not None and step.position == 1 and not sheet.answers
         else "",
@@ -178,10 +188,12 @@ async def render_sheet(
             locale=sheet.locale,
             contact=sheet.contact,
             properties=sheet.properties,
+            brand=brand.name,
         )
         if view in ("thanks", "already")
         else "",
         "swapped": bool(getattr(request, "htmx", None)),
+        "brand": brand,
     }
     return await render(
         request,
@@ -205,7 +217,12 @@ async def render_notice(
         parse_accept_language(request.headers.get("accept-language", ""))
         or [services(request).settings.default_locale]
     )
-    context = {**EMPTY_SHEET, "view": view, "swapped": bool(getattr(request, "htmx", None))}
+    context = {
+        **EMPTY_SHEET,
+        "view": view,
+        "swapped": bool(getattr(request, "htmx", None)),
+        "brand": await brand_look(services(request)),
+    }
     return await render(
         request,
         "respond/survey.html",

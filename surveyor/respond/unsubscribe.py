@@ -18,6 +18,7 @@ from litestar.params import FromPath
 
 from surveyor.auth.guards import client_ip
 from surveyor.auth.store import audit
+from surveyor.branding.resolve import brand_look
 from surveyor.contacts import store as contacts
 from surveyor.contacts.models import Contact
 from surveyor.db import Tx
@@ -55,6 +56,7 @@ async def _page(request: Req, token: str, contact: Contact, done: str = "") -> R
             "action": f"/u/{token}",
             "unsubscribed": contact.unsubscribed_at is not None,
             "done": done,
+            "brand": await brand_look(services(request)),
         },
         fragment="respond/_unsubscribe.html",
         headers=PRIVATE_HEADERS,

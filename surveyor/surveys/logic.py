@@ -22,6 +22,7 @@ import msgspec
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
+from surveyor.surveys import wording
 from surveyor.surveys.kinds import DEFAULT_KINDS, AnswerError, KindRegistry
 from surveyor.surveys.models import Condition, Ending, Question, Rule, SurveyDefinition, Text
 
@@ -228,7 +229,9 @@ def text_for(text: Text, locale: str, default_locale: str = "en") -> str:
             return candidate
     value = text.get(default_locale)
     if value:
-        return value
+        # A shipped text (a template's scale label, a kind's default) the designer left
+        # untranslated: Surveyor's own translation, not the default locale's words.
+        return wording.shipped_translation(value, locale) or value
     return next((v for v in text.values() if v), "")
 
 
@@ -299,22 +302,27 @@ def _values(contact: Any, properties: Any, brand: str) -> dict[str, dict[str, st
     return {
         "contact": _mapping(contact),
         "properties": _mapping(properties),
-        "brand": {"brand": brand or "us"},
+        "brand": {"brand": brand},
     }
 
 
 def recall(text: str, *, contact: Any = None, properties: Any = None, brand: str = "") -> Markup:
-    """Survey text for HTML: placeholders filled in, everything escaped."""
+    """Survey text for HTML: placeholders filled in, everything escaped. Without a brand,
+    ``{brand}`` texts are reworded (``wording.without_brand``), never left raw."""
     if "{" not in text:
         # Most texts have no placeholder: escaping them is all the template would do, at
         # a hundredth of a sandboxed render (a respondent page recalls ~10 texts).
         return escape(text)
+    if not brand.strip():
+        text = wording.without_brand(text)
     html = _RECALL.render(parts=_parts(text), values=_values(contact, properties, brand))
     return Markup(html)  # noqa: S704 - produced by an autoescaping template
 
 
 def recall_plain(text: str, *, contact: Any = None, properties: Any = None, brand: str = "") -> str:
-    """Survey text for plain-text channels (SMS, the text part of an email)."""
+    """Survey text for plain-text channels (SMS, the text part of an email, exports)."""
     if "{" not in text:
         return text
+    if not brand.strip():
+        text = wording.without_brand(text)
     return _RECALL_PLAIN.render(parts=_parts(text), values=_values(contact, properties, brand))

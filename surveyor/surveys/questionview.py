@@ -57,9 +57,13 @@ def question_view(
     contact: Any = None,
     properties: Any = None,
     kinds: KindRegistry = DEFAULT_KINDS,
+    brand: str | None = None,
 ) -> QuestionView:
+    """``brand`` is the name ``{brand}`` becomes (default: the survey's own ``settings.brand``;
+    the respondent pages pass the resolved brand, which falls back to the workspace's)."""
     default = definition.default_locale
-    brand = logic.text_for(definition.settings.brand, locale, default)
+    if brand is None:
+        brand = logic.text_for(definition.settings.brand, locale, default)
 
     def text(value: dict[str, str]) -> Markup:
         return logic.recall(

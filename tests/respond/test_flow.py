@@ -18,7 +18,8 @@ ONE_PAGE = nps_definition(settings={"one_page": True})
 @pytest.mark.parametrize(
     ("answers", "current", "expected", "position", "total"),
     [
-        ({}, "", ["score"], 1, 2),
+        # The total counts the reason question the score will reveal: "1 of 3", then "2 of 3".
+        ({}, "", ["score"], 1, 3),
         ({"score": 3}, "improve", ["improve"], 2, 3),
         ({"score": 8}, "higher", ["higher"], 2, 3),
         ({"score": 10}, "right", ["right"], 2, 3),
@@ -148,3 +149,60 @@ def test_the_sliding_window_blocks_after_the_limit_and_forgives_later() -> None:
     assert not window.blocked("198.51.100.2")
     now[0] = 61
     assert not window.blocked("198.51.100.1")
+
+
+# -- the progress label counts only the questions this respondent will see (issue 19) --
+
+
+def ces() -> Any:
+    from surveyor.surveys.templates_lib import template_definition
+
+    return template_definition("ces")
+
+
+@pytest.mark.parametrize(
+    ("answers", "before", "bounds"),
+    [
+        ({}, "score", (3, 3)),  # one reason question follows whatever the score
+        ({"score": 3}, "improve", (3, 3)),
+        ({"score": 3, "improve": "x"}, "topics", (3, 3)),
+        ({"score": 9}, "topics", (3, 3)),  # "right" skipped: it still counted as shown
+    ],
+)
+def test_path_bounds_of_the_nps_template_are_exact(
+    answers: dict[str, Any], before: str, bounds: tuple[int, int]
+) -> None:
+    assert flow.path_bounds(NPS, answers, before=before) == bounds
+
+
+@pytest.mark.parametrize(
+    ("answers", "before", "bounds"),
+    [
+        ({}, "effort", (2, 3)),  # "what made it hard?" depends on two answers still to come
+        ({"effort": 2}, "resolved", (3, 3)),  # low effort: it will be asked
+        ({"effort": 6}, "resolved", (2, 3)),  # only if the issue was not resolved
+        ({"effort": 6, "resolved": "yes"}, "hard", (2, 2)),
+    ],
+)
+def test_path_bounds_say_when_the_total_is_only_a_ceiling(
+    answers: dict[str, Any], before: str, bounds: tuple[int, int]
+) -> None:
+    assert flow.path_bounds(ces(), answers, before=before) == bounds
+
+
+def test_the_total_never_changes_on_the_way_through_the_nps_template() -> None:
+    answers: dict[str, Any] = {}
+    seen = []
+    for form in ({"q_score": "3"}, {"q_improve": "slow"}, {"q_topics": ["price"]}):
+        step = flow.first_step(NPS, answers)
+        assert step is not None
+        seen.append((step.position, step.total, step.exact))
+        outcome = flow.advance(NPS, answers, step, form)
+        answers = flow.merge(answers, outcome.answers)
+    assert seen == [(1, 3, True), (2, 3, True), (3, 3, True)]
+    assert outcome.complete
+
+
+def test_a_ceiling_is_shown_as_up_to(tmp_path: Any) -> None:
+    step = flow.first_step(ces(), {})
+    assert step is not None and (step.position, step.total, step.exact) == (1, 3, False)

@@ -1,0 +1,1 @@
+"""Branding: the workspace brand and per-survey overrides (docs/branding.md)."""
