@@ -9,10 +9,11 @@ from litestar import Request, Response, get
 
 from surveyor.auth.guards import staff
 from surveyor.checkpoints.store import list_checkpoints
-from surveyor.metrics import charts, compare, present, queries
-from surveyor.metrics.filters import PERIODS, read_filters
+from surveyor.ids import utcnow
+from surveyor.metrics import compare, present, queries, store
+from surveyor.metrics.filters import PERIODS, calendar_of, read_filters
 from surveyor.services import services
-from surveyor.web.templating import render
+from surveyor.web.templating import render, request_locale
 
 
 @get("/journey/map", guards=[staff()], include_in_schema=False, cache=False)
@@ -42,22 +43,29 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     ):
         present.apply_fdr(badge, keep)
     tests = sum(1 for b in every if b["p_value"] is not None)
-    curve = (
-        charts.journey_curve(
-            [s["name"] for s in stops],
-            [s["emotion_result"].mean for s in stops],
-            [s["emotion_result"].ci95 for s in stops],
-            title="How customers feel along the journey (mean, 1–10)",
-        )
-        if stops
-        else None
-    )
+    # The period's change markers, at their checkpoint on the curve and on its card.
+    calendar = calendar_of(request)
+    first_day = calendar.local_day(scope.start).isoformat()
+    last_day = calendar.local_day(scope.end).isoformat()
+    position = {stop["key"]: index for index, stop in enumerate(stops)}
+    now = utcnow()
+    marked = []
+    for annotation in await store.list_annotations(db):
+        index = position.get(annotation.checkpoint_key)
+        if index is None or not first_day <= annotation.happened_on <= last_day:
+            continue
+        here = scope.with_checkpoint(annotation.checkpoint_key)
+        ba = await queries.before_after(db, here, annotation.happened_on, now, calendar)
+        marked.append((annotation, ba, index))
+    curve = present.journey_curve(stops, marked, request_locale(request)) if stops else None
+    for index, stop in enumerate(stops):
+        stop["markers"] = [m for m in (curve["markers"] if curve else []) if m["stop"] == index]
     return await render(
         request,
         "metrics/journey_map.html",
         {
             "stops": stops,
-            "curve_svg": curve,
+            "curve": curve,
             "filters": filters,
             "periods": PERIODS,
             "tests": tests,

@@ -6,14 +6,20 @@ the same figure reads the same on every page.
 
 from __future__ import annotations
 
+from calendar import monthrange
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from babel.dates import format_skeleton
+
+from surveyor.i18n import translations
 from surveyor.metrics import charts, stats
+from surveyor.metrics.breakdowns import Funnel
 from surveyor.metrics.calendar import Bucket
 from surveyor.metrics.compare import Comparison
 from surveyor.metrics.models import Interval, NpsResult
-from surveyor.metrics.queries import KeyScores, SeriesPoint
+from surveyor.metrics.queries import BeforeAfter, KeyScores, SeriesPoint
 from surveyor.metrics.store import Annotation
 
 # The headline figure of each metric: (field on the result, its interval field, axis).
@@ -143,33 +149,296 @@ def marker_index(points: list[SeriesPoint], day: str) -> int:
     return -1
 
 
+def _marker_position(points: list[SeriesPoint], index: int, day: str, bucket: Bucket) -> float:
+    """Where in column units a day falls: the bucket's index, moved within its column
+    by how far into the bucket the day is (0 = the column's centre)."""
+    start = date.fromisoformat(points[index].bucket)
+    length = 7 if bucket == "week" else monthrange(start.year, start.month)[1]
+    offset = (date.fromisoformat(day) - start).days
+    return index + max(0.0, min(1.0, offset / length)) - 0.5
+
+
+def translator(locale: str) -> Callable[[str], str]:
+    """The interface catalog's ``gettext`` for ``locale`` (for text drawn into charts)."""
+    return translations(locale).gettext
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + num(value)
+
+
+def marker_delta(
+    ba: BeforeAfter | None, metric: str, label: str, _: Callable[[str], str] = str
+) -> tuple[str, str, bool]:
+    """A change marker's before/after delta on one figure: short text for the chart
+    (``NPS +12.3``), the full sentence, and whether the change is significant."""
+    change = None if ba is None or ba.changes is None else getattr(ba.changes, metric)
+    if ba is None or ba.window.days == 0:
+        return _("too recent"), _("Not one whole day has passed since this change."), False
+    if change is None:
+        return f"{label} –", _("No answers on one side of this change yet."), False
+    verdict = _("significant") if change.significant else _("not significant")
+    detail = _(
+        "%(label)s %(before)s before → %(after)s after (%(days)s days each side): %(delta)s, %(verdict)s"
+    ) % {
+        "label": label,
+        "before": num(change.previous),
+        "after": num(change.current),
+        "days": ba.window.days,
+        "delta": _signed(change.difference),
+        "verdict": verdict,
+    }
+    return f"{label} {_signed(change.difference)}", detail, change.significant
+
+
+def chart_markers(
+    found: Sequence[tuple[Annotation, BeforeAfter | None, float]],
+    metric: str,
+    label: str,
+    _: Callable[[str], str] = str,
+) -> tuple[list[charts.Marker], list[dict[str, Any]]]:
+    """Markers for a chart and the rows describing them (the caption's list), from
+    ``(annotation, before/after, position)``."""
+    markers, rows = [], []
+    for annotation, ba, position in found:
+        delta, detail, significant = marker_delta(ba, metric, label, _)
+        kind = _("accelerator") if annotation.kind == "accelerator" else _("blocker")
+        full = f"{kind}: {annotation.title} ({annotation.happened_on}). {detail}"
+        markers.append(
+            charts.Marker(
+                position=position,
+                kind=annotation.kind,
+                title=annotation.title,
+                delta=delta,
+                detail=full,
+            )
+        )
+        rows.append(
+            {
+                "annotation": annotation,
+                "delta": delta,
+                "detail": detail,
+                "significant": significant,
+            }
+        )
+    return markers, rows
+
+
 def trend(
     points: list[SeriesPoint],
     metric: str,
     bucket: Bucket,
-    annotations: list[Annotation],
+    annotations: Sequence[tuple[Annotation, BeforeAfter | None]],
     min_n: int = stats.TOO_FEW_BELOW,
-) -> Any:
+    locale: str = "en",
+) -> dict[str, Any]:
     """The trend chart: score line over its 95 % band; buckets with fewer than ``min_n``
-    answers are drawn as grey "n < min" points off the line."""
+    answers are drawn as grey points off the line; change markers with the figure's
+    before/after delta. Returns the SVG, its summary and the markers' rows."""
+    _ = translator(locale)
     field, ci_field, axis, title = HEADLINE[metric]
-    labels = [_bucket_label(p.bucket, bucket) for p in points]
+    labels = [bucket_label(p.bucket, bucket, locale) for p in points]
     results = [getattr(p, metric) for p in points]
-    markers = [
-        (marker_index(points, a.happened_on), a.kind, a.title)
-        for a in annotations
-        if marker_index(points, a.happened_on) >= 0
+    values = [getattr(r, field) if r.n else None for r in results]
+    intervals = [getattr(r, ci_field) for r in results]
+    placed = []
+    for annotation, ba in annotations:
+        index = marker_index(points, annotation.happened_on)
+        if index >= 0:
+            placed.append(
+                (annotation, ba, _marker_position(points, index, annotation.happened_on, bucket))
+            )
+    short = _(SHORT_LABEL[metric])
+    markers, marker_rows = chart_markers(placed, metric, short, _)
+    full_title = (_("%(metric)s per week") if bucket == "week" else _("%(metric)s per month")) % {
+        "metric": _(title)
+    }
+    hovers = [
+        f"{label}: {num(v)} [{interval(ci)}], n = {r.n}" if v is not None else f"{label}: n = 0"
+        for label, v, ci, r in zip(labels, values, intervals, results, strict=True)
     ]
-    return charts.band_chart(
-        labels,
-        [getattr(r, field) if r.n else None for r in results],
-        [getattr(r, ci_field) for r in results],
-        title=f"{title} per {bucket}",
+    summary = series_summary(labels, values, _(title), _) + " " + markers_summary(marker_rows, _)
+    svg = charts.line_chart(
+        charts.Series(
+            labels=labels,
+            values=values,
+            intervals=intervals,
+            small=[0 < r.n < min_n for r in results],
+            hovers=hovers,
+        ),
+        title=full_title,
+        summary=summary.strip(),
         value_range=axis,
         markers=markers,
-        small=[0 < r.n < min_n for r in results],
-        small_label=f"n < {min_n}",
+        band_label=_("95 % interval"),
+        small_label=_("n < %(n)s") % {"n": min_n},
     )
+    return {"svg": svg, "summary": summary.strip(), "title": full_title, "markers": marker_rows}
+
+
+def series_summary(
+    labels: Sequence[str], values: Sequence[float | None], what: str, _: Callable[[str], str]
+) -> str:
+    """One sentence a screen reader (or anyone) can take in place of the line."""
+    known = [(label, v) for label, v in zip(labels, values, strict=True) if v is not None]
+    if not known:
+        return _("%(what)s: no answers in this period.") % {"what": what}
+    low = min(known, key=lambda item: item[1])
+    high = max(known, key=lambda item: item[1])
+    return _(
+        "%(what)s from %(first_label)s (%(first)s) to %(last_label)s (%(last)s); lowest %(low)s at %(low_label)s, highest %(high)s at %(high_label)s."
+    ) % {
+        "what": what,
+        "first_label": known[0][0],
+        "first": num(known[0][1]),
+        "last_label": known[-1][0],
+        "last": num(known[-1][1]),
+        "low": num(low[1]),
+        "low_label": low[0],
+        "high": num(high[1]),
+        "high_label": high[0],
+    }
+
+
+def markers_summary(rows: Sequence[dict[str, Any]], _: Callable[[str], str]) -> str:
+    if not rows:
+        return ""
+    parts = [f"{r['annotation'].title} ({r['annotation'].happened_on}): {r['delta']}" for r in rows]
+    return _("Change markers: %(list)s.") % {"list": "; ".join(parts)}
+
+
+# Short names of each trend's figure, for the markers' delta text.
+SHORT_LABEL = {"nps": "NPS", "ces": "CES", "csat": "CSAT", "emotion": "feeling"}
+
+
+def journey_curve(
+    stops: Sequence[dict[str, Any]],
+    annotations: Sequence[tuple[Annotation, BeforeAfter | None, int]],
+    locale: str = "en",
+) -> dict[str, Any]:
+    """The emotion curve across the journey: every checkpoint's full name under its
+    column, the mean feeling over its 95 % band, and the change markers of the period
+    at their checkpoint with the emotion mean's before/after delta."""
+    _ = translator(locale)
+    names = [s["name"] for s in stops]
+    means = [s["emotion_result"].mean for s in stops]
+    intervals = [s["emotion_result"].ci95 for s in stops]
+    ns = [s["emotion_result"].n for s in stops]
+    label = _("feeling")
+    markers, rows = chart_markers(
+        [(a, ba, float(index)) for a, ba, index in annotations], "emotion", label, _
+    )
+    for row, (_a, _b, index) in zip(rows, annotations, strict=True):
+        row["checkpoint"] = names[index]
+        row["stop"] = index
+    title = _("How customers feel along the journey (mean, 1–10)")
+    summary = (
+        series_summary(names, means, _("Mean feeling"), _) + " " + markers_summary(rows, _)
+    ).strip()
+    hovers = [
+        f"{name}: {num(m)} [{interval(ci)}], n = {n}" if m is not None else f"{name}: n = 0"
+        for name, m, ci, n in zip(names, means, intervals, ns, strict=True)
+    ]
+    svg = charts.line_chart(
+        charts.Series(labels=names, values=means, intervals=intervals, hovers=hovers),
+        title=title,
+        summary=summary,
+        value_range=(1, 10),
+        markers=markers,
+        full_labels=True,
+        band_label=_("95 % interval"),
+        column_width=110,
+    )
+    return {"svg": svg, "summary": summary, "title": title, "markers": rows}
+
+
+def distribution(
+    counts: dict[int, int], low: int, high: int, title: str, locale: str
+) -> dict[str, Any]:
+    """Answers per score, coloured by NPS class when the scale is 0–10."""
+    _ = translator(locale)
+    scores = list(range(low, high + 1))
+    values = [counts.get(s, 0) for s in scores]
+    total = sum(values) or 1
+    classes = []
+    for score in scores:
+        if (low, high) == (0, 10):
+            cls = "promoter" if score >= 9 else "detractor" if score <= 6 else "passive"
+            classes.append(charts.CLASS_OF_SCORE[cls])
+        else:
+            classes.append("bar")
+    mode = max(scores, key=lambda s: counts.get(s, 0))
+    summary = (
+        _("%(n)s answers; the most common score is %(mode)s (%(share)s %%).")
+        % {"n": sum(values), "mode": mode, "share": num(100 * counts.get(mode, 0) / total, 0)}
+        if sum(values)
+        else _("No answers in this period.")
+    )
+    svg = charts.bar_chart(
+        [str(s) for s in scores],
+        values,
+        title=title,
+        summary=summary,
+        classes=classes,
+        value_text=[str(v) for v in values],
+        column_width=34,
+    )
+    rows = [
+        {"score": s, "n": v, "share": num(100 * v / total, 1)}
+        for s, v in zip(scores, values, strict=True)
+    ]
+    return {"svg": svg, "summary": summary, "rows": rows, "title": title}
+
+
+def funnel(funnel: Funnel, labels: dict[str, str], locale: str) -> dict[str, Any]:
+    """Invitations → responses, as horizontal bars (easier to read than a cone)."""
+    _ = translator(locale)
+    steps = funnel.steps()
+    top = steps[0][1] or 1
+    rows = [
+        {"step": _(labels.get(name, name)), "n": n, "share": num(100 * n / top, 0)}
+        for name, n in steps
+    ]
+    texts = [f"{r['n']:,} · {r['share']} %" for r in rows]
+    rate = funnel.response_rate
+    summary = _("%(sent)s sent, %(completed)s completed: a response rate of %(rate)s %%.") % {
+        "sent": funnel.sent,
+        "completed": funnel.completed,
+        "rate": num(rate) if rate is not None else "–",
+    }
+    title = _("Invitations → responses")
+    svg = charts.hbar_chart(
+        [r["step"] for r in rows],
+        [float(r["n"]) for r in rows],
+        texts,
+        title=title,
+        summary=summary,
+    )
+    return {"svg": svg, "summary": summary, "rows": rows, "title": title}
+
+
+def by_channel(results: dict[str, NpsResult], locale: str) -> dict[str, Any] | None:
+    """One bar per channel with its NPS and 95 % interval as an error bar."""
+    if not results:
+        return None
+    _ = translator(locale)
+    names = list(results)
+    values = [r.score for r in results.values()]
+    parts = [f"{name} {num(r.score)} (n = {r.n})" for name, r in results.items()]
+    summary = _("NPS by channel: %(list)s.") % {"list": "; ".join(parts)}
+    title = _("NPS by channel")
+    svg = charts.bar_chart(
+        names,
+        values,
+        title=title,
+        summary=summary,
+        value_range=(-100, 100),
+        intervals=[r.ci95 for r in results.values()],
+        value_text=[num(v) for v in values],
+        column_width=90,
+        full_labels=True,
+    )
+    return {"svg": svg, "summary": summary, "title": title}
 
 
 def trend_rows(
@@ -191,6 +460,10 @@ def trend_rows(
     return rows
 
 
-def _bucket_label(start: str, bucket: Bucket) -> str:
+def bucket_label(start: str, bucket: Bucket, locale: str = "en") -> str:
+    """A bucket's first day, short and in the reader's language (``Mar 24``, ``3月24日``)."""
     day = date.fromisoformat(start)
-    return day.strftime("%b %y") if bucket == "month" else day.strftime("%d %b")
+    try:
+        return format_skeleton("yMMM" if bucket == "month" else "MMMd", day, locale=locale)
+    except (ValueError, LookupError):
+        return day.isoformat()

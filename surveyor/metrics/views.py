@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints.store import get_checkpoint, list_checkpoints
 from surveyor.ids import utcnow
-from surveyor.metrics import breakdowns, charts, compare, drivers, present, queries, store
+from surveyor.metrics import breakdowns, compare, drivers, present, queries, store
 from surveyor.metrics.calendar import Calendar
 from surveyor.metrics.filters import PERIODS, Filters, calendar_of, read_filters
 from surveyor.metrics.labels import version_labels
@@ -28,7 +28,7 @@ from surveyor.services import services
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.store import get_survey
 from surveyor.web.forms import form_errors, read_form
-from surveyor.web.templating import render
+from surveyor.web.templating import render, request_locale
 
 FUNNEL_LABELS = {
     "scheduled": "scheduled",
@@ -82,8 +82,10 @@ async def dashboard_context(
     annotations = (
         await store.list_annotations(db, scope.checkpoint_key) if scope.checkpoint_key else []
     )
+    windows = await _windows(db, scope, annotations, calendar)
     metric = filters.metric
     low, high = SCALES[metric]
+    locale = request_locale(request)
     funnel = await breakdowns.funnel(db, scope)
     by_channel = await breakdowns.nps_by_channel(db, scope)
     labels = await version_labels(db, survey_id=scope.survey_id, kinds=question_kinds(svc))
@@ -91,6 +93,14 @@ async def dashboard_context(
         db, scope, {vid: v.text_question_ids() for vid, v in labels.items()}
     )
     key_drivers = await drivers.drivers_for(db, scope, "nps", question_kinds(svc))
+    trend = present.trend(
+        points,
+        metric,
+        filters.bucket,  # type: ignore[arg-type]
+        [(a, windows[a.id]) for a in annotations],
+        min_n,
+        locale,
+    )
     return {
         **head,
         "filters": filters,
@@ -98,40 +108,45 @@ async def dashboard_context(
         "calendar": calendar,
         "min_n": min_n,
         "drivers": key_drivers,
-        "trend_svg": present.trend(points, metric, filters.bucket, annotations, min_n),  # type: ignore[arg-type]
+        "trend": trend,
+        "trend_svg": trend["svg"],
         "trend_rows": present.trend_rows(points, metric, min_n),
-        "distribution_svg": charts.distribution_chart(
+        "distribution": present.distribution(
             await queries.distribution(db, scope, metric),
             low,
             high,
-            title=f"{present.HEADLINE[metric][3]}: answers per score",
+            present.translator(locale)("%(metric)s: answers per score")
+            % {"metric": present.translator(locale)(present.HEADLINE[metric][3])},
+            locale,
         ),
         "funnel": funnel,
-        "funnel_svg": charts.funnel_chart(funnel, FUNNEL_LABELS, title="Invitations → responses"),
+        "funnel_chart": present.funnel(funnel, FUNNEL_LABELS, locale),
         "channels": [(name, present.headline_nps(r)) for name, r in by_channel.items()],
-        "channel_svg": charts.comparison_chart(
-            list(by_channel),
-            [r.score for r in by_channel.values()],
-            [r.ci95 for r in by_channel.values()],
-            title="NPS by channel",
-            value_range=(-100, 100),
-        )
-        if by_channel
-        else None,
+        "channel_chart": present.by_channel(by_channel, locale),
         "comments": comments,
-        "annotations": await _before_after(db, scope, annotations, calendar),
+        "annotations": _before_after(annotations, windows),
         "export_query": filters.query(),
     }
 
 
-async def _before_after(
+async def _windows(
     db: Any, scope: Scope, annotations: list[Any], calendar: Calendar
-) -> list[dict[str, Any]]:
-    """Each change marker with equal whole-day periods before and after it compared."""
+) -> dict[str, queries.BeforeAfter]:
+    """Each change marker's equal whole-day periods before and after it, compared."""
     now = utcnow()
+    return {
+        a.id: await queries.before_after(db, scope, a.happened_on, now, calendar)
+        for a in annotations
+    }
+
+
+def _before_after(
+    annotations: list[Any], windows: dict[str, queries.BeforeAfter]
+) -> list[dict[str, Any]]:
+    """The "before and after changes" list, newest first."""
     found = []
     for annotation in reversed(annotations):
-        ba = await queries.before_after(db, scope, annotation.happened_on, now, calendar)
+        ba = windows[annotation.id]
         if ba.before is None or ba.after is None or ba.changes is None:
             found.append({"annotation": annotation, "cards": [], "note": "", "window": ba.window})
             continue

@@ -229,3 +229,13 @@ def delete_ending(definition: SurveyDefinition, ending_id: str) -> SurveyDefinit
     tree = _tree(definition)
     del tree["endings"][_ending_index(tree, ending_id)]
     return _back(tree)
+
+
+def move_ending(definition: SurveyDefinition, ending_id: str, position: int) -> SurveyDefinition:
+    """Put one ending at ``position`` (0-based, clamped). Order matters: the first ending
+    whose condition holds is the one a respondent sees."""
+    tree = _tree(definition)
+    endings = tree["endings"]
+    ending = endings.pop(_ending_index(tree, ending_id))
+    endings.insert(max(0, min(len(endings), position)), ending)
+    return _back(tree)

@@ -260,3 +260,29 @@ async def publish(
     version = _version(row)
     assert version is not None
     return version, created
+
+
+async def discard_draft(
+    db: Database, survey_id: str, version: SurveyVersion, user: User | None = None
+) -> None:
+    """Replace the draft by a published version's definition (the designer's "discard
+    draft changes"), audited."""
+    now = now_iso()
+
+    async def reset(tx: Tx) -> None:
+        changed = await tx.execute(
+            "UPDATE surveys SET draft = ?, updated_at = ? WHERE id = ?",
+            (definition_to_json(version.definition).decode(), now, survey_id),
+        )
+        if not changed:
+            raise SurveyNotFound(survey_id)
+        await audit(
+            tx,
+            "survey.draft_discarded",
+            actor=user,
+            target_type="survey",
+            target_id=survey_id,
+            detail={"version": version.number},
+        )
+
+    await db.write(reset)

@@ -13,7 +13,7 @@ from surveyor.surveys import edit
 from surveyor.surveys.edit import EditError
 from surveyor.surveys.logic import text_fields
 from surveyor.surveys.models import Survey
-from surveyor.surveys.views import CHANGED, designer_context, is_htmx, load, save
+from surveyor.surveys.views import CHANGED, designer_context, draft_state, is_htmx, load, save
 from surveyor.web.forms import read_form
 from surveyor.web.templating import render
 
@@ -46,9 +46,8 @@ class TranslationsDesigner(Controller):
         self, request: Request[Any, Any, Any], survey_id: FromPath[str]
     ) -> Response[str]:
         survey = await load(request, survey_id)
-        return await render(
-            request, "surveys/translations.html", translations_context(request, survey)
-        )
+        context = translations_context(request, survey, **await draft_state(request, survey))
+        return await render(request, "surveys/translations.html", context)
 
     @post("/{survey_id:str}/translations")
     async def save_translation(

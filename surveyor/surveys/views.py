@@ -26,7 +26,9 @@ from surveyor.surveys.designer import (
     describe_condition,
     path_label,
 )
+from surveyor.surveys.draftdiff import draft_changes
 from surveyor.surveys.edit import EditError
+from surveyor.surveys.edit import add_ending as new_ending
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.logic import text_for
 from surveyor.surveys.models import Survey, SurveyDefinition
@@ -80,9 +82,29 @@ def designer_context(
         "operators": OPERATOR_LABELS,
         "path_label": path_label,
         "editing": "",
+        "editing_ending": "",
         "error": "",
         **extra,
     }
+
+
+async def draft_state(request: Request[Any, Any, Any], survey: Survey) -> dict[str, Any]:
+    """``draft_changes``: what the draft changes against the last published version
+    (empty when it is that version, or never published), for the badge and the list."""
+    if survey.latest_version is None:
+        return {"draft_changes": []}
+    version = await store.get_version_number(services(request).db, survey.id, survey.latest_version)
+    if version is None:
+        return {"draft_changes": []}
+    return {"draft_changes": draft_changes(version.definition, survey.draft)}
+
+
+def with_pending_question(
+    definition: SurveyDefinition, kind: str, kinds: Any
+) -> tuple[SurveyDefinition, str]:
+    """The draft with a new question of ``kind`` at the end, as the editor shows it
+    before it is saved (nothing is stored until "Save question")."""
+    return edit.add_question(definition, kind, kinds)
 
 
 async def save(
@@ -98,12 +120,15 @@ async def questions_fragment(
 ) -> Response[Any]:
     if not is_htmx(request):
         return Redirect(f"/surveys/{survey.id}", status_code=303)
+    changed = status == 200 and not extra.get("pending")
     return await render(
         request,
         "surveys/_questions.html",
-        designer_context(request, survey, **extra),
+        designer_context(
+            request, survey, **{**await draft_state(request, survey), "fragment": True, **extra}
+        ),
         status_code=status,
-        headers=CHANGED if status == 200 else None,
+        headers=CHANGED if changed else None,
     )
 
 
@@ -170,12 +195,45 @@ class SurveyDesigner(Controller):
 
     @get("/{survey_id:str}")
     async def designer(
-        self, request: Request[Any, Any, Any], survey_id: FromPath[str], edit: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        survey_id: FromPath[str],
+        edit: FromQuery[str] = "",
+        add: FromQuery[str] = "",
+        add_ending: FromQuery[str] = "",
     ) -> Response[str]:
         survey = await load(request, survey_id)
         versions = await store.list_versions(services(request).db, survey_id)
-        context = designer_context(request, survey, editing=edit, versions=versions)
+        extra: dict[str, Any] = {"editing": edit, "versions": versions}
+        if add:  # without JavaScript: the new question's editor, not saved yet
+            try:
+                pending, new_id = with_pending_question(
+                    survey.draft, add, question_kinds(services(request))
+                )
+            except EditError:
+                pass
+            else:
+                extra |= {"definition": pending, "editing": new_id, "pending": new_id}
+        elif add_ending:  # without JavaScript: a new ending's editor, not saved yet
+            pending, new_id = new_ending(survey.draft)
+            extra |= {"definition": pending, "editing_ending": new_id, "pending_ending": new_id}
+        context = designer_context(request, survey, **await draft_state(request, survey), **extra)
         return await render(request, "surveys/designer.html", context)
+
+    @post("/{survey_id:str}/discard")
+    async def discard(
+        self, request: Request[Any, Any, Any], survey_id: FromPath[str]
+    ) -> Response[Any]:
+        """Throw the draft's changes away: the draft becomes the last published version."""
+        survey = await load(request, survey_id)
+        if survey.latest_version is None:
+            raise NotFoundException(detail="survey: never published, nothing to go back to")
+        svc = services(request)
+        version = await store.get_version_number(svc.db, survey_id, survey.latest_version)
+        if version is None:
+            raise NotFoundException(detail="survey: its published version is missing")
+        await store.discard_draft(svc.db, survey_id, version, user=current_user(request))
+        return Redirect(f"/surveys/{survey_id}", status_code=303)
 
     @post("/{survey_id:str}/settings")
     async def update_settings(
@@ -226,12 +284,18 @@ class SurveyDesigner(Controller):
         survey = await load(request, survey_id)
         form = await read_form(request)
         kinds = question_kinds(services(request))
+        kind = str(form.get("kind", ""))
         try:
-            definition, new_id = edit.add_question(survey.draft, str(form.get("kind", "")), kinds)
+            definition, new_id = with_pending_question(survey.draft, kind, kinds)
         except EditError as exc:
             return await questions_fragment(request, survey, error=str(exc), status=422)
-        survey = await save(request, survey, definition)
-        return await questions_fragment(request, survey, editing=new_id)
+        if not is_htmx(request):
+            return Redirect(f"/surveys/{survey_id}?add={kind}#q-{new_id}", status_code=303)
+        # Nothing is stored yet: the editor opens on the new question, "Save question"
+        # adds it to the draft and "Close" (or leaving the page) forgets it.
+        return await questions_fragment(
+            request, survey, definition=definition, editing=new_id, pending=new_id
+        )
 
     @get("/{survey_id:str}/questions/{question_id:str}/edit")
     async def edit_question(
@@ -253,11 +317,17 @@ class SurveyDesigner(Controller):
         survey = await load(request, survey_id)
         form = await read_form(request)
         kinds = question_kinds(services(request))
+        definition = survey.draft
+        new_kind = str(form.get("new_kind", ""))
+        pending: dict[str, Any] = {}
         try:
-            definition = apply_question_form(survey.draft, question_id, form, kinds)
+            if new_kind and all(q.id != question_id for q in definition.questions):
+                definition, question_id = with_pending_question(definition, new_kind, kinds)
+                pending = {"definition": definition, "pending": question_id}
+            definition = apply_question_form(definition, question_id, form, kinds)
         except (EditError, ValueError) as exc:
             return await questions_fragment(
-                request, survey, editing=question_id, error=str(exc), status=422
+                request, survey, editing=question_id, error=str(exc), status=422, **pending
             )
         survey = await save(request, survey, definition)
         editing = question_id if form.get("keep_editing") else ""

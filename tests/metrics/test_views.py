@@ -41,7 +41,7 @@ async def test_checkpoint_dashboard_shows_charts_badges_funnel_and_before_after(
     html = page.text
     assert html.count("<svg") >= 4  # trend, distribution, funnel, channels
     assert "Self-service returns launched" in html
-    assert "change: accelerator" in html  # the marker series on the trend
+    assert "marker marker-accelerator" in html  # the marker drawn on the trend
     assert "vs previous period" in html
     assert "significant" in html  # the demo's effect is large enough to be significant
     assert "Response rate" in html and 'href="/responses/' in html

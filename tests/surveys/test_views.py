@@ -52,13 +52,15 @@ async def test_designer_edits_questions_without_reloading(client: Client) -> Non
     added = await client.post(
         f"/surveys/{sid}/questions", data={"kind": "single_choice"}, headers=headers | HTMX
     )
-    assert added.status_code == 200 and added.headers["hx-trigger"] == "survey-changed"
+    # Adding opens the editor on a new question that is stored only once saved (issue 19).
+    assert added.status_code == 200 and "hx-trigger" not in added.headers
     assert "<html" not in added.text and 'id="questions"' in added.text
-    new_id = (await draft(client, sid)).questions[-1].id
+    new_id = f"q{len((await draft(client, sid)).questions) + 1}"
 
     saved = await client.post(
         f"/surveys/{sid}/questions/{new_id}",
         data={
+            "new_kind": "single_choice",
             "text": "Which plan are you on?",
             "options": "Free\nPro\n",
             "required": "1",
@@ -137,10 +139,10 @@ async def test_publish_shows_every_problem_inline_then_version_one(client: Clien
         f"/surveys/{sid}/questions", data={"kind": "multi_choice"}, headers=headers | HTMX
     )
     assert added.status_code == 200
-    new_id = (await draft(client, sid)).questions[-1].id
+    new_id = f"q{len((await draft(client, sid)).questions) + 1}"  # stored once saved
     await client.post(
         f"/surveys/{sid}/questions/{new_id}",
-        data={"text": "", "options": ""},
+        data={"text": "", "options": "", "new_kind": "multi_choice"},
         headers=headers | HTMX,
     )
     refused = await client.post(f"/surveys/{sid}/publish", headers=headers | HTMX)
