@@ -42,7 +42,9 @@ ATTRIBUTES = re.compile(
 JINJA = re.compile(
     r"{%\s*trans\b.*?{%\s*endtrans\s*%}"  # translated blocks
     r"|{%\s*block\s+\w*class\w*\s*%}.*?{%\s*endblock"  # CSS class names
-    r"|{#.*?#}|{%.*?%}|{{.*?}}",  # Jinja comments, statements, expressions
+    r"|{#.*?#}"  # Jinja comments, then statements and expressions (quotes may hold braces)
+    r"""|{%(?:[^%"']|"[^"]*"|'[^']*'|%(?!}))*%}"""
+    r"""|{{(?:[^}"']|"[^"]*"|'[^']*'|}(?!}))*}}""",
     re.S,
 )
 STRIP = re.compile(
