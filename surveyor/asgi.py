@@ -11,7 +11,7 @@ from litestar import Litestar
 
 from surveyor.app import create_app
 from surveyor.logs import configure_logging
-from surveyor.serve import die_with_parent
+from surveyor.serve import die_with_parent, server_processes
 from surveyor.settings import load_settings
 
 
@@ -36,5 +36,6 @@ def make_app() -> Litestar:
     settings = load_settings(for_plugins=True)
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
+    app.state["services"].server_processes = server_processes()
     tune_garbage_collector()
     return app

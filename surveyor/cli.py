@@ -282,7 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server (and the delivery worker)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="server processes (SQLite: keep 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes (default: one per CPU core, at most 2; SQLite and PostgreSQL)",
+    )
     serve.add_argument(
         "--no-worker", action="store_true", help="do not run the delivery worker in-process"
     )

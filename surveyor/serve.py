@@ -3,6 +3,13 @@
 granian is the default: measured on this 2-core machine it is about twice uvicorn on
 small JSON and keeps page p99 far lower with one worker (../shared/PERF-BASELINE.md);
 uvicorn stays available with ``--server uvicorn``.
+
+The process model (docs/architecture.md, "The process model"): the ``serve`` process
+only supervises. It migrates and makes the setup link in a short-lived child
+(``prepare_in_child``), so it never imports or builds the application itself; the
+server processes it starts each build their own app. On SQLite several server
+processes share the file: each has its own group-commit writer, and their write
+transactions take turns on SQLite's own write lock (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ import ctypes
 import fcntl
 import importlib.util
 import os
+import pickle
 import signal
 import sys
+import traceback
 from typing import Any
 
 import msgspec
@@ -46,7 +55,75 @@ async def prepare(settings: Settings) -> list[str]:
         await svc.db.close()
 
 
+def prepare_in_child(settings: Settings) -> None:
+    """Run ``prepare`` in a forked child that exits when done, and print its lines.
+
+    Migrating imports and builds the whole application (plugins, templates, every
+    domain); done in the ``serve`` process itself, that memory stayed in the supervisor
+    for its whole life (~64 MB of a 130 MB idle tree, issue 17). The child's error, if
+    any, is raised here again, so the command fails with the same one line as before.
+    """
+    if not hasattr(os, "fork"):  # not on Linux/macOS: pay the memory, keep it simple
+        for line in asyncio.run(prepare(settings)):
+            print(line, flush=True)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: prepare, report, and leave without running the parent's code
+        os.close(read_end)
+        code = 0
+        try:
+            for line in asyncio.run(prepare(settings)):
+                print(line, flush=True)
+        except BaseException as exc:
+            code = 1
+            try:
+                report = pickle.dumps(exc)
+                pickle.loads(report)  # noqa: S301 (our own bytes) — some errors pickle one way only
+            except Exception:
+                traceback.print_exc()
+                report = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            os.write(write_end, report)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if report:
+        raise pickle.loads(report)  # noqa: S301 (written by our own child)
+    if status != 0:
+        raise CommandError(f"start-up failed (the preparing process ended with status {status})")
+
+
+# Server processes per CPU core, and the most by default. Measured on a 2-core machine
+# (docs/architecture.md, "The process model"): two processes on SQLite accept ~x more
+# events than one. Beyond the core count a process only adds memory and lock turns.
+MAX_DEFAULT_WORKERS = 2
+MAX_WORKERS = 64
+
+
+def default_workers() -> int:
+    """How many server processes ``serve`` starts without ``--workers``: one per core, at most 2."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
 PARENT_ENV = "_SURVEYOR_SERVE_PID"  # not SURVEYOR_*: settings reject unknown names
+PROCESSES_ENV = "_SURVEYOR_SERVE_PROCESSES"
+
+
+def server_processes() -> int:
+    """In a server process: how many server processes its ``serve`` runs (1 if unknown)."""
+    try:
+        return max(1, int(os.environ.get(PROCESSES_ENV, "1")))
+    except ValueError:
+        return 1
+
+
 PR_SET_PDEATHSIG = 1
 _held_locks: list[int] = []  # lock file descriptors, open for the life of the process
 
@@ -109,25 +186,32 @@ def follow_address(settings: Settings, host: str, port: int) -> Settings:
 
 
 def serve(
-    settings: Settings, *, host: str, port: int, workers: int, worker: bool, server: str
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int | None,
+    worker: bool,
+    server: str,
 ) -> None:
+    if workers is None:
+        workers = default_workers()
     if workers < 1:
         raise CommandError("--workers: must be at least 1")
+    if workers > MAX_WORKERS:
+        raise CommandError(f"--workers: at most {MAX_WORKERS}")
     if not 0 < port < 65536:
         raise CommandError("--port: must be between 1 and 65535")
-    if workers > 1 and not settings.is_postgres:
-        # SQLite has one writer per process; several processes would fight over the file lock.
-        raise CommandError("--workers: SQLite serves from one process; use PostgreSQL for more")
     if server == "uvicorn" and importlib.util.find_spec("uvicorn") is None:
         raise CommandError("--server uvicorn: uvicorn is not installed (pip install uvicorn)")
     if not settings.is_postgres:
         lock_database(settings.database)
     os.environ[PARENT_ENV] = str(os.getpid())
+    os.environ[PROCESSES_ENV] = str(workers)
     settings = follow_address(settings, host, port)
     if not worker:
         os.environ["SURVEYOR_RUN_WORKER"] = "false"
-    for line in asyncio.run(prepare(settings)):
-        print(line, flush=True)
+    prepare_in_child(settings)
     print(
         f"Surveyor {settings.base_url} (listening on {host}:{port}, {server}, {workers} worker(s))",
         flush=True,

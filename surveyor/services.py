@@ -91,6 +91,9 @@ class Services:
     respond_limits: Limits | None = None
     # Shared rate-limit counters (issue 18; surveyor.ops.ratelimit.counters_for makes them).
     rate_counters: Any = None
+    # How many server processes ``surveyor serve`` runs beside this one's siblings
+    # (surveyor.asgi sets it): state kept in memory is per process when it is above 1.
+    server_processes: int = 1
     # Reactions to domain events inside the unit that made the change.
     tx_listeners: TxListeners = field(default_factory=TxListeners)
     # The survey list's response counts (``async (db, survey_ids) -> {id: n}``), set by

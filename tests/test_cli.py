@@ -322,8 +322,8 @@ def test_backup_of_postgresql_points_to_pg_dump(
 @pytest.mark.parametrize(
     ("argv", "named"),
     [
-        (["serve", "--workers", "2"], "--workers"),
         (["serve", "--workers", "0"], "--workers"),
+        (["serve", "--workers", "1000"], "--workers"),
         (["serve", "--port", "70000"], "--port"),
         (["serve", "--port", "http"], "--port"),
         (["serve", "--server", "gunicorn"], "--server"),
@@ -348,7 +348,7 @@ def test_errors_raised_deep_inside_a_command_are_one_line_in_a_real_process(
     # ``python -m surveyor.cli`` once printed a traceback here: __main__ is a second copy of
     # the module, whose main() did not catch surveyor.cli.CommandError raised by serve.py.
     result = subprocess.run(
-        [sys.executable, "-m", module, "serve", "--workers", "2"],
+        [sys.executable, "-m", module, "serve", "--workers", "0"],
         env={"PATH": os.environ["PATH"], "SURVEYOR_DATABASE": str(tmp_path / "x.db")},
         capture_output=True,
         text=True,

@@ -110,6 +110,9 @@ class SQLiteDatabase(_GroupCommitWriter):
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             _configure(conn, self.synchronous)
+            # The writer waits for the write lock in its own loop (begin_immediate); inside
+            # its transaction it holds the lock, so no statement there waits on another.
+            conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             conn.close()
             raise

@@ -63,6 +63,19 @@ class ChannelRegistry:
     def configured_names(self) -> list[str]:
         return [name for name, channel in self._channels.items() if is_configured(channel)]
 
+    def waiting(self) -> dict[str, str]:
+        """Channels whose messages can only wait: not configured, and no catcher (the
+        built-in mailbox) takes them instead. ``{name: why}``; the worker leaves their
+        jobs parked rather than leasing each one to find out again."""
+        found: dict[str, str] = {}
+        for name, channel in self._channels.items():
+            if is_configured(channel):
+                continue
+            if any(c is not channel and c.captures(channel) == "instead" for c in self.catchers()):
+                continue
+            found[name] = not_configured_reason(channel)
+        return found
+
     def catchers(self) -> list[Any]:
         """Channels that take other channels' messages (the built-in mailbox): they have
         ``captures(channel) -> "instead" | "beside" | None`` and ``async capture(channel,

@@ -101,6 +101,9 @@ class Worker:
         self.clock = clock
         self.rng = rng or random.Random()
         self.kinds = job_kinds(svc)
+        # Channels whose jobs can only wait here (not configured, not caught by the
+        # mailbox); fixed for the worker's life, as the settings are.
+        self.waiting_channels = channels(svc).waiting()
         self._inflight: dict[asyncio.Task[None], Job] = {}
         self._running_jobs: dict[str, Job] = {}  # claimed and not yet reported
         self._heartbeat: asyncio.Task[None] | None = None
@@ -247,8 +250,23 @@ class Worker:
             return []
         now = self.clock()
         kinds = tuple(self.kinds)
+        # Jobs of a channel nobody configured are parked together, never leased one by
+        # one (with 10,000 queued invitations that churn once halved the respondent path).
+        waiting = self.waiting_channels
+        if waiting:
+            parked = await store.park_waiting_jobs(
+                self.svc.db, waiting, until=now + PARK_FOR, now=now
+            )
+            if parked:
+                log.info(
+                    "delivery worker %s: %d jobs wait for a channel: %s",
+                    self.name,
+                    parked,
+                    ", ".join(waiting),
+                )
+        skip = tuple(waiting)
         # A read first: an idle poll then costs no write transaction at all.
-        if not await store.has_due_jobs(self.svc.db, kinds, now):
+        if not await store.has_due_jobs(self.svc.db, kinds, now, skip_channels=skip):
             return []
         return await store.claim_due_jobs(
             self.svc.db,
@@ -257,6 +275,7 @@ class Worker:
             limit=limit,
             lease_seconds=self.lease_seconds,
             default_attempts={name: kind.max_attempts for name, kind in self.kinds.items()},
+            skip_channels=skip,
             now=now,
         )
 

@@ -1,6 +1,7 @@
 """Rate-limit counters shared by every process: fixed windows, counted in Redis (when
-``redis_url`` is set), in PostgreSQL (``rate_limit_counters``), or in memory (SQLite: one
-serving process holds the database, so memory is already "every process").
+``redis_url`` is set), in the database (``rate_limit_counters``: PostgreSQL, or SQLite
+served by several processes), or in memory (SQLite with one serving process, which holds
+the database, so memory is already "every process").
 
 ``await counters.hit(key, window)`` adds one and returns the window's count and the
 seconds until it resets; ``await counters.peek(key, window)`` only reads.
@@ -158,7 +159,9 @@ def counters_for(svc: Any) -> Counters:
         settings = svc.settings
         if settings.redis_url:
             found = RedisCounters(settings.redis_url)
-        elif svc.db.backend == "postgresql":
+        elif svc.db.backend == "postgresql" or getattr(svc, "server_processes", 1) > 1:
+            # Several processes (PostgreSQL, or ``serve --workers 2`` on one SQLite file)
+            # count in the database, so a limit is one limit, not one per process.
             found = DatabaseCounters(svc.db)
         else:
             found = MemoryCounters()

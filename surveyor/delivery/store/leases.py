@@ -28,15 +28,21 @@ from surveyor.delivery.store.outbox import (
 from surveyor.ids import iso, new_id, utcnow
 
 
-async def has_due_jobs(db: Database, kinds: tuple[str, ...], now: datetime) -> bool:
+def _skip_channels(channels: tuple[str, ...]) -> str:
+    return f" AND channel NOT IN ({_marks(channels)})" if channels else ""
+
+
+async def has_due_jobs(
+    db: Database, kinds: tuple[str, ...], now: datetime, *, skip_channels: tuple[str, ...] = ()
+) -> bool:
     """A cheap read, so an idle poll costs no write transaction at all."""
     if not kinds:
         return False
     return (
         await db.fetch_val(
             "SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ?"
-            f" AND kind IN ({_marks(kinds)}) LIMIT 1",
-            (iso(now), *kinds),
+            f" AND kind IN ({_marks(kinds)}){_skip_channels(skip_channels)} LIMIT 1",
+            (iso(now), *kinds, *skip_channels),
         )
         is not None
     )
@@ -53,9 +59,13 @@ async def claim_due_jobs(
     limit: int,
     lease_seconds: float,
     default_attempts: Mapping[str, int] | None = None,
+    skip_channels: tuple[str, ...] = (),
     now: datetime | None = None,
 ) -> list[Job]:
     """Lease up to ``limit`` due jobs of ``kinds`` to ``worker``, oldest due first.
+
+    Jobs of ``skip_channels`` (channels nobody configured here) are left alone: leasing
+    them would only hand them back (``park_waiting_jobs`` parks them in bulk instead).
 
     Only kinds this worker can run are claimed, so a worker without some plugin never
     burns the attempts of that plugin's jobs. Each claim counts as an attempt, so a job
@@ -72,8 +82,9 @@ async def claim_due_jobs(
         lock = " FOR UPDATE SKIP LOCKED" if tx.backend == "postgresql" else ""
         rows = await tx.fetch_all(
             f"SELECT id, kind, max_attempts FROM jobs WHERE status = 'queued' AND run_at <= ?"
-            f" AND kind IN ({_marks(kinds)}) ORDER BY run_at, id LIMIT ?{lock}",
-            (stamp, *kinds, int(limit)),
+            f" AND kind IN ({_marks(kinds)}){_skip_channels(skip_channels)}"
+            f" ORDER BY run_at, id LIMIT ?{lock}",
+            (stamp, *kinds, *skip_channels, int(limit)),
         )
         if not rows:
             return []
@@ -343,6 +354,39 @@ async def park_job(
             (iso(until), error, stamp, job.id, worker),
         )
         return changed > 0
+
+    return await db.write(unit)
+
+
+async def park_waiting_jobs(
+    db: Database, reasons: Mapping[str, str], *, until: datetime, now: datetime | None = None
+) -> int:
+    """Park every due job of a channel nobody configured (``{channel: why}``) until
+    ``until``, in one statement per channel: no lease, no attempt, the reason in
+    ``last_error`` — the same state ``park_job`` leaves one job in, reached without
+    touching the jobs one by one (issue 17: an unconfigured channel costs nothing per
+    job). A read first, so a poll with nothing to park writes nothing."""
+    if not reasons:
+        return 0
+    stamp = iso(now or utcnow())
+    channels = tuple(reasons)
+    due = await db.fetch_val(
+        "SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ?"
+        f" AND channel IN ({_marks(channels)}) LIMIT 1",
+        (stamp, *channels),
+    )
+    if due is None:
+        return 0
+
+    async def unit(tx: Tx) -> int:
+        parked = 0
+        for channel, reason in reasons.items():
+            parked += await tx.execute(
+                "UPDATE jobs SET run_at = ?, last_error = ?, updated_at = ?"
+                " WHERE status = 'queued' AND run_at <= ? AND channel = ?",
+                (iso(until), f"{WAITING_PREFIX}{channel}: {reason}"[:1000], stamp, stamp, channel),
+            )
+        return parked
 
     return await db.write(unit)
 
