@@ -80,6 +80,37 @@ def first_step(
     return _step(definition, answers, shown, [shown[index]], index)
 
 
+def optional_together(definition: SurveyDefinition, answers: Mapping[str, Any], step: Step) -> Step:
+    """``step`` with the optional questions that follow it, for a page with JavaScript.
+
+    A customer who has JavaScript gets the optional questions left on their path on one
+    page (one POST instead of one per question). The page grows from an optional question
+    by each following one that is optional and whose condition does not look at a question
+    already on the page (the answers given there could show or hide it); a required
+    question ends it. A question hidden now stays hidden: its condition looks only at
+    answers already saved. Without JavaScript the path stays one question per page.
+    """
+    if definition.settings.one_page or len(step.questions) != 1 or step.questions[0].required:
+        return step
+    first = step.questions[0]
+    on_page, ids = [first], {first.id}
+    visible = {q.id for q in logic.visible_questions(definition, answers)}
+    start = next(i for i, q in enumerate(definition.questions) if q.id == first.id)
+    for question in definition.questions[start + 1 :]:
+        rules = question.condition.rules if question.condition is not None else []
+        if any(rule.question in ids for rule in rules):
+            break
+        if question.id not in visible:
+            continue
+        if question.required:
+            break
+        on_page.append(question)
+        ids.add(question.id)
+    if len(on_page) == 1:
+        return step
+    return Step(questions=on_page, position=step.position, total=step.total)
+
+
 def step_for_ids(
     definition: SurveyDefinition, answers: Mapping[str, Any], ids: list[str]
 ) -> Step | None:

@@ -130,12 +130,17 @@ async def render_sheet(
     errors = {qid: catalog.gettext(message) for qid, message in (errors or {}).items()}
     definition = sheet.definition
     values = sheet.answers if values is None else values
+    # htmx asked: the page has JavaScript (the only way to send this header from a form).
+    swapped = bool(getattr(request, "htmx", None))
     if not view:
         if sheet.complete:
             view = "thanks"
         else:
             current = sheet.response.current_step if sheet.response else ""
-            step = step or flow.first_step(definition, sheet.answers, current)
+            if step is None:
+                step = flow.first_step(definition, sheet.answers, current)
+                if step is not None and swapped:
+                    step = flow.optional_together(definition, sheet.answers, step)
             view = "step" if step is not None else "thanks"
     kinds = kinds_of(request)
     default = definition.default_locale
@@ -192,7 +197,7 @@ async def render_sheet(
         )
         if view in ("thanks", "already")
         else "",
-        "swapped": bool(getattr(request, "htmx", None)),
+        "swapped": swapped,
         "brand": brand,
     }
     return await render(

@@ -122,8 +122,12 @@ async def save_answers_tx(
                 already_complete=True,
             )
     given = {qid: value for qid, value in answers.items() if value is not None}
-    skipped = [(response.id, qid) for qid, value in answers.items() if value is None]
-    if skipped:  # an optional question left empty clears an earlier answer
+    skipped = [
+        (response.id, qid)
+        for qid, value in answers.items()
+        if value is None and (read is None or qid in read.answers)
+    ]
+    if skipped and not fresh:  # an optional question left empty clears an earlier answer
         await tx.execute_many(
             "DELETE FROM answers WHERE response_id = ? AND question_id = ?", skipped
         )

@@ -210,6 +210,7 @@ class Plan:
     outcome: flow.Outcome | None = None
     values: dict[str, Any] | None = None  # answers to show again with the errors
     scores: dict[str, int | None] | None = None
+    partial: bool = False  # saved as the customer leaves the page: keep the step, answer 204
 
 
 def plan_answer(sheet: Sheet, form: dict[str, Any], kinds: KindRegistry) -> Plan:
@@ -230,6 +231,11 @@ def plan_answer(sheet: Sheet, form: dict[str, Any], kinds: KindRegistry) -> Plan
             if not flow.too_long(form.get(flow.field_name(q.id)))
         }
         return Plan("errors", step=step, outcome=outcome, values={**sheet.answers, **posted})
+    if form.get("partial") == "1":
+        # respond.js saves what a customer leaving a page of several questions filled in:
+        # kept, not sent; reopening the link shows that page's first question again.
+        partial = flow.Outcome(answers=outcome.answers, next_step=step.ids[0])
+        return Plan("save", step=step, outcome=partial, partial=True)
     scores = None
     if outcome.complete:
         scores = flow.scores(definition, flow.merge(sheet.answers, outcome.answers), kinds)
@@ -320,6 +326,8 @@ async def answered(
     sheet.response, sheet.answers = result.response, result.answers
     if result.already_complete:
         return await render_sheet(request, sheet, view="already", status_code=409)
+    if plan.partial:  # a beacon from a page being left: nobody reads the answer
+        return Response(b"", status_code=204, headers=PRIVATE_HEADERS)
     if getattr(request, "htmx", None):
         return await render_sheet(request, sheet, headers=_replace_url(sheet))
     return Redirect(_page_url(sheet), status_code=303, headers=PRIVATE_HEADERS)

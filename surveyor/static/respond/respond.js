@@ -25,3 +25,30 @@ function tellHost() {
 }
 document.addEventListener("DOMContentLoaded", tellHost);
 document.addEventListener("htmx:afterSettle", tellHost);
+
+// With JavaScript the optional questions left on the path come on one page, sent with one
+// POST. A customer who leaves that page (closes the tab, switches away) before sending it
+// keeps what they filled in: the browser sends it as a partial save (``partial=1``: kept,
+// not sent; the server answers 204), as it would have been saved one question at a time.
+var lastPartial = "";
+function savePartial() {
+  var form = document.querySelector("#survey form");
+  if (!form || !navigator.sendBeacon || !window.URLSearchParams) return;
+  var step = form.elements.step;
+  if (!step || step.value.indexOf(",") < 0) return;
+  var data = new URLSearchParams(new FormData(form));
+  var filled = false;
+  data.forEach(function (value, name) {
+    if (name.indexOf("q_") === 0 && value.trim()) filled = true;
+  });
+  if (!filled) return;
+  data.set("partial", "1");
+  var body = data.toString();
+  if (body === lastPartial) return;
+  lastPartial = body;
+  navigator.sendBeacon(form.getAttribute("action"), data);
+}
+document.addEventListener("visibilitychange", function () {
+  if (document.visibilityState === "hidden") savePartial();
+});
+window.addEventListener("pagehide", savePartial);
