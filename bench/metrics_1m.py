@@ -1,17 +1,25 @@
-"""Metrics at scale (issue 7): 1,000,000 responses over 10 checkpoints and two years.
+"""Metrics at scale (issues 7 and 17): 1M or 10M responses over 10 checkpoints and two years.
 
 1. Generates the responses (with their invitations, contacts and answers) into a fresh
    SQLite file: migrations first, then ``executemany`` in big transactions with
-   ``synchronous=OFF`` (a bulk load, not the app's durability).
-2. Starts ``surveyor serve --no-worker`` on it and measures, over real HTTP:
-   the metrics API for one checkpoint over 90 days (p50), the checkpoint dashboard
-   page and the overview page (median), and the streamed CSV export of everything
-   (time, rows).
-3. Measures the export's peak memory in a subprocess of its own: the same generator the
-   handler streams (``export_csv``): growth = ``getrusage(RUSAGE_SELF).ru_maxrss`` after
-   the export (the peak) minus the resident set just before it (``VmRSS``).
+   ``synchronous=OFF`` (a bulk load, not the app's durability). The rollup triggers of
+   migrations 0060 and 0061 are set aside during the load and the rollups built afterwards in one
+   ``GROUP BY`` each (the migrations' own backfills), then the triggers are put back.
+2. Starts ``surveyor serve --no-worker`` on it and measures, over real HTTP: the metrics
+   API for one checkpoint over 90 days (p50), the checkpoint dashboard page and the
+   overview page (median) — once reading the hourly rollups (the default) and once with
+   ``SURVEYOR_METRICS_ROLLUPS=false`` (every figure from the rows: the baseline), in the
+   same run, alternating; then the streamed CSV export of everything (time, rows).
+3. Measures the export's peak memory in a fresh process (``subprocess``: fork + exec,
+   so it did not generate anything): the same generator the handler streams
+   (``export_csv``). Growth = the process's peak resident set during the export
+   (``VmHWM``, reset just before through ``/proc/self/clear_refs``) minus its resident
+   set just before (``VmRSS``). Not ``ru_maxrss``: Linux carries it over from the
+   parent across fork and exec, so a child of the generating process read the
+   generator's peak (the false 192–322 MB of issue 17).
 
     .venv/bin/python bench/metrics_1m.py [--rows 1000000] [--runs 30] [--keep FILE]
+        [--no-export] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -19,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import sqlite3
 import statistics
@@ -29,6 +36,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -36,11 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, machine, start, stop  # noqa: E402
+from surveyor.metrics import rollups  # noqa: E402
 
 CHECKPOINTS = 10
 DAYS = 730
 CONTACTS = 20_000
-BATCH = 50_000
+BATCH = 250_000
 SECRET = "b" * 40
 PASSWORD = "bench password 1234"  # noqa: S105 - a throwaway bench user
 SURVEYOR = str(Path(sys.executable).parent / "surveyor")
@@ -59,10 +68,24 @@ def generate(path: str, rows: int) -> float:
     """Fill ``path`` with ``rows`` completed responses; returns the seconds it took."""
     began = time.perf_counter()
     migrate(path)
-    rng = random.Random(1)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -200000")
+    conn.execute("PRAGMA cache_size = -400000")
+    # Bulk load: the rollup triggers are set aside and the rollups built in one pass after.
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'metrics_%'"
+    ).fetchall()
+    for name, _sql in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    # ... and so are the secondary indexes of the three big tables: built once, by sorting,
+    # after the load (cheaper than millions of inserts at random places in a B-tree).
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('invitations', 'responses', 'answers')"
+    ).fetchall()
+    for name, _sql in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("PRAGMA journal_mode = OFF")
     now = datetime.now(UTC)
     start_at = now - timedelta(days=DAYS)
     stamp = _iso(now)
@@ -116,67 +139,79 @@ def generate(path: str, rows: int) -> float:
         ),
     )
     conn.execute("COMMIT")
-    span = DAYS * 86400
-    # Completion times in order, as a real database receives them.
-    offsets = sorted(rng.random() * span for _ in range(rows))
+    # The rows are made by SQLite itself (a recursive sequence, random(), printf): no
+    # Python per row, so 10M rows are bounded by the inserts, not by the interpreter.
+    conn.execute("PRAGMA temp_store = MEMORY")
+    start_us = int(start_at.timestamp()) * 1_000_000
+    step_us = DAYS * 86400 * 1_000_000 // rows
     done = 0
     while done < rows:
         count = min(BATCH, rows - done)
-        invitations, responses, answers = [], [], []
-        for i in range(done, done + count):
-            completed = start_at + timedelta(seconds=offsets[i])
-            c = _iso(completed)
-            s = _iso(completed - timedelta(seconds=45))
-            rid = f"r{i:08d}"
-            cp = f"cp_{rng.randrange(CHECKPOINTS):02}"
-            contact = f"c{rng.randrange(CONTACTS)}"
-            channel = "sms" if rng.random() < 0.3 else "email"
-            mood = rng.random()
-            nps = min(10, int(mood * 11))
-            ces = 1 + min(6, int(rng.random() * 7)) if rng.random() < 0.9 else None
-            emotion = 1 + min(9, int((mood * 0.7 + rng.random() * 0.3) * 10))
-            invitations.append(
-                (f"i{i:08d}", survey, version, contact, cp, channel, f"{i:064x}", s, s, s)
-            )
-            responses.append(
-                (
-                    rid,
-                    f"i{i:08d}",
-                    survey,
-                    version,
-                    contact,
-                    cp,
-                    channel,
-                    s,
-                    c,
-                    c,
-                    nps,
-                    ces,
-                    emotion,
-                )
-            )
-            answers.append((rid, "recommend", str(nps), c))
-            if i % 10 == 0:
-                answers.append((rid, "reason", '"=too slow, +late; -meh @home"', c))
         conn.execute("BEGIN")
-        conn.executemany(
+        conn.execute("DROP TABLE IF EXISTS temp.gen")
+        # Completion times in order, as a real database receives them (uniform); the
+        # random draws are taken once per row (a temp table, not a re-evaluated view).
+        conn.execute(
+            "CREATE TEMP TABLE gen AS WITH RECURSIVE seq(i) AS (SELECT ? UNION ALL"
+            " SELECT i + 1 FROM seq WHERE i + 1 < ?)"
+            " SELECT i, ? + i * ? + abs(random()) % ? AS t,"
+            " abs(random()) % 1000000 AS mood, abs(random()) % 1000000 AS r1,"
+            " abs(random()) % 1000000 AS r2, abs(random()) % 1000000 AS r3,"
+            " 'cp_' || printf('%02d', abs(random()) % ?) AS cp,"
+            " 'c' || (abs(random()) % ?) AS contact FROM seq",
+            (done, done + count, start_us, step_us, step_us, CHECKPOINTS, CONTACTS),
+        )
+        stamp_sql = (
+            "strftime('%Y-%m-%dT%H:%M:%S', ({t}) / 1000000, 'unixepoch')"
+            " || printf('.%06dZ', ({t}) % 1000000)"
+        )
+        completed = stamp_sql.format(t="t")
+        started = stamp_sql.format(t="t - 45000000")
+        conn.execute(
+            "CREATE TEMP TABLE rows AS SELECT i, printf('r%09d', i) AS rid,"
+            " printf('i%09d', i) AS iid, cp, contact,"
+            " CASE WHEN r1 < 300000 THEN 'sms' ELSE 'email' END AS channel,"
+            f" {completed} AS c, {started} AS s,"
+            " min(10, mood * 11 / 1000000) AS nps,"
+            " CASE WHEN r3 < 900000 THEN 1 + min(6, r2 * 7 / 1000000) END AS ces,"
+            " 1 + min(9, (mood * 7 + r2 * 3) / 1000000) AS emotion FROM gen"
+        )
+        conn.execute(
             "INSERT INTO invitations (id, survey_id, survey_version_id, contact_id, checkpoint_key,"
             " channel, token_hash, status, send_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'answered', ?, ?, ?)",
-            invitations,
+            " SELECT iid, ?, ?, contact, cp, channel, printf('%064x', i), 'answered', s, s, s"
+            " FROM rows",
+            (survey, version),
         )
-        conn.executemany(
+        conn.execute(
             "INSERT INTO responses (id, invitation_id, survey_id, survey_version_id, contact_id,"
             " checkpoint_key, channel, status, started_at, updated_at, completed_at, nps, ces,"
-            " emotion) VALUES (?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?)",
-            responses,
+            " emotion) SELECT rid, iid, ?, ?, contact, cp, channel, 'complete', s, c, c, nps, ces,"
+            " emotion FROM rows",
+            (survey, version),
         )
-        conn.executemany(
-            "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)",
-            answers,
+        conn.execute(
+            "INSERT INTO answers (response_id, question_id, value, updated_at)"
+            " SELECT rid, 'recommend', CAST(nps AS TEXT), c FROM rows"
+            " UNION ALL SELECT rid, 'reason', '\"=too slow, +late; -meh @home\"', c FROM rows"
+            " WHERE i % 10 = 0"
         )
+        conn.execute("DROP TABLE temp.gen")
+        conn.execute("DROP TABLE temp.rows")
         conn.execute("COMMIT")
         done += count
+        if done % 1_000_000 == 0:
+            print(f"  {done:,} rows, {time.perf_counter() - began:.0f} s", flush=True)
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM metrics_hourly")
+    conn.execute(rollups.BACKFILL)
+    conn.execute("DELETE FROM metrics_funnel_hourly")
+    conn.execute(rollups.FUNNEL_BACKFILL)
+    for _name, sql in [*indexes, *triggers]:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA analysis_limit = 1000")
     conn.execute("ANALYZE")
     conn.close()
     return time.perf_counter() - began
@@ -209,8 +244,10 @@ def credentials(path: str) -> tuple[str, str]:
     return secret, "bench@example.com"
 
 
-def timed(client: httpx.Client, url: str, runs: int, **kwargs: object) -> list[float]:
-    for _ in range(3):  # warm-up: page cache, prepared statements, template compilation
+def timed(
+    client: httpx.Client, url: str, runs: int, warm: bool = True, **kwargs: object
+) -> list[float]:
+    for _ in range(3 if warm else 0):  # warm-up: page cache, statements, templates
         client.get(url, **kwargs).raise_for_status()  # type: ignore[arg-type]
     found = []
     for _ in range(runs):
@@ -230,7 +267,7 @@ def login(client: httpx.Client, email: str) -> None:
 
 
 EXPORT_CHILD = """
-import asyncio, resource, sys, time
+import asyncio, sys, time
 from surveyor.db.sqlite import SQLiteDatabase
 from surveyor.metrics.export import export_csv
 from surveyor.metrics.filters import parse_scope
@@ -241,10 +278,20 @@ def rss_kb():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
 
+def hwm_kb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+
 async def main():
     db = SQLiteDatabase(sys.argv[1])
     await db.connect()
     # Growth = the peak during the export minus what the process held just before it.
+    # The peak is this address space's VmHWM, reset here (ru_maxrss would carry over the
+    # parent's peak across fork and exec).
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
     before = rss_kb()
     began = time.perf_counter()
     rows = nbytes = 0
@@ -252,7 +299,7 @@ async def main():
         nbytes += len(chunk)
         rows += chunk.count(b"\\n")
     seconds = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = hwm_kb()
     await db.close()
     print(rows - 1, nbytes, seconds, (after - before) / 1024, after / 1024)
 
@@ -271,19 +318,70 @@ def export_memory(path: str) -> tuple[int, float, float, float]:
     return int(out[0]), float(out[2]), float(out[3]), float(out[4])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--keep", help="use (or create) this database file and keep it")
-    args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="surveyor-bench-metrics-")
-    path = args.keep or str(Path(folder) / "metrics.db")
-    if not Path(path).exists():
-        seconds = generate(path, args.rows)
-        print(f"generated {args.rows:,} responses in {seconds:.1f} s")
-    key, email = credentials(path)
-    port = free_port()
+def tree_cpu_ms(root: int) -> float:
+    """CPU time (user + system) of a process and all its descendants, in ms: a figure
+    the machine's load barely moves, beside the wall-clock one it moves a lot."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return 1000 * sum(times.get(pid, 0.0) for pid in tree)
+
+
+def measure(path: str, port: int, rollups_on: bool, key: str, email: str, runs: int) -> dict:
+    """One server on ``path`` (rollups on or off): the four figures, in milliseconds."""
+    env = {
+        **os.environ,
+        "SURVEYOR_DATABASE": path,
+        "SURVEYOR_SECRET_KEY": SECRET,
+        "SURVEYOR_BASE_URL": f"http://127.0.0.1:{port}",
+        "SURVEYOR_METRICS_ROLLUPS": "true" if rollups_on else "false",
+    }
+    server = start(
+        [SURVEYOR, "serve", "--no-worker", "--port", str(port)],
+        env,
+        f"http://127.0.0.1:{port}/healthz",
+        timeout=900,
+    )
+    try:
+        now = datetime.now(UTC).date()
+        since = (now - timedelta(days=90)).isoformat()
+        auth = {"Authorization": f"Bearer {key}"}
+        url = f"/api/v1/metrics?checkpoint=cp_03&from={since}&to={now.isoformat()}"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+            found: dict[str, Any] = {}
+
+            def run(name: str, url: str, count: int, **kwargs: Any) -> None:
+                timed(client, url, 0, **kwargs)  # warm-up only
+                before = tree_cpu_ms(server.pid)
+                found[name] = timed(client, url, count, warm=False, **kwargs)
+                found[name + "_cpu"] = (tree_cpu_ms(server.pid) - before) / count
+
+            run("api", url, runs, headers=auth)
+            run("weekly", url + "&bucket=week", runs, headers=auth)
+            login(client, email)
+            run("page", "/dashboard/checkpoints/cp_03?days=90", max(5, runs // 3))
+            run("overview", "/dashboard?days=90", max(5, runs // 3))
+    finally:
+        stop(server)
+    return found
+
+
+def http_export(path: str, port: int, key: str) -> tuple[int, float]:
     env = {
         **os.environ,
         "SURVEYOR_DATABASE": path,
@@ -294,52 +392,92 @@ def main() -> None:
         [SURVEYOR, "serve", "--no-worker", "--port", str(port)],
         env,
         f"http://127.0.0.1:{port}/healthz",
+        timeout=900,
     )
     try:
-        base = f"http://127.0.0.1:{port}"
-        now = datetime.now(UTC).date()
-        since = (now - timedelta(days=90)).isoformat()
-        with httpx.Client(base_url=base, timeout=120) as client:
-            api = timed(
-                client,
-                f"/api/v1/metrics?checkpoint=cp_03&from={since}&to={now.isoformat()}",
-                args.runs,
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            weekly = timed(
-                client,
-                f"/api/v1/metrics?checkpoint=cp_03&from={since}&to={now.isoformat()}&bucket=week",
-                args.runs,
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            login(client, email)
-            page = timed(client, "/dashboard/checkpoints/cp_03?days=90", max(5, args.runs // 3))
-            overview = timed(client, "/dashboard?days=90", max(5, args.runs // 3))
-            began = time.perf_counter()
-            rows = 0
-            with client.stream(
+        began = time.perf_counter()
+        rows = 0
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client,
+            client.stream(
                 "GET",
                 "/api/v1/responses/export?format=csv",
                 headers={"Authorization": f"Bearer {key}"},
-            ) as answer:
-                answer.raise_for_status()
-                for chunk in answer.iter_bytes():
-                    rows += chunk.count(b"\n")
-            http_export = time.perf_counter() - began
+            ) as answer,
+        ):
+            answer.raise_for_status()
+            for chunk in answer.iter_bytes():
+                rows += chunk.count(b"\n")
+        return rows - 1, time.perf_counter() - began
     finally:
         stop(server)
-    child_rows, child_seconds, growth_mb, peak_mb = export_memory(path)
-    print(machine(), "·", f"SQLite {sqlite3.sqlite_version}")
-    p50 = statistics.median
-    print(f"metrics API, one checkpoint, 90 days: p50 {p50(api):.1f} ms (max {max(api):.1f})")
-    print(f"metrics API, same with bucket=week:  p50 {p50(weekly):.1f} ms")
-    print(f"checkpoint dashboard page (90 days):  median {p50(page):.1f} ms")
-    print(f"overview dashboard (10 checkpoints):  median {p50(overview):.1f} ms")
-    print(f"CSV export over HTTP: {rows - 1:,} rows in {http_export:.1f} s")
+
+
+FIGURES = (
+    ("api", "metrics API, one checkpoint, 90 days (p50)"),
+    ("weekly", "metrics API, same with bucket=week (p50)"),
+    ("page", "checkpoint dashboard page, 90 days (median)"),
+    ("overview", "overview dashboard, 10 checkpoints + 1 survey (median)"),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=2, help="rollups/rows alternations")
+    parser.add_argument("--keep", help="use (or create) this database file and keep it")
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV export")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="surveyor-bench-metrics-")
+    path = args.keep or str(Path(folder) / "metrics.db")
+    load = os.getloadavg()
+    if not Path(path).exists():
+        seconds = generate(path, args.rows)
+        print(f"generated {args.rows:,} responses in {seconds:.1f} s", flush=True)
+    migrate(path)  # a kept file from before migration 0060 gets its rollups here
+    key, email = credentials(path)
+    port = free_port()
+    responses = sqlite3.connect(path).execute("SELECT count(*) FROM responses").fetchone()[0]
+    # Alternate A B A B: rollups (the default), then every figure from the rows (baseline).
+    results: dict[bool, list[dict]] = {True: [], False: []}
+    for _ in range(args.rounds):
+        for rollups_on in (True, False):
+            results[rollups_on].append(
+                measure(path, port, rollups_on, key, email, args.runs if rollups_on else 5)
+            )
+    load_after = os.getloadavg()
+    print(machine(), "·", f"SQLite {sqlite3.sqlite_version}", "·", f"{responses:,} responses")
     print(
-        f"CSV export in a subprocess: {child_rows:,} rows in {child_seconds:.1f} s,"
-        f" peak memory growth {growth_mb:.1f} MB (peak RSS {peak_mb:.0f} MB)"
+        f"load average at start {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f},"
+        f" at end {load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f}"
     )
+    p50 = statistics.median
+    print("wall-clock median ms (rollups / rows), and server CPU ms per request (all processes)")
+    print(f"{'figure':56} {'rollups':>8} {'rows':>8} {'ratio':>6} {'cpu':>7} {'cpu rows':>8}")
+    for name, label in FIGURES:
+        fast = p50([p50(r[name]) for r in results[True]])
+        slow = p50([p50(r[name]) for r in results[False]])
+        cpu_fast = p50([r[name + "_cpu"] for r in results[True]])
+        cpu_slow = p50([r[name + "_cpu"] for r in results[False]])
+        rounds = " ".join(
+            f"{p50(a[name]):.1f}/{p50(b[name]):.1f}"
+            for a, b in zip(results[True], results[False], strict=True)
+        )
+        print(
+            f"{label:56} {fast:8.1f} {slow:8.1f} {slow / fast:5.1f}x {cpu_fast:7.1f}"
+            f" {cpu_slow:8.1f}   rounds: {rounds}"
+        )
+    if args.no_export:
+        print("export: skipped (--no-export)")
+    else:
+        rows, seconds = http_export(path, port, key)
+        print(f"CSV export over HTTP: {rows:,} rows in {seconds:.1f} s")
+        child_rows, child_seconds, growth_mb, peak_mb = export_memory(path)
+        print(
+            f"CSV export in a fresh process: {child_rows:,} rows in {child_seconds:.1f} s,"
+            f" peak memory growth {growth_mb:.1f} MB (peak RSS {peak_mb:.0f} MB, VmHWM)"
+        )
     if not args.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(path + suffix).unlink(missing_ok=True)

@@ -70,15 +70,19 @@ async def funnel(db: Database, scope: Scope) -> Funnel:
     An invitation's status only moves forward (scheduled → sent → opened → answered;
     failed and expired are ends), so "sent" counts sent, opened, answered and expired
     ones; "started" and "completed" are the responses made from them. Segments do not
-    apply here (the funnel is about delivery, not about who answered).
+    apply here (the funnel is about delivery, not about who answered). Read from the
+    funnel's hourly rollup (``rollups.funnel_counts``) unless rollups are off.
     """
-    counts = await invitations.funnel_counts(
-        db,
-        start=iso(scope.start),
-        end=iso(scope.end),
-        checkpoint_key=scope.checkpoint_key,
-        survey_id=scope.survey_id,
-    )
+    if rollups.ENABLED:
+        counts = await rollups.funnel_counts(db, scope)
+    else:
+        counts = await invitations.funnel_counts(
+            db,
+            start=iso(scope.start),
+            end=iso(scope.end),
+            checkpoint_key=scope.checkpoint_key,
+            survey_id=scope.survey_id,
+        )
     by_status = counts.by_status
     return Funnel(
         scheduled=sum(by_status.values()),

@@ -374,18 +374,11 @@ async def series(
     the period (each UTC hour then lies in one local day), else from the rows."""
     if not rollups.applies(scope) or not calendar.whole_hour_offsets(scope.start, scope.end):
         return await row_series(db, scope, bucket, calendar)
-    totals: dict[date, dict[str, int]] = {
-        b: {} for b in calendar.buckets_between(scope.start, scope.end, bucket)
-    }
-    for slot, found in (await rollups.counts_by_slot(db, scope)).items():
-        moment = datetime.fromisoformat(slot + ":00").replace(tzinfo=UTC)
-        start = calendar.bucket_start(calendar.local_day(moment), bucket)
-        target = totals.setdefault(start, {})
-        for name, value in found.items():
-            target[name] = target.get(name, 0) + value
+    starts = calendar.buckets_between(scope.start, scope.end, bucket)
+    found = await rollups.counts_by_bucket(db, scope, [calendar.midnight(b) for b in starts])
     return [
-        point_from_sums(start, next_bucket(start, bucket), rollups.sums(found))
-        for start, found in sorted(totals.items())
+        point_from_sums(start, next_bucket(start, bucket), rollups.sums(found.get(i, {})))
+        for i, start in enumerate(starts)
     ]
 
 

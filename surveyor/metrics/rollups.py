@@ -35,6 +35,8 @@ from typing import Any
 
 from surveyor.db import Database
 from surveyor.ids import iso
+from surveyor.invitations import store as invitations
+from surveyor.invitations.reads import FunnelCounts
 from surveyor.metrics.stats import (
     CES_EASY_MIN,
     CSAT_SATISFIED_MIN,
@@ -96,34 +98,37 @@ def _dims(scope: Any) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-def _parts(scope: Any, by: str = "", row_by: str = "") -> tuple[str, list[Any]]:
-    """``SELECT … UNION ALL …`` of the window's parts, each with the per-value sums
-    (grouped by ``by`` in the rollup and ``row_by`` in the rows, when given)."""
+def _parts(scope: Any, key: str = "", key_params: tuple[Any, ...] = ()) -> tuple[str, list[Any]]:
+    """``SELECT … UNION ALL …`` of the window's parts, each with the per-value sums;
+    grouped by ``key`` when given: an SQL expression of ``{slot}`` (the hour slot) with
+    ``key_params``, e.g. ``channel`` or a ``CASE`` placing hours in trend buckets."""
     dims, dim_params = _dims(scope)
     hours = _hours(scope.start, scope.end)
-    group = f" GROUP BY {by}" if by else ""
-    row_group = f" GROUP BY {row_by}" if row_by else ""
-    key = f"{by} AS k, " if by else ""
-    row_key = f"{row_by} AS k, " if row_by else ""
+
+    def select(slot: str) -> tuple[str, list[Any], str]:
+        if not key:
+            return "", [], ""
+        return f"{key.format(slot=slot)} AS k, ", list(key_params), " GROUP BY 1"
 
     def rows(low: str, high: str) -> tuple[str, list[Any]]:
+        head, params, group = select("substr(completed_at, 1, 13)")
         where = " AND ".join([*dims, "completed_at >= ?", "completed_at < ?"])
         return (
-            f"SELECT {row_key}count(*) AS responses, {_ROW_SUMS} FROM responses"
-            f" WHERE {where}{row_group}",
-            [*dim_params, low, high],
+            f"SELECT {head}count(*) AS responses, {_ROW_SUMS} FROM responses WHERE {where}{group}",
+            [*params, *dim_params, low, high],
         )
 
     if hours is None:
         return rows(iso(scope.start), iso(scope.end))
     first, last = slot_text(hours[0]), slot_text(hours[1])
+    head, params, group = select("slot")
     where = " AND ".join([*dims, "slot >= ?", "slot < ?"])
     parts = [
         rows(iso(scope.start), first),
         (
-            f"SELECT {key}sum(responses) AS responses, {_ROLLUP_SUMS} FROM metrics_hourly"
+            f"SELECT {head}sum(responses) AS responses, {_ROLLUP_SUMS} FROM metrics_hourly"
             f" WHERE {where}{group}",
-            [*dim_params, first, last],
+            [*params, *dim_params, first, last],
         ),
         rows(last, iso(scope.end)),
     ]
@@ -144,18 +149,30 @@ async def counts(db: Database, scope: Any) -> dict[str, int]:
     return total
 
 
-async def counts_by_slot(db: Database, scope: Any) -> dict[str, dict[str, int]]:
-    """The same per UTC hour (``YYYY-MM-DDTHH``), for the trends."""
-    sql, params = _parts(scope, by="slot", row_by="substr(completed_at, 1, 13)")
-    found: dict[str, dict[str, int]] = {}
+async def counts_by_bucket(
+    db: Database, scope: Any, starts: list[datetime]
+) -> dict[int, dict[str, int]]:
+    """The same per trend bucket: ``starts`` are the UTC moments the buckets begin (in
+    order, whole hours); bucket ``i`` holds the hours from ``starts[i]`` to the next one.
+    The database places each hour (at most ``len(starts)`` rows come back)."""
+    bounds = [slot_text(moment) for moment in starts[1:]]
+    case = (
+        "CASE "
+        + " ".join(f"WHEN {{slot}} < ? THEN {i}" for i in range(len(bounds)))
+        + f" ELSE {len(bounds)} END"
+        if bounds
+        else "0"
+    )
+    sql, params = _parts(scope, key=case, key_params=tuple(bounds))
+    found: dict[int, dict[str, int]] = {}
     for row in await db.fetch_all(sql, params):
-        _add(found.setdefault(row["k"], {}), row)
+        _add(found.setdefault(int(row["k"]), {}), row)
     return found
 
 
 async def counts_by_channel(db: Database, scope: Any) -> dict[str, dict[str, int]]:
     """The same per channel (the channel as stored: '' for a link)."""
-    sql, params = _parts(scope, by="channel", row_by="channel")
+    sql, params = _parts(scope, key="channel")
     found: dict[str, dict[str, int]] = {}
     for row in await db.fetch_all(sql, params):
         _add(found.setdefault(row["k"] or "", {}), row)
@@ -205,20 +222,88 @@ def sums(found: Mapping[str, int]) -> dict[str, int]:
     }
 
 
+# -- the response funnel (migration 0061) ---------------------------------------------
+
+STATUSES = ("scheduled", "sent", "failed", "opened", "answered", "expired")
+
+
+async def funnel_counts(db: Database, scope: Any) -> FunnelCounts:
+    """What ``invitations.funnel_counts`` counts (invitations *sent* in the scope, by
+    status, and the responses started and completed from them): the whole hours of
+    ``send_at`` from ``metrics_funnel_hourly``, the partial edge hours from the rows."""
+    hours = _hours(scope.start, scope.end)
+    if hours is None:
+        return await _funnel_rows(db, scope, iso(scope.start), iso(scope.end))
+    first, last = slot_text(hours[0]), slot_text(hours[1])
+    dims, params = _dims(scope)
+    where = " AND ".join([*dims, "slot >= ?", "slot < ?"])
+    row = await db.fetch_one(
+        "SELECT "
+        + ", ".join(f"sum(status_{s}) AS {s}" for s in STATUSES)
+        + ", sum(started) AS started, sum(completed) AS completed"
+        + f" FROM metrics_funnel_hourly WHERE {where}",
+        [*params, first, last],
+    )
+    assert row is not None
+    by_status = {s: int(row[s] or 0) for s in STATUSES}
+    started, completed = int(row["started"] or 0), int(row["completed"] or 0)
+    for low, high in ((iso(scope.start), first), (last, iso(scope.end))):
+        edge = await _funnel_rows(db, scope, low, high)
+        for status, n in edge.by_status.items():
+            by_status[status] = by_status.get(status, 0) + n
+        started += edge.started
+        completed += edge.completed
+    return FunnelCounts(
+        by_status={s: n for s, n in by_status.items() if n},
+        started=started,
+        completed=completed,
+    )
+
+
+async def _funnel_rows(db: Database, scope: Any, low: str, high: str) -> FunnelCounts:
+    if low >= high:
+        return FunnelCounts(by_status={}, started=0, completed=0)
+    return await invitations.funnel_counts(
+        db,
+        start=low,
+        end=high,
+        checkpoint_key=scope.checkpoint_key,
+        survey_id=scope.survey_id,
+    )
+
+
+FUNNEL_BACKFILL = (
+    "INSERT INTO metrics_funnel_hourly (checkpoint_key, slot, survey_id, part, "
+    + ", ".join(f"status_{s}" for s in STATUSES)
+    + ", started, completed) SELECT coalesce(i.checkpoint_key, ''), substr(i.send_at, 1, 13),"
+    " i.survey_id, 0, "
+    + ", ".join(f"sum(CASE WHEN i.status = '{s}' THEN 1 ELSE 0 END)" for s in STATUSES)
+    + ", count(r.id), sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END)"
+    " FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id"
+    " GROUP BY coalesce(i.checkpoint_key, ''), substr(i.send_at, 1, 13), i.survey_id"
+)
+
+# -- rebuilding ---------------------------------------------------------------------------
+
+# Every completed response's counts, per rollup row: migration 0060's backfill, rebuild().
+BACKFILL = (
+    "INSERT INTO metrics_hourly (checkpoint_key, slot, survey_id, channel, part, responses,"
+    f" {', '.join(COLUMNS)}) SELECT coalesce(checkpoint_key, ''), substr(completed_at, 1, 13),"
+    f" survey_id, channel, 0, count(*), {_ROW_SUMS} FROM responses"
+    " WHERE completed_at IS NOT NULL"
+    " GROUP BY coalesce(checkpoint_key, ''), substr(completed_at, 1, 13), survey_id, channel"
+)
+
+
 async def rebuild(db: Database) -> int:
-    """Recompute ``metrics_hourly`` from ``responses`` in one unit (a repair; migration
-    0060 ran the same backfill). Returns the number of rollup rows."""
-    columns = ", ".join(COLUMNS)
+    """Recompute both rollups from the rows in one unit (a repair; migrations 0060 and
+    0061 ran the same backfills). Returns the number of key-score rollup rows."""
 
     async def unit(tx: Any) -> int:
         await tx.execute("DELETE FROM metrics_hourly")
-        await tx.execute(
-            "INSERT INTO metrics_hourly (checkpoint_key, slot, survey_id, channel, part,"
-            f" responses, {columns}) SELECT coalesce(checkpoint_key, ''),"
-            f" substr(completed_at, 1, 13), survey_id, channel, 0, count(*), {_ROW_SUMS}"
-            " FROM responses WHERE completed_at IS NOT NULL GROUP BY"
-            " coalesce(checkpoint_key, ''), substr(completed_at, 1, 13), survey_id, channel"
-        )
+        await tx.execute(BACKFILL)
+        await tx.execute("DELETE FROM metrics_funnel_hourly")
+        await tx.execute(FUNNEL_BACKFILL)
         return int(await tx.fetch_val("SELECT count(*) FROM metrics_hourly") or 0)
 
     return await db.write(unit)
