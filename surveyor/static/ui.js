@@ -108,7 +108,21 @@
     });
   }
 
-  function start() { setupMenu(); setupToasts(); setupConfirm(); }
+  /* ---- tables that scroll sideways can be scrolled with the keyboard too ---- */
+  function focusableScrollers(root) {
+    (root || document).querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        if (!wrap.hasAttribute("tabindex")) wrap.setAttribute("tabindex", "0");
+      }
+    });
+  }
+  function setupScrollers() {
+    focusableScrollers(document);
+    document.body.addEventListener("htmx:afterSettle", function () { focusableScrollers(document); });
+    window.addEventListener("resize", function () { focusableScrollers(document); });
+  }
+
+  function start() { setupMenu(); setupToasts(); setupConfirm(); setupScrollers(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -80,10 +80,46 @@ def phone(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def artifacts() -> Path:
+    """Where browser tests write screenshots (git-ignored; never docs/)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+
+def axe_issues(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page as it is now, each with the
+    rule id, its help text and the selectors of the offending elements."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(page: Any, name: str = "") -> None:
+    """Fail on any serious or critical axe-core issue (WCAG 2.x A/AA rules, contrast
+    included, in whatever colour scheme the page is emulating). ``name`` labels the page
+    in the failure message. Any browser test may call it after the page has settled."""
+    issues = axe_issues(page)
+    assert not issues, f"{name or page.url}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes'][:3]}" for v in issues
+    )
+
+
+def sign_in(page: Any, server: Server, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form."""
+    page.goto(server.url("/login"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
 
 
 @dataclass

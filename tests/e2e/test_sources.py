@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import ARTIFACTS, Server
 from tests.e2e.test_settings import no_horizontal_scroll, sign_in
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = ARTIFACTS  # never docs/: tests must not rewrite committed files
 
 
 def test_a_source_from_creation_to_its_first_delivery(

@@ -23,13 +23,13 @@ from surveyor.checkpoints.store import create_checkpoint
 from surveyor.respond.links import embed_html
 from surveyor.respond.links_store import create_public_link
 from surveyor.settings import load_settings
-from tests.e2e.conftest import PASSWORD, PHONE, SURVEYOR, Server
+from tests.e2e.conftest import ARTIFACTS, PASSWORD, PHONE, SURVEYOR, Server
 from tests.e2e.test_followups import in_thread
 from tests.respond.helpers import nps_definition, published
 from tests.serving import free_port, running_server
 
 ADMIN = "ada@e2e.example"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = ARTIFACTS  # never docs/: tests must not rewrite committed files
 
 
 @pytest.fixture(scope="module")
