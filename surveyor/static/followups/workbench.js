@@ -32,6 +32,8 @@
     var n = document.querySelectorAll("input[name=ids][form=bulk]:checked").length;
     var out = document.querySelector("[data-selected-count]");
     if (out) out.textContent = String(n);
+    var bar = document.getElementById("bulk");
+    if (bar) bar.classList.toggle("is-active", n > 0);
     rows().forEach(function (row) {
       var box = row.querySelector("input[name=ids]");
       row.classList.toggle("is-picked", Boolean(box && box.checked));
@@ -95,6 +97,11 @@
   }
 
   function start() {
+    document.documentElement.classList.add("wb-js");
+    // Filters are folded on a phone (the cases come first) and open on a wider screen.
+    if (window.matchMedia("(min-width: 40rem)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
     var action = document.querySelector("[data-bulk-action]");
     if (action) showBulkFields(action.value);
     countPicked();
