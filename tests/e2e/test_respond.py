@@ -226,25 +226,36 @@ def mint(server: Server) -> Iterator[Callable[..., str]]:
     settings = load_settings(environ=server.env)
     counter = iter(range(1_000_000))
 
-    async def make(definition: Any, brand: Any) -> str:
+    async def make(definition: Any, brand: Any, locale: str) -> str:
         from surveyor.branding import store as brands
+        from surveyor.branding.resolve import check_logo
+        from tests.respond.test_branding import png
 
         svc = build_services(settings)
         await start_services(svc)
         try:
             version = await published(svc.db, definition)
             if brand is not None:
-                await svc.db.write(
-                    lambda tx: brands.save_brand(tx, brand(version.survey_id), actor=None)
-                )
-            token, _ = await invite(svc.db, version, external_id=f"kind-{next(counter)}")
+                logo, _ = check_logo(png(width=120, height=40))
+                assert logo is not None
+                chosen = brand(version.survey_id, logo.id)
+
+                async def unit(tx: Any) -> None:
+                    await brands.save_logo(tx, logo)
+                    await brands.save_brand(tx, chosen, actor=None)
+
+                await svc.db.write(unit)
+            token, _ = await invite(
+                svc.db, version, external_id=f"kind-{next(counter)}", locale=locale
+            )
             return token
         finally:
             await svc.db.close()
 
-    def link(definition: Any, brand: Any = None) -> str:
+    def link(definition: Any, brand: Any = None, locale: str = "") -> str:
         with ThreadPoolExecutor(1) as pool:
-            return server.url("/s/" + pool.submit(asyncio.run, make(definition, brand)).result())
+            made = pool.submit(asyncio.run, make(definition, brand, locale)).result()
+            return server.url("/s/" + made)
 
     yield link
 
@@ -324,7 +335,9 @@ def test_the_brand_shows_on_the_respondent_page(
     definition = one_question("nps", brand={"en": "Acme Coffee"})
     link = mint(
         definition,
-        lambda survey_id: BrandSettings(scope=survey_id, primary_color="#1a7f37"),
+        lambda survey_id, logo_id: BrandSettings(
+            scope=survey_id, primary_color="#1a7f37", logo_id=logo_id
+        ),
     )
     for width in (*WIDTHS, 1280):
         context = browser.new_context(viewport={"width": width, "height": 800})
@@ -332,6 +345,8 @@ def test_the_brand_shows_on_the_respondent_page(
             page = context.new_page()
             page.goto(link)
             assert page.locator(".brand-name").inner_text() == "Acme Coffee"
+            logo = page.locator("img.brand-logo")
+            assert logo.evaluate("img => img.complete && img.naturalWidth") == 120
             page.locator("label[for='q_q-9']").click()
             colour = page.evaluate(
                 "getComputedStyle(document.querySelector(\"label[for='q_q-9']\")).backgroundColor"
@@ -349,5 +364,27 @@ def test_the_brand_shows_on_the_respondent_page(
             assert ring == "rgb(26, 127, 55)"  # the focus ring in the brand's colour
             assert axe_violations(page) == [], width
             page.screenshot(path=str(artifacts / f"respond-brand-{width}.png"), full_page=True)
+        finally:
+            context.close()
+
+
+def test_a_chinese_respondent_on_a_phone(
+    mint: Callable[..., str], browser: Any, artifacts: Path
+) -> None:
+    from tests.respond.test_branding import bilingual
+
+    link = mint(bilingual("ces"), locale="zh_Hans")
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 740})
+        try:
+            page = context.new_page()
+            page.goto(link)
+            assert page.locator("html").get_attribute("lang") == "zh-Hans"
+            assert page.get_by_text("第 1 题，最多 3 题").is_visible()
+            assert page.get_by_text("1 = 非常不同意").is_visible()
+            layout = page.evaluate(LAYOUT)
+            assert layout["outside"] == [] and len(layout["tops"]) == 1, layout
+            assert axe_violations(page) == [], width
+            page.screenshot(path=str(artifacts / f"respond-zh-{width}.png"), full_page=True)
         finally:
             context.close()
