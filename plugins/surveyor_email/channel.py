@@ -94,7 +94,9 @@ def message_gettext(locale: str, *, html: bool) -> Any:
     catalog = translations(best_locale([locale]) if locale else "en")
 
     def gettext(text: str, **variables: Any) -> Any:
-        translated = catalog.gettext(text)
+        # Message strings carry the context "message" in the catalogs, so they never
+        # collide with a page's string of the same words.
+        translated = catalog.pgettext("message", text)
         if html:
             translated = Markup(translated)  # noqa: S704 - our own catalog
         return translated % variables if variables else translated

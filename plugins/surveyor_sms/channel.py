@@ -75,7 +75,7 @@ def message_gettext(locale: str) -> Any:
     catalog = translations(best_locale([locale]) if locale else "en")
 
     def gettext(text: str, **variables: Any) -> str:
-        translated = catalog.gettext(text)
+        translated = catalog.pgettext("message", text)  # see surveyor_email.channel
         return translated % variables if variables else translated
 
     return gettext

@@ -95,7 +95,9 @@ def merge_look(
         if layer.logo_url:
             logo_src = layer.logo_url
             break
-    primary = first("primary_color") or DEFAULT_PRIMARY
+    primary = contrast.normalize_hex(first("primary_color")) or DEFAULT_PRIMARY
+    if contrast.primary_problem(primary):  # a refused colour, shown back in a form
+        primary = DEFAULT_PRIMARY
     return BrandLook(
         name=survey_name or first("name"),
         logo_src=logo_src,

@@ -16,6 +16,7 @@ from surveyor.db import Database, Tx
 from surveyor.metrics import stats
 from surveyor.metrics.read_store import published_versions
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
+from surveyor.surveys.logic import recall_plain
 from surveyor.surveys.models import Question, SurveyDefinition, definition_from_json
 
 
@@ -55,16 +56,22 @@ def labels_of(
     kinds: KindRegistry = DEFAULT_KINDS,
 ) -> VersionLabels:
     locale = definition.default_locale
+    brand = _text(definition.settings.brand, locale)
+
+    def worded(value: dict[str, str]) -> str:
+        # "{brand}" becomes the survey's brand, or natural words without one (issue 19).
+        return recall_plain(_text(value, locale), brand=brand)
+
     return VersionLabels(
         version_id=version_id,
         survey_id=survey_id,
         number=number,
-        title=_text(definition.title, locale),
+        title=worded(definition.title),
         questions=[
             QuestionLabel(
                 id=q.id,
                 kind=q.kind,
-                label=_text(q.text, locale) or q.id,
+                label=worded(q.text) or q.id,
                 options={o.id: _text(o.label, locale) or o.id for o in q.options},
                 comment=bool(getattr(kinds.get(q.kind), "comment", False)),
                 question=q,

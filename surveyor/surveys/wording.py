@@ -22,6 +22,9 @@ import re
 from surveyor.i18n import available_locales, best_locale, translations
 
 BRAND = "{brand}"
+# The catalogs hold shipped survey texts under this context (msgctxt), apart from the
+# interface's strings: "Yes" in a survey and "Yes" on a button may be translated apart.
+CONTEXT = "survey"
 
 # Shipped texts that name the brand → their wording when no brand is set (English
 # msgids; both sides are translated in the catalogs).
@@ -123,7 +126,7 @@ def shipped_translation(english: str, locale: str) -> str | None:
     chosen = _catalog_locale(locale)
     if not chosen or chosen.split("_", 1)[0] != locale.split("_", 1)[0]:
         return None
-    translated = translations(chosen).gettext(english)
+    translated = translations(chosen).pgettext(CONTEXT, english)
     return translated if translated != english else None
 
 
@@ -134,9 +137,9 @@ def _natural_forms() -> dict[str, str]:
     for locale in available_locales():
         catalog = translations(locale)
         for branded, natural in WITHOUT_BRAND.items():
-            translated = catalog.gettext(branded)
+            translated = catalog.pgettext(CONTEXT, branded)
             if translated != branded and BRAND in translated:
-                forms[translated] = catalog.gettext(natural)
+                forms[translated] = catalog.pgettext(CONTEXT, natural)
     return forms
 
 
