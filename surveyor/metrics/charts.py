@@ -4,9 +4,9 @@ emotion curve), bars (distribution, NPS by channel) and horizontal bars (the fun
 Why by hand and not pygal (used until issue 19): the charts need full labels (the
 journey's checkpoint names wrapped onto lines, never cut), change markers with their
 before/after delta on the line, crisp grid lines and a text alternative, and pygal
-offers none of these without fighting it. The drawing is small: scales, ticks, paths
-and text, about as long as the pygal configuration it replaces; nothing runs in the
-browser and nothing is fetched from elsewhere.
+offers none of these without fighting it. The drawing is small (scales, ticks, paths
+and text) and about 30× faster than pygal's (measured in issue 19's report); nothing
+runs in the browser and nothing is fetched from elsewhere.
 
 Every chart is an inline ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` (its
 summary in words), sized by its ``viewBox`` so CSS scales it to the column; a minimum
@@ -140,7 +140,7 @@ class Chart:
 # -- scales and ticks ------------------------------------------------------------------
 
 
-def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+def nice_ticks(low: float, high: float, most: int = 7) -> list[float]:
     """Round tick values inside [low, high], at most ``most`` of them."""
     span = high - low
     for step in (0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100):

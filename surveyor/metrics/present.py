@@ -202,7 +202,7 @@ def chart_markers(
     markers, rows = [], []
     for annotation, ba, position in found:
         delta, detail, significant = marker_delta(ba, metric, label, _)
-        kind = _("accelerator") if annotation.kind == "accelerator" else _("blocker")
+        kind = _("▲ accelerator") if annotation.kind == "accelerator" else _("▼ blocker")
         full = f"{kind}: {annotation.title} ({annotation.happened_on}). {detail}"
         markers.append(
             charts.Marker(
@@ -248,10 +248,10 @@ def trend(
             placed.append(
                 (annotation, ba, _marker_position(points, index, annotation.happened_on, bucket))
             )
-    short = _(SHORT_LABEL[metric])
+    short = _("feeling") if metric == "emotion" else SHORT_LABEL[metric]
     markers, marker_rows = chart_markers(placed, metric, short, _)
     full_title = (_("%(metric)s per week") if bucket == "week" else _("%(metric)s per month")) % {
-        "metric": _(title)
+        "metric": title
     }
     hovers = [
         f"{label}: {num(v)} [{interval(ci)}], n = {r.n}" if v is not None else f"{label}: n = 0"
@@ -372,7 +372,7 @@ def distribution(
         _("%(n)s answers; the most common score is %(mode)s (%(share)s %%).")
         % {"n": sum(values), "mode": mode, "share": num(100 * counts.get(mode, 0) / total, 0)}
         if sum(values)
-        else _("No answers in this period.")
+        else _("No answers to draw in this period.")
     )
     svg = charts.bar_chart(
         [str(s) for s in scores],

@@ -120,7 +120,9 @@ class EndingsDesigner(Controller):
             survey,
             moved_ending=ending_id,
             moved_to=target + 1,
-            moved_via=where if where in ("up", "down") else "handle",
+            moved_via="handle"
+            if form.get("via") == "handle" or where not in ("up", "down")
+            else where,
         )
 
     @post("/{ending_id:str}/delete")

@@ -95,3 +95,104 @@ def test_designer_fits_a_phone(server: Server, phone: Any, artifacts: Path) -> N
     )
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wide
     phone.screenshot(path=str(artifacts / "designer-phone.png"), full_page=True)
+
+
+def endings_order(page: Any, server: Server, survey_url: str) -> list[str]:
+    """The stored draft's ending ids, read through the export (what the server kept)."""
+    exported = page.request.get(survey_url + "/export")
+    assert exported.ok
+    return [e["id"] for e in exported.json()["definition"].get("endings", [])]
+
+
+def test_endings_reorder_by_keyboard_and_drag_and_drafts_show_their_changes(
+    server: Server, browser: Any, artifacts: Path
+) -> None:
+    """Issue 19: endings reorder by the arrow keys on a handle (announced), by buttons and by
+    drag and drop; a new question is not stored until saved; an edited published survey
+    says "draft changes since v1" and can discard them."""
+    designer = server.create_user("e2e-designer-endings@example.com", "designer")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, server, designer)
+        page.goto(server.url("/surveys"))
+        page.get_by_label("Name", exact=True).fill("E2E endings")
+        page.get_by_label("Start from").select_option("nps")
+        page.get_by_role("button", name="Create").click()
+        page.wait_for_url("**/surveys/*")
+        survey_url = page.url.split("?")[0].split("#")[0]
+        assert endings_order(page, server, survey_url) == ["sorry", "thanks"]
+
+        # Keyboard: arrow up on the second ending's handle; focus stays on it, announced.
+        handle = page.get_by_role("button", name="Reorder ending 2 of 2")
+        handle.focus()
+        page.keyboard.press("ArrowUp")
+        page.locator("#endings li.ending-card").first.filter(
+            has_text="Thank you for your feedback!"
+        ).wait_for()
+        assert page.locator("#designer-announce").inner_text() == "Ending moved to position 1 of 2."
+        page.wait_for_function("document.activeElement.classList.contains('drag-handle')")
+        assert endings_order(page, server, survey_url) == ["thanks", "sorry"]
+
+        # The buttons, by keyboard too.
+        page.get_by_role("button", name="Move down ending 1").press("Enter")
+        page.locator("#endings li.ending-card").first.filter(
+            has_text="sorry we fell short"
+        ).wait_for()
+        assert endings_order(page, server, survey_url) == ["sorry", "thanks"]
+
+        # Drag and drop: the second card onto the top half of the first.
+        page.locator("#end-thanks").drag_to(
+            page.locator("#end-sorry"), target_position={"x": 40, "y": 4}
+        )
+        page.locator("#endings li.ending-card").first.filter(
+            has_text="Thank you for your feedback!"
+        ).wait_for()
+        assert endings_order(page, server, survey_url) == ["thanks", "sorry"]
+        page.locator("#endings").screenshot(path=str(artifacts / "designer-endings-1280.png"))
+
+        # Adding a question opens its editor; leaving without saving stores nothing.
+        questions = page.request.get(survey_url + "/export").json()["definition"]["questions"]
+        page.get_by_label("Add a question").select_option("text")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_text("New question, not saved yet").wait_for()
+        page.screenshot(path=str(artifacts / "designer-new-question-1280.png"), full_page=True)
+        page.goto(server.url("/surveys"))
+        page.goto(survey_url)
+        assert (
+            page.request.get(survey_url + "/export").json()["definition"]["questions"] == questions
+        )
+
+        # Publish (endings back in a publishable order), then edit: the draft differs.
+        page.get_by_role("button", name="Move down ending 1").click()
+        page.locator("#endings li.ending-card").first.filter(
+            has_text="sorry we fell short"
+        ).wait_for()
+        page.get_by_role("button", name="Publish", exact=True).click()
+        page.get_by_text("Published as version 1.").wait_for()
+        assert page.locator(".draft-badge").count() == 0
+        page.get_by_role("button", name="Move down ending 1").click()
+        badge = page.get_by_role("link", name="draft changes since v1")
+        badge.wait_for()
+        badge.click()
+        changes = page.locator("#draft-changes")
+        assert "Endings reordered" in changes.inner_text()
+        page.screenshot(path=str(artifacts / "designer-draft-changes-1280.png"), full_page=True)
+        page.once("dialog", lambda dialog: dialog.accept())
+        changes.get_by_role("button", name="Discard draft changes").click()
+        page.wait_for_load_state()
+        page.locator("h1 .badge.ok").wait_for()
+        assert page.locator(".draft-badge").count() == 0
+        assert endings_order(page, server, survey_url) == ["sorry", "thanks"]
+
+        # The same page on a phone: nothing wider than the screen.
+        phone = browser.new_context(viewport=PHONE)
+        small = phone.new_page()
+        sign_in(small, server, designer)
+        small.goto(survey_url + "#endings")
+        assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        small.screenshot(path=str(artifacts / "designer-360.png"), full_page=True)
+        small.locator("#endings").screenshot(path=str(artifacts / "designer-endings-360.png"))
+        phone.close()
+    finally:
+        context.close()

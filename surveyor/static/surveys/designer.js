@@ -4,12 +4,12 @@
 (function () {
   "use strict";
 
-  function move(section, id, to) {
+  function move(section, id, to, via) {
     var token = section.querySelector("input[name=_csrf]");
     htmx.ajax("POST", section.dataset.base + "/" + encodeURIComponent(id) + "/move", {
       target: "#endings",
       swap: "outerHTML",
-      values: { _csrf: token ? token.value : "", to: String(to) },
+      values: { _csrf: token ? token.value : "", to: String(to), via: via },
     });
   }
 
@@ -17,7 +17,7 @@
     var handle = event.target.closest && event.target.closest(".drag-handle");
     if (!handle || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
     event.preventDefault();
-    move(handle.closest("#endings"), handle.dataset.ending, event.key === "ArrowUp" ? "up" : "down");
+    move(handle.closest("#endings"), handle.dataset.ending, event.key === "ArrowUp" ? "up" : "down", "handle");
   });
 
   var dragged = null;
@@ -47,7 +47,7 @@
     card.classList.remove("dragging");
     var cards = Array.prototype.slice.call(card.parentNode.querySelectorAll(":scope > li[data-ending]"));
     var position = cards.indexOf(card) + 1;
-    if (String(position) !== card.dataset.position) move(card.closest("#endings"), card.dataset.ending, position);
+    if (String(position) !== card.dataset.position) move(card.closest("#endings"), card.dataset.ending, position, "handle");
   });
 
   document.addEventListener("submit", function (event) {
