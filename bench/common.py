@@ -32,6 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def exit_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C, so servers are stopped and databases dropped."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ Surveyor run starts a fresh ``surveyor serve --no-worker`` (the accept path only
 API rate limit off where the version has one) and samples the whole server's RSS.
 
     .venv/bin/python bench/events.py [--pairs 3] [--seconds 10] [--connections 32]
-        [--backend sqlite|postgres] [--baseline 4cab561] [--candidate integration]
+        [--backend sqlite|postgres|both] [--baseline 4cab561] [--candidate integration]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from bench.common import (
     add_comparison_args,
     bare_server,
     comparison_sides,
+    exit_on_sigterm,
     free_port,
     load_average,
     machine,
@@ -94,37 +95,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
     parser.add_argument("--serve-args", default="", type=shlex.split)
     parser.add_argument("--json", help="also write the whole report to this file")
     add_comparison_args(parser)
     args = parser.parse_args()
+    exit_on_sigterm()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     sides = comparison_sides(args)
     print(machine(), flush=True)
     bare_runs: list[dict[str, Any]] = []
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {b: [] for b in backends}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         databases, keys = {}, {}
-        for side in sides:
-            databases[side.label] = stack.enter_context(
-                fresh_database(args.backend, Path(tmp), side.label)
-            )
-            keys[side.label] = prepare_side(side, databases[side.label])
+        for backend in backends:
+            for side in sides:
+                where = (backend, side.label)
+                databases[where] = stack.enter_context(
+                    fresh_database(backend, Path(tmp), f"{backend}_{side.label}")
+                )
+                keys[where] = prepare_side(side, databases[where])
         bare_port = free_port()
         # The ceiling runs with the candidate's stack (Litestar, granian) and its EventIn.
         bare = bare_server(bare_port, sides[1].python)
         try:
             for pair in range(args.pairs):
-                a, b = (
-                    run_events(s, databases[s.label], keys[s.label], args, f"p{pair + 1}{s.label}")
-                    for s in sides
-                )
-                pairs.append((a, b))
+                for backend in backends:
+                    a, b = (
+                        run_events(
+                            s,
+                            databases[backend, s.label],
+                            keys[backend, s.label],
+                            args,
+                            f"{backend}-p{pair + 1}-{s.label}",
+                        )
+                        for s in sides
+                    )
+                    pairs[backend].append((a, b))
                 bare_runs.append(
                     wrk(
                         f"http://127.0.0.1:{bare_port}",
                         SCRIPT,
-                        [f"bare{pair}", keys["candidate"]],
+                        [f"bare{pair}", "none"],
                         connections=args.connections,
                         seconds=args.seconds,
                     )
@@ -136,34 +148,52 @@ def main() -> None:
     def extra(r: dict[str, Any]) -> str:
         return f"p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, non-2xx {r['non_2xx']}"
 
-    title = f"POST /api/v1/events on {args.backend}, {args.connections} connections, events/s"
-    ratio = print_pairs(title, sides, pairs, "rps", "/s", extra)
-    print("  decode-only ceiling, same pairs: " + " / ".join(f"{r['rps']:,.0f}" for r in bare_runs))
-    of_bare = [b["rps"] / c["rps"] for (_, b), c in zip(pairs, bare_runs, strict=True)]
-    base_of_bare = [a["rps"] / c["rps"] for (a, _), c in zip(pairs, bare_runs, strict=True)]
-    print(
-        f"  candidate / decode-only per pair: {' / '.join(f'{x:.2f}' for x in of_bare)};"
-        f" median {statistics.median(of_bare):.2f} (baseline:"
-        f" {statistics.median(base_of_bare):.2f})"
-    )
-    report = {
+    report: dict[str, Any] = {
         "machine": machine(),
         "baseline": sides[0].name,
         "candidate": sides[1].name,
-        "backend": args.backend,
         "connections": args.connections,
-        "pairs": pairs,
         "bare": bare_runs,
-        "median_ratio_candidate_baseline": ratio,
-        "median_candidate_of_bare": statistics.median(of_bare),
-        "median_baseline_of_bare": statistics.median(base_of_bare),
-        "candidate_median_p99_ms": statistics.median(b["p99_ms"] for _, b in pairs),
-        "baseline_median_p99_ms": statistics.median(a["p99_ms"] for a, _ in pairs),
+        "backends": {},
     }
-    print(
-        f"  median p99: candidate {report['candidate_median_p99_ms']:.1f} ms,"
-        f" baseline {report['baseline_median_p99_ms']:.1f} ms"
-    )
+    print("\ndecode-only ceiling, same pairs: " + " / ".join(f"{r['rps']:,.0f}" for r in bare_runs))
+    for backend in backends:
+        one = pairs[backend]
+        title = f"POST /api/v1/events on {backend}, {args.connections} connections, events/s"
+        ratio = print_pairs(title, sides, one, "rps", "/s", extra)
+        of_bare = [b["rps"] / c["rps"] for (_, b), c in zip(one, bare_runs, strict=True)]
+        base_of_bare = [a["rps"] / c["rps"] for (a, _), c in zip(one, bare_runs, strict=True)]
+        summary = {
+            "pairs": one,
+            "median_ratio_candidate_baseline": ratio,
+            "median_candidate_of_bare": statistics.median(of_bare),
+            "median_baseline_of_bare": statistics.median(base_of_bare),
+            "candidate_median_rps": statistics.median(b["rps"] for _, b in one),
+            "baseline_median_rps": statistics.median(a["rps"] for a, _ in one),
+            "candidate_median_p99_ms": statistics.median(b["p99_ms"] for _, b in one),
+            "baseline_median_p99_ms": statistics.median(a["p99_ms"] for a, _ in one),
+        }
+        report["backends"][backend] = summary
+        print(
+            f"  candidate / decode-only per pair: {' / '.join(f'{x:.2f}' for x in of_bare)};"
+            f" median {summary['median_candidate_of_bare']:.2f}"
+            f" (baseline: {summary['median_baseline_of_bare']:.2f})"
+        )
+        print(
+            f"  median p99: candidate {summary['candidate_median_p99_ms']:.1f} ms,"
+            f" baseline {summary['baseline_median_p99_ms']:.1f} ms"
+        )
+    if len(backends) == 2:
+        for label, index in (("candidate", 1), ("baseline", 0)):
+            each = [
+                pg[index]["rps"] / sq[index]["rps"]
+                for sq, pg in zip(pairs["sqlite"], pairs["postgres"], strict=True)
+            ]
+            report[f"{label}_postgres_over_sqlite"] = statistics.median(each)
+            print(
+                f"{label} PostgreSQL / SQLite per pair: {' / '.join(f'{x:.2f}' for x in each)};"
+                f" median {statistics.median(each):.2f}"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
 

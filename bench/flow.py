@@ -54,6 +54,7 @@ from bench.common import (
     add_comparison_args,
     alternate,
     comparison_sides,
+    exit_on_sigterm,
     free_port,
     load_average,
     machine,
@@ -283,6 +284,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the whole report to this file")
     add_comparison_args(parser)
     args = parser.parse_args()
+    exit_on_sigterm()
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     levels = [int(n) for n in args.customers.split(",")]
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
@@ -322,28 +324,15 @@ def main() -> None:
                 ratio = print_pairs(title, sides, results, "completed_per_s", "/s", describe)
                 base = [a for a, _ in results]
                 cand = [b for _, b in results]
+                keys = ("completed_per_s", "submit_p50_ms", "submit_p99_ms", "rss_peak_mb")
                 report["results"][f"{backend}-{customers}"] = {
                     "pairs": results,
                     "median_ratio": ratio,
-                    "baseline_median": {
-                        k: median(base, k)
-                        for k in (
-                            "completed_per_s",
-                            "submit_p50_ms",
-                            "submit_p99_ms",
-                            "rss_peak_mb",
-                        )
-                    },
-                    "candidate_median": {
-                        k: median(cand, k)
-                        for k in (
-                            "completed_per_s",
-                            "submit_p50_ms",
-                            "submit_p99_ms",
-                            "rss_peak_mb",
-                        )
-                    },
+                    "baseline_median": {k: median(base, k) for k in keys},
+                    "candidate_median": {k: median(cand, k) for k in keys},
                 }
+                if args.json:  # after every level, so an interrupted run keeps what it measured
+                    Path(args.json).write_text(json.dumps(report, indent=2))
     summary(report, levels, backends)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))

@@ -36,6 +36,7 @@ from bench.common import (
     add_comparison_args,
     bare_server,
     comparison_sides,
+    exit_on_sigterm,
     free_port,
     load_average,
     machine,
@@ -110,6 +111,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the whole report to this file")
     add_comparison_args(parser)
     args = parser.parse_args()
+    exit_on_sigterm()
     sides = comparison_sides(args)
     print(machine(), flush=True)
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []

@@ -48,6 +48,7 @@ from bench.common import (
     ROOT,
     RssSampler,
     build_side,
+    exit_on_sigterm,
     free_port,
     load_average,
     machine,
@@ -120,6 +121,7 @@ def main() -> None:
     parser.add_argument("--candidate", help="commit to soak (default: this working tree)")
     parser.add_argument("--json", help="also write the whole report to this file")
     args = parser.parse_args()
+    exit_on_sigterm()
     side = build_side(args.candidate, "candidate") if args.candidate else working_tree_side()
     chunks = max(1, round(args.minutes * 60 / args.chunk))
     count = args.invitations or int(70 * args.chunk * chunks)
