@@ -270,30 +270,38 @@ class LinkState(msgspec.Struct, frozen=True, kw_only=True):
     latest_version_id: str | None  # the survey's latest published version (None: closed)
 
 
+# Built once: the answer POST runs it on every step.
+_LINK_SQL = (
+    f"SELECT {_prefixed('i_', 'i', COLUMNS)},"
+    f" {_prefixed('r_', 'r', RESPONSE_COLUMNS)},"
+    f" {_prefixed('c_', 'c', CONTACT_COLUMNS)},"
+    " (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
+    "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
+    "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id"
+    " FROM invitations i"
+    " LEFT JOIN responses r ON r.invitation_id = i.id"
+    " LEFT JOIN contacts c ON c.id = i.contact_id"
+    " WHERE i.token_hash = ?"
+)
+
+
 async def invitation_for_token(db: Database, raw: str) -> LinkState | None:
     """The invitation a link token opens, its response so far, its contact and the survey's
     latest published version, in one read (the answer POST is the hot path)."""
     # survey_versions/surveys/responses belong to other domains; reading them here
     # saves round trips per request. Archived surveys have no current version.
-    row = await db.fetch_one(
-        f"SELECT {_prefixed('i_', 'i', COLUMNS)},"
-        f" {_prefixed('r_', 'r', RESPONSE_COLUMNS)},"
-        f" {_prefixed('c_', 'c', CONTACT_COLUMNS)},"
-        " (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
-        "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
-        "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id"
-        " FROM invitations i"
-        " LEFT JOIN responses r ON r.invitation_id = i.id"
-        " LEFT JOIN contacts c ON c.id = i.contact_id"
-        " WHERE i.token_hash = ?",
-        (token_hash(raw),),
-    )
+    row = await db.fetch_one(_LINK_SQL, (token_hash(raw),))
     if row is None:
         return None
+    parts: dict[str, dict[str, Any]] = {"i_": {}, "r_": {}, "c_": {}}
+    for name, value in row.items():
+        part = parts.get(name[:2])
+        if part is not None:
+            part[name[2:]] = value
     return LinkState(
-        invitation=invitation_from_row(_take(row, "i_")),
-        response=None if row["r_id"] is None else response_from_row(_take(row, "r_")),
-        contact=None if row["c_id"] is None else contact_from_row(_take(row, "c_")),
+        invitation=invitation_from_row(parts["i_"]),
+        response=None if row["r_id"] is None else response_from_row(parts["r_"]),
+        contact=None if row["c_id"] is None else contact_from_row(parts["c_"]),
         latest_version_id=row["latest_version_id"],
     )
 
