@@ -446,7 +446,13 @@ def main() -> None:
     path = args.keep or str(Path(folder) / "metrics.db")
     load = os.getloadavg()
     if not Path(path).exists():
-        seconds = generate(path, args.rows)
+        # Made under another name and renamed when complete: an interrupted generation
+        # never leaves a file that a later --keep run would take for a whole one.
+        partial = path + ".partial"
+        for suffix in ("", "-wal", "-shm"):
+            Path(partial + suffix).unlink(missing_ok=True)
+        seconds = generate(partial, args.rows)
+        os.replace(partial, path)
         print(f"generated {args.rows:,} responses in {seconds:.1f} s", flush=True)
     migrate(path)  # a kept file from before migration 0060 gets its rollups here
     key, email = credentials(path)
