@@ -64,6 +64,19 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# Migration 0061's backfill of the funnel's rollup.
+FUNNEL_BACKFILL = (
+    "INSERT INTO metrics_funnel_hourly (checkpoint_key, slot, survey_id, part, "
+    + ", ".join(f"status_{s}" for s in rollups.STATUSES)
+    + ", started, completed) SELECT coalesce(i.checkpoint_key, ''), substr(i.send_at, 1, 13),"
+    " i.survey_id, 0, "
+    + ", ".join(f"sum(CASE WHEN i.status = '{s}' THEN 1 ELSE 0 END)" for s in rollups.STATUSES)
+    + ", count(r.id), sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END)"
+    " FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id"
+    " GROUP BY coalesce(i.checkpoint_key, ''), substr(i.send_at, 1, 13), i.survey_id"
+)
+
+
 def generate(path: str, rows: int) -> float:
     """Fill ``path`` with ``rows`` completed responses; returns the seconds it took."""
     began = time.perf_counter()
@@ -206,7 +219,7 @@ def generate(path: str, rows: int) -> float:
     conn.execute("DELETE FROM metrics_hourly")
     conn.execute(rollups.BACKFILL)
     conn.execute("DELETE FROM metrics_funnel_hourly")
-    conn.execute(rollups.FUNNEL_BACKFILL)
+    conn.execute(FUNNEL_BACKFILL)
     for _name, sql in [*indexes, *triggers]:
         conn.execute(sql)
     conn.execute("COMMIT")
@@ -433,7 +446,13 @@ def main() -> None:
     path = args.keep or str(Path(folder) / "metrics.db")
     load = os.getloadavg()
     if not Path(path).exists():
-        seconds = generate(path, args.rows)
+        # Made under another name and renamed when complete: an interrupted generation
+        # never leaves a file that a later --keep run would take for a whole one.
+        partial = path + ".partial"
+        for suffix in ("", "-wal", "-shm"):
+            Path(partial + suffix).unlink(missing_ok=True)
+        seconds = generate(partial, args.rows)
+        os.replace(partial, path)
         print(f"generated {args.rows:,} responses in {seconds:.1f} s", flush=True)
     migrate(path)  # a kept file from before migration 0060 gets its rollups here
     key, email = credentials(path)

@@ -272,17 +272,6 @@ async def _funnel_rows(db: Database, scope: Any, low: str, high: str) -> FunnelC
     )
 
 
-FUNNEL_BACKFILL = (
-    "INSERT INTO metrics_funnel_hourly (checkpoint_key, slot, survey_id, part, "
-    + ", ".join(f"status_{s}" for s in STATUSES)
-    + ", started, completed) SELECT coalesce(i.checkpoint_key, ''), substr(i.send_at, 1, 13),"
-    " i.survey_id, 0, "
-    + ", ".join(f"sum(CASE WHEN i.status = '{s}' THEN 1 ELSE 0 END)" for s in STATUSES)
-    + ", count(r.id), sum(CASE WHEN r.status = 'complete' THEN 1 ELSE 0 END)"
-    " FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id"
-    " GROUP BY coalesce(i.checkpoint_key, ''), substr(i.send_at, 1, 13), i.survey_id"
-)
-
 # -- rebuilding ---------------------------------------------------------------------------
 
 # Every completed response's counts, per rollup row: migration 0060's backfill, rebuild().
@@ -296,14 +285,13 @@ BACKFILL = (
 
 
 async def rebuild(db: Database) -> int:
-    """Recompute both rollups from the rows in one unit (a repair; migrations 0060 and
-    0061 ran the same backfills). Returns the number of key-score rollup rows."""
+    """Recompute ``metrics_hourly`` from the rows in one unit (a repair; migration 0060
+    ran the same backfill). Returns the number of rollup rows. (The funnel's rollup is
+    built from the invitations by migration 0061; SQL on that table stays in its room.)"""
 
     async def unit(tx: Any) -> int:
         await tx.execute("DELETE FROM metrics_hourly")
         await tx.execute(BACKFILL)
-        await tx.execute("DELETE FROM metrics_funnel_hourly")
-        await tx.execute(FUNNEL_BACKFILL)
         return int(await tx.fetch_val("SELECT count(*) FROM metrics_hourly") or 0)
 
     return await db.write(unit)
