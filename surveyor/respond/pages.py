@@ -137,6 +137,8 @@ async def render_sheet(
             current = sheet.response.current_step if sheet.response else ""
             step = step or flow.first_step(definition, sheet.answers, current)
             view = "step" if step is not None else "thanks"
+    if step is not None:
+        step = flow.counted(definition, sheet.answers, step)
     kinds = kinds_of(request)
     default = definition.default_locale
     brand = await brand_look(
