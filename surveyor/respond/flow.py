@@ -33,6 +33,9 @@ class Step:
     position: int  # 1-based index of the first question among the visible ones
     total: int  # the most questions this respondent can be shown (see ``path_bounds``)
     minimum: int = 0  # the fewest; equal to ``total`` when the path is known
+    # False for a step read from an answer POST inside the writer's unit: its bounds are
+    # only counted (``counted``) when a page shows it, never while the write lock is held.
+    counted: bool = True
 
     @property
     def ids(self) -> list[str]:
@@ -120,7 +123,22 @@ def step_for_ids(
     if not ids or any(i not in position for i in ids):
         return None
     questions = [q for q in shown if q.id in set(ids)]
-    return _step(definition, answers, shown, questions, position[questions[0].id])
+    index = position[questions[0].id]
+    return Step(
+        questions=questions,
+        position=index + 1,
+        total=len(shown),
+        minimum=len(shown),
+        counted=False,
+    )
+
+
+def counted(definition: SurveyDefinition, answers: Mapping[str, Any], step: Step) -> Step:
+    """``step`` with its path bounds, for the page that shows it."""
+    if step.counted:
+        return step
+    shown = logic.visible_questions(definition, answers)
+    return _step(definition, answers, shown, step.questions, step.position - 1)
 
 
 def _step(

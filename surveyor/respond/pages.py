@@ -142,6 +142,8 @@ async def render_sheet(
                 if step is not None and swapped:
                     step = flow.optional_together(definition, sheet.answers, step)
             view = "step" if step is not None else "thanks"
+    if step is not None:
+        step = flow.counted(definition, sheet.answers, step)
     kinds = kinds_of(request)
     default = definition.default_locale
     brand = await brand_look(

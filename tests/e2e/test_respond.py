@@ -419,3 +419,44 @@ def test_a_chinese_respondent_on_a_phone(
             page.screenshot(path=str(artifacts / f"respond-zh-{width}.png"), full_page=True)
         finally:
             context.close()
+
+
+def test_an_admin_sets_the_brand_in_the_browser(
+    server: Server, browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    from tests.e2e.conftest import PASSWORD
+    from tests.respond.test_branding import png
+
+    email = server.create_user("e2e-brand@example.com", "admin")
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png(width=120, height=40))
+    for width in (1280, 360):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(server.url("/login"))
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url("**/dashboard*")
+            page.goto(server.url("/settings/brand"))
+            page.get_by_label("Brand name").fill("Acme Coffee")
+            page.get_by_label("Primary colour").fill("#ffcc00")
+            page.get_by_role("button", name="Save brand").click()
+            page.get_by_text("primary_color: this colour has a contrast of 1.5:1").first.wait_for()
+            assert page.get_by_label("Primary colour").get_attribute("aria-invalid") == "true"
+            assert axe_violations(page) == [], width
+            page.screenshot(
+                path=str(artifacts / f"respond-brand-refused-{width}.png"), full_page=True
+            )
+            page.get_by_label("Primary colour").fill("#1a7f37")
+            page.get_by_label("Logo (PNG").set_input_files(str(logo))
+            page.get_by_role("button", name="Save brand").click()
+            page.get_by_text("Saved: survey pages and new emails use this brand.").wait_for()
+            assert page.get_by_alt_text("Current logo").is_visible()
+            assert axe_violations(page) == [], width
+            page.screenshot(
+                path=str(artifacts / f"respond-brand-settings-{width}.png"), full_page=True
+            )
+        finally:
+            context.close()

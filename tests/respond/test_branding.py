@@ -345,3 +345,46 @@ async def admin_key(client: Any, scope: str = "admin") -> dict[str, str]:
     from tests.conftest import api_key
 
     return await api_key(client, scope)
+
+
+# -- SMS in the contact's language ----------------------------------------------------
+
+SMS_LINK = "https://feedback.acme.example/s/AbCdEfGhIjKlMnOpQrStUv"
+
+
+@pytest.mark.parametrize(
+    ("locale", "brand", "question", "expected"),
+    [
+        ("en", "", "How did we do?", f"How did we do? Tell us in 30 s: {SMS_LINK}"),
+        ("en", "Acme", "", f"Acme: How did we do? Tell us in 30 s: {SMS_LINK}"),
+        ("zh_Hans", "Acme", "", f"Acme：我们做得怎么样？ {SMS_LINK}"),
+        ("zh_Hans", "", "", f"我们做得怎么样？ {SMS_LINK}"),
+    ],
+)
+def test_sms_are_written_in_the_contacts_language(
+    locale: str, brand: str, question: str, expected: str
+) -> None:
+    from surveyor_sms.channel import SmsChannel
+
+    from surveyor import Message
+
+    context: dict[str, Any] = {"brand": brand}
+    if question:
+        context["question"] = {"text": question}
+    message = Message(kind="invitation", link=SMS_LINK, locale=locale, context=context)
+    assert SmsChannel().render(message) == expected
+
+
+def test_a_chinese_reminder_falls_back_to_its_short_form_to_fit_one_sms() -> None:
+    from surveyor_sms.channel import SmsChannel
+
+    from surveyor import Message
+
+    long_question = {"text": "您有多大可能向朋友或同事推荐我们？请告诉我们您的想法。"}
+    message = Message(
+        kind="reminder",
+        link=SMS_LINK,
+        locale="zh_Hans",
+        context={"brand": "Acme", "question": long_question},
+    )
+    assert SmsChannel().render(message) == f"Acme：能再给我们30秒吗？ {SMS_LINK}"

@@ -206,3 +206,11 @@ def test_the_total_never_changes_on_the_way_through_the_nps_template() -> None:
 def test_a_ceiling_is_shown_as_up_to(tmp_path: Any) -> None:
     step = flow.first_step(ces(), {})
     assert step is not None and (step.position, step.total, step.exact) == (1, 3, False)
+
+
+def test_a_posted_step_is_counted_only_when_shown() -> None:
+    # step_for_ids runs inside the writer's unit: it must not walk the paths there.
+    step = flow.step_for_ids(NPS, {}, ["score"])
+    assert step is not None and not step.counted
+    shown = flow.counted(NPS, {}, step)
+    assert (shown.position, shown.total, shown.exact, shown.counted) == (1, 3, True, True)
