@@ -79,9 +79,7 @@ async def dashboard_context(
     head = await _headlines(db, scope)
     tests = _control_fdr([head])
     points = await queries.series(db, scope, filters.bucket, calendar)  # type: ignore[arg-type]
-    annotations = (
-        await store.list_annotations(db, scope.checkpoint_key) if scope.checkpoint_key else []
-    )
+    annotations = await _annotations(db, scope)
     windows = await _windows(db, scope, annotations, calendar)
     metric = filters.metric
     low, high = SCALES[metric]
@@ -127,6 +125,21 @@ async def dashboard_context(
         "annotations": _before_after(annotations, windows),
         "export_query": filters.query(),
     }
+
+
+async def _annotations(db: Any, scope: Scope) -> list[Any]:
+    """The change markers a dashboard shows: its checkpoint's; for a survey, those of
+    the checkpoints that send it (their before/after is then the survey's scores)."""
+    if scope.checkpoint_key:
+        return await store.list_annotations(db, scope.checkpoint_key)
+    if not scope.survey_id:
+        return []
+    keys = {c.key for c in await list_checkpoints(db) if c.survey_id == scope.survey_id}
+    return [
+        a
+        for a in await store.list_annotations(db)
+        if a.checkpoint_key in keys or a.survey_id == scope.survey_id
+    ]
 
 
 async def _windows(

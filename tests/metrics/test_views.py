@@ -127,3 +127,19 @@ async def test_staff_download_button_streams_a_csv(client):
 async def test_dashboards_need_a_sign_in(client):
     answer = await client.get("/dashboard", follow_redirects=False)
     assert answer.status_code in (302, 303, 401)
+
+
+async def test_a_survey_dashboard_draws_the_markers_of_the_checkpoints_that_send_it(client):
+    """Issue 19: change markers on every trend chart, a survey's too (with the survey's
+    own before/after delta)."""
+    from surveyor.checkpoints.store import get_checkpoint
+
+    await _demo(client)
+    await login(client, await make_user(client, "manager"))
+    checkpoint = await in_app(
+        client, get_checkpoint, app_services(client).db, "support_case_closed"
+    )
+    page = await client.get(f"/dashboard/surveys/{checkpoint.survey_id}?days=365&metric=ces")
+    assert page.status_code == 200, page.text
+    assert 'class="marker marker-accelerator" data-delta="CES ' in page.text
+    assert "Self-service returns launched" in page.text

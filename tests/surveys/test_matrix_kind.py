@@ -94,15 +94,18 @@ async def test_designed_in_the_designer(client: Any) -> None:
     page = await client.get(f"/surveys/{sid}")
     assert '<option value="matrix">Matrix (rows × scale)</option>' in page.text
 
-    # Added from the kind picker: the kind's default config; its editor shows its fields.
+    # Added from the kind picker: the editor opens with the kind's default config (stored
+    # only once saved, issue 19) and shows the kind's own fields.
+    before = (await client.get(f"/surveys/{sid}/export")).json()["definition"]
     added = await client.post(
         f"/surveys/{sid}/questions", data={"kind": "matrix"}, headers=csrf | HTMX
     )
     assert added.status_code == 200, added.text
-    exported = (await client.get(f"/surveys/{sid}/export")).json()["definition"]
-    new = exported["questions"][-1]
-    assert new["kind"] == "matrix" and new["config"] == {"rows": ["Speed", "Price"], "max": 5}
-    editor = await client.get(f"/surveys/{sid}/questions/{new['id']}/edit", headers=HTMX)
+    assert (await client.get(f"/surveys/{sid}/export")).json()["definition"] == before
+    found = re.search(r'<li class="question-card editing" id="q-([^"]+)"', added.text)
+    assert found is not None
+    new = {"id": found.group(1)}
+    editor = added
     assert "Rows, one per line" in editor.text and "Points on the scale" in editor.text
     assert re.search(
         r'<textarea id="f-config-rows-[^"]+" name="config.rows"[^>]*>Speed\nPrice<', editor.text
@@ -111,7 +114,12 @@ async def test_designed_in_the_designer(client: Any) -> None:
 
     saved = await client.post(
         f"/surveys/{sid}/questions/{new['id']}",
-        data={"text": "Rate each", "config.rows": "Speed\n\nPrice\nSupport\n", "config.max": "7"},
+        data={
+            "new_kind": "matrix",
+            "text": "Rate each",
+            "config.rows": "Speed\n\nPrice\nSupport\n",
+            "config.max": "7",
+        },
         headers=csrf | HTMX,
     )
     assert saved.status_code == 200, saved.text
