@@ -8,7 +8,6 @@ from typing import Any
 
 from surveyor import hookimpl
 from surveyor.delivery.api import ROUTES as API_ROUTES
-from surveyor.delivery.channel_views import ROUTES as CHANNEL_ROUTES
 from surveyor.delivery.channels import MESSAGE_JOB, channels
 from surveyor.delivery.views import ROUTES as VIEW_ROUTES
 from surveyor.delivery.worker import Worker, job_kinds
@@ -18,7 +17,7 @@ log = logging.getLogger("surveyor.delivery")
 
 @hookimpl
 def register_routes(register: Any) -> None:
-    for handler in (*VIEW_ROUTES, *API_ROUTES, *CHANNEL_ROUTES):
+    for handler in (*VIEW_ROUTES, *API_ROUTES):
         register(handler)
 
 
