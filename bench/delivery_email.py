@@ -99,6 +99,25 @@ async def run(args: argparse.Namespace, database: str, port: int) -> dict[str, f
                     )
 
             await svc.db.write(unit)
+        global SAMPLE
+        import email.policy
+
+        sample = (
+            channels(svc)
+            .get("email")
+            .build(  # type: ignore[union-attr]
+                Message(
+                    kind="invitation",
+                    id="bench-sample",
+                    recipient="customer@example.com",
+                    recipient_name="Customer",
+                    link="https://surveys.acme.example/s/token",
+                    unsubscribe_url="https://surveys.acme.example/u/token",
+                    context={"brand": "Acme", "question": NPS},
+                )
+            )
+        )
+        SAMPLE = sample.as_bytes(policy=email.policy.SMTP)
         worker = Worker(svc, concurrency=args.concurrency, poll_seconds=0.05)
         began = time.perf_counter()
         worker.start()
@@ -123,28 +142,63 @@ async def run(args: argparse.Namespace, database: str, port: int) -> dict[str, f
         await svc.db.close()
 
 
+def smtp_ceiling(port: int, count: int, connections: int) -> float:
+    """Messages/s the sink alone takes: ``connections`` threads, each on one kept-alive
+    smtplib connection, sending one email as the channel builds it (prebuilt bytes), so
+    the figure is what aiosmtpd can take on this machine in this run."""
+    import smtplib
+    import threading
+
+    raw = SAMPLE or b""
+    each = max(1, count // connections)
+
+    def send(n: int) -> None:
+        conn = smtplib.SMTP("127.0.0.1", port)
+        for i in range(n):
+            conn.sendmail("surveys@acme.example", [f"customer{i}@example.com"], raw)
+        conn.quit()
+
+    threads = [threading.Thread(target=send, args=(each,)) for _ in range(connections)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return each * connections / (time.perf_counter() - began)
+
+
+SAMPLE: bytes | None = None  # one email as the worker built it (set by run)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=45.0)
     parser.add_argument("--database", default="", help="default: a fresh SQLite file")
-    args = parser.parse_args()
-    port = free_port()
-    sink = start_sink(port)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            database = args.database or str(Path(tmp) / "bench.db")
-            result = asyncio.run(run(args, database, port))
-    finally:
-        sink.terminate()
-        sink.wait(10)
-    print(machine())
-    print(
-        f"one worker, concurrency {args.concurrency}: {result['delivered']} emails in "
-        f"{result['seconds']:.2f} s = {result['per_second']:.0f} emails/s "
-        f"({result['not_done']} not done)"
+    parser.add_argument(
+        "--pairs", type=int, default=1, help="worker, then SMTP ceiling, this many times (A B A B)"
     )
+    args = parser.parse_args()
+    print(machine(), "· load average", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    for pair in range(args.pairs):
+        port = free_port()
+        sink = start_sink(port)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                database = args.database or str(Path(tmp) / "bench.db")
+                result = asyncio.run(run(args, database, port))
+            ceiling = smtp_ceiling(port, min(args.count, 1600), args.concurrency)
+        finally:
+            sink.terminate()
+            sink.wait(10)
+        print(
+            f"pair {pair}: one worker, concurrency {args.concurrency}: {result['delivered']}"
+            f" emails in {result['seconds']:.2f} s = {result['per_second']:.0f} emails/s"
+            f" ({result['not_done']} not done); SMTP ceiling (aiosmtpd alone, same sink):"
+            f" {ceiling:.0f}/s; ratio {result['per_second'] / ceiling:.2f};"
+            f" load average {os.getloadavg()[0]:.2f}"
+        )
 
 
 if __name__ == "__main__":
