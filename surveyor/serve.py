@@ -213,7 +213,13 @@ def serve(
     settings = follow_address(settings, host, port)
     if not worker:
         os.environ["SURVEYOR_RUN_WORKER"] = "false"
-    prepare_in_child(settings)
+    if server == "uvicorn" and workers == 1:
+        # uvicorn serves in this very process: nothing to keep light, and preparing here
+        # saves importing the app twice.
+        for line in asyncio.run(prepare(settings)):
+            print(line, flush=True)
+    else:
+        prepare_in_child(settings)
     print(
         f"Surveyor {settings.base_url} (listening on {host}:{port}, {server}, {workers} worker(s))",
         flush=True,
