@@ -286,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="server processes (default: one per CPU core, at most 2; SQLite and PostgreSQL)",
+        help="server processes (default 1; 2 uses both cores of a 2-core machine, SQLite too)",
     )
     serve.add_argument(
         "--no-worker", action="store_true", help="do not run the delivery worker in-process"

@@ -91,7 +91,9 @@ def start_server(env: dict[str, str], port: int, log: Path, *extra: str) -> subp
         except httpx.HTTPError:
             return False
 
-    wait_for(healthy, 30, "the server to answer /healthz")
+    # Generous: serve imports the app twice (its preparing child, then the server
+    # process: issue 17), and the test machine may be busy.
+    wait_for(healthy, 90, "the server to answer /healthz")
     return process
 
 
