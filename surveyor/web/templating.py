@@ -92,8 +92,9 @@ async def render(
     if fragment and htmx and not htmx.boosted:
         names = [fragment]
     chosen = svc.templates.select_template(names)
-    user = getattr(request.state, "user", None)
-    session = getattr(request.state, "session", None)
+    state = request.state  # Litestar builds a new State object on every access
+    user = getattr(state, "user", None)
+    session = getattr(state, "session", None)
     page: dict[str, Any] = {}
     for extra in await gather(
         svc.pm.hook.extra_template_vars, template=chosen.name, request=request
@@ -104,7 +105,7 @@ async def render(
     if user is not None:
         for links in await gather(svc.pm.hook.menu_links, user=user):
             menu.extend(link for link in links if isinstance(link, dict))
-    locale = request_locale(request)
+    locale = getattr(state, "locale", None) or svc.settings.default_locale
     gettext, ngettext = template_gettext(locale)
     page.update(
         request=request,
