@@ -232,6 +232,8 @@ def generate(path: str, rows: int) -> float:
     conn.execute("BEGIN")
     conn.execute("DELETE FROM metrics_hourly")
     conn.execute(rollups.BACKFILL)
+    conn.execute("DELETE FROM metrics_daily")
+    conn.execute(rollups.DAILY_BACKFILL)
     conn.execute("DELETE FROM metrics_funnel_hourly")
     conn.execute(FUNNEL_BACKFILL)
     for _name, sql in [*indexes, *triggers]:
