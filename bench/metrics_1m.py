@@ -64,6 +64,15 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+SEARCH_BACKFILL = (
+    "INSERT INTO response_search (response_id, body, has_comment, updated_at)"
+    " SELECT r.id, coalesce(json_extract(a.value, '$'), ''),"
+    " CASE WHEN a.value IS NULL THEN 0 ELSE 1 END, r.completed_at"
+    " FROM responses r LEFT JOIN answers a ON a.response_id = r.id AND a.question_id = 'reason'"
+    " WHERE r.status = 'complete' AND NOT EXISTS"
+    " (SELECT 1 FROM response_search s WHERE s.response_id = r.id)"
+)
+
 # Migration 0061's backfill of the funnel's rollup.
 FUNNEL_BACKFILL = (
     "INSERT INTO metrics_funnel_hourly (checkpoint_key, slot, survey_id, part, "
@@ -215,9 +224,16 @@ def generate(path: str, rows: int) -> float:
         done += count
         if done % 1_000_000 == 0:
             print(f"  {done:,} rows, {time.perf_counter() - began:.0f} s", flush=True)
+    # The search index the completion listener would have written (records, issue 12):
+    # without it the server's first start would index a million responses one by one.
+    conn.execute("BEGIN")
+    conn.execute(SEARCH_BACKFILL)
+    conn.execute("COMMIT")
     conn.execute("BEGIN")
     conn.execute("DELETE FROM metrics_hourly")
     conn.execute(rollups.BACKFILL)
+    conn.execute("DELETE FROM metrics_daily")
+    conn.execute(rollups.DAILY_BACKFILL)
     conn.execute("DELETE FROM metrics_funnel_hourly")
     conn.execute(FUNNEL_BACKFILL)
     for _name, sql in [*indexes, *triggers]:
@@ -455,6 +471,10 @@ def main() -> None:
         os.replace(partial, path)
         print(f"generated {args.rows:,} responses in {seconds:.1f} s", flush=True)
     migrate(path)  # a kept file from before migration 0060 gets its rollups here
+    with sqlite3.connect(path, isolation_level=None) as conn:  # and its search index
+        conn.execute("BEGIN")
+        conn.execute(SEARCH_BACKFILL)
+        conn.execute("COMMIT")
     key, email = credentials(path)
     port = free_port()
     responses = sqlite3.connect(path).execute("SELECT count(*) FROM responses").fetchone()[0]

@@ -98,10 +98,13 @@ def _dims(scope: Any) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-def _parts(scope: Any, key: str = "", key_params: tuple[Any, ...] = ()) -> tuple[str, list[Any]]:
+def _parts(
+    scope: Any, key: str = "", key_params: tuple[Any, ...] = (), daily: bool = True
+) -> tuple[str, list[Any]]:
     """``SELECT … UNION ALL …`` of the window's parts, each with the per-value sums;
     grouped by ``key`` when given: an SQL expression of ``{slot}`` (the hour slot) with
-    ``key_params``, e.g. ``channel`` or a ``CASE`` placing hours in trend buckets."""
+    ``key_params``, e.g. ``channel`` or a ``CASE`` placing hours in trend buckets (then
+    ``daily=False``: a trend bucket may begin in the middle of a UTC day)."""
     dims, dim_params = _dims(scope)
     hours = _hours(scope.start, scope.end)
 
@@ -120,19 +123,39 @@ def _parts(scope: Any, key: str = "", key_params: tuple[Any, ...] = ()) -> tuple
 
     if hours is None:
         return rows(iso(scope.start), iso(scope.end))
-    first, last = slot_text(hours[0]), slot_text(hours[1])
     head, params, group = select("slot")
     where = " AND ".join([*dims, "slot >= ?", "slot < ?"])
-    parts = [
-        rows(iso(scope.start), first),
-        (
-            f"SELECT {head}sum(responses) AS responses, {_ROLLUP_SUMS} FROM metrics_hourly"
+
+    def rolled(table: str, low: str, high: str) -> tuple[str, list[Any]]:
+        return (
+            f"SELECT {head}sum(responses) AS responses, {_ROLLUP_SUMS} FROM {table}"
             f" WHERE {where}{group}",
-            [*params, *dim_params, first, last],
-        ),
-        rows(last, iso(scope.end)),
-    ]
+            [*params, *dim_params, low, high],
+        )
+
+    first, last = slot_text(hours[0]), slot_text(hours[1])
+    days = _days(*hours) if daily else None
+    if days is None:
+        middle = [rolled("metrics_hourly", first, last)]
+    else:
+        # Whole UTC days from metrics_daily, the whole hours around them from the hourly.
+        day_first, day_last = slot_text(days[0])[:10], slot_text(days[1])[:10]
+        middle = [
+            rolled("metrics_hourly", first, slot_text(days[0])),
+            rolled("metrics_daily", day_first, day_last),
+            rolled("metrics_hourly", slot_text(days[1]), last),
+        ]
+    parts = [rows(iso(scope.start), first), *middle, rows(last, iso(scope.end))]
     return " UNION ALL ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps]
+
+
+def _days(first: datetime, last: datetime) -> tuple[datetime, datetime] | None:
+    """The first and the end of the whole UTC days in [first, last), None when none."""
+    begin = first.replace(hour=0)
+    if begin < first:
+        begin += timedelta(days=1)
+    end = last.replace(hour=0)
+    return (begin, end) if begin < end else None
 
 
 def _add(target: dict[str, int], row: Mapping[str, Any]) -> None:
@@ -163,7 +186,7 @@ async def counts_by_bucket(
         if bounds
         else "0"
     )
-    sql, params = _parts(scope, key=case, key_params=tuple(bounds))
+    sql, params = _parts(scope, key=case, key_params=tuple(bounds), daily=False)
     found: dict[int, dict[str, int]] = {}
     for row in await db.fetch_all(sql, params):
         _add(found.setdefault(int(row["k"]), {}), row)
@@ -283,6 +306,14 @@ BACKFILL = (
     " GROUP BY coalesce(checkpoint_key, ''), substr(completed_at, 1, 13), survey_id, channel"
 )
 
+# metrics_daily from metrics_hourly: migration 0062's backfill, rebuild().
+DAILY_BACKFILL = (
+    "INSERT INTO metrics_daily (checkpoint_key, slot, survey_id, channel, part, responses,"
+    f" {', '.join(COLUMNS)}) SELECT checkpoint_key, substr(slot, 1, 10), survey_id, channel,"
+    f" part, sum(responses), {', '.join(f'sum({c})' for c in COLUMNS)} FROM metrics_hourly"
+    " GROUP BY checkpoint_key, substr(slot, 1, 10), survey_id, channel, part"
+)
+
 
 async def rebuild(db: Database) -> int:
     """Recompute ``metrics_hourly`` from the rows in one unit (a repair; migration 0060
@@ -292,6 +323,8 @@ async def rebuild(db: Database) -> int:
     async def unit(tx: Any) -> int:
         await tx.execute("DELETE FROM metrics_hourly")
         await tx.execute(BACKFILL)
+        await tx.execute("DELETE FROM metrics_daily")
+        await tx.execute(DAILY_BACKFILL)
         return int(await tx.fetch_val("SELECT count(*) FROM metrics_hourly") or 0)
 
     return await db.write(unit)

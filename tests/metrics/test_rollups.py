@@ -327,7 +327,12 @@ async def test_row_level_setting_reads_the_rows(db: Any) -> None:
             (when, when, when),
         )
     )
-    await db.write(lambda tx: tx.execute("DELETE FROM metrics_hourly"))  # a stale table
+
+    async def stale(tx: Any) -> None:  # stale tables
+        await tx.execute("DELETE FROM metrics_hourly")
+        await tx.execute("DELETE FROM metrics_daily")
+
+    await db.write(stale)
     scope = Scope(start=START, end=START + timedelta(days=1))
     assert (await queries.key_scores(db, scope)).nps.n == 0
     rollups.configure(False)
