@@ -197,6 +197,13 @@ def sign_in(browser: Any, server: Server, email: str, viewport: dict[str, int]) 
     return context, page
 
 
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    from tests.e2e.test_respond import axe_violations
+
+    return axe_violations(page)
+
+
 def no_sideways_scroll(page: Any) -> None:
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -240,6 +247,7 @@ def test_a_reply_reaches_the_customer_and_the_timeline_says_sent(
     assert status.inner_text().strip() == "sent"
     page.screenshot(path=str(artifacts / "case-page-1280.png"), full_page=True)
     no_sideways_scroll(page)
+    assert axe_serious(page) == []
 
     mail = wait_for_mail(sink, "yuki@example.com")
     from email import message_from_bytes, policy
@@ -258,8 +266,10 @@ def test_a_reply_reaches_the_customer_and_the_timeline_says_sent(
     small.get_by_role("heading", name=re.compile("Yuki")).wait_for()
     no_sideways_scroll(small)
     small.screenshot(path=str(artifacts / "case-page-360.png"), full_page=True)
+    assert axe_serious(small) == []
     small.goto(server.url("/followups?scope=all&status="))
     no_sideways_scroll(small)
+    assert axe_serious(small) == []
     small.screenshot(path=str(artifacts / "inbox-360.png"), full_page=True)
     phone.close()
     context.close()
@@ -280,6 +290,7 @@ def test_the_keyboard_closes_a_case(
     # The nav counts this manager's open cases.
     assert page.locator(".mainnav .nav-count").first.inner_text().strip().endswith("2")
     page.screenshot(path=str(artifacts / "inbox-1280.png"), full_page=True)
+    assert axe_serious(page) == []
 
     page.keyboard.press("?")
     help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")

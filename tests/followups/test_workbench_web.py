@@ -267,3 +267,21 @@ async def test_designers_and_other_managers_are_kept_out(client: Any) -> None:
         assert r.status_code == 404, action
     assert mia.id
     assert await replies_of(client, case.id) == []
+
+
+async def test_the_workbench_speaks_chinese(client: Any) -> None:
+    mia = await make_user(client, "manager", "mia@example.com")
+    case = await low_score(client, 2, account_manager="mia@example.com")
+    await db_call(
+        client,
+        lambda db: db.write(
+            lambda tx: tx.execute("UPDATE users SET locale = 'zh_Hans' WHERE id = ?", (mia.id,))
+        ),
+    )
+    await login(client, mia)
+    page = (await client.get(f"/followups/{case.id}")).text
+    for words in ("客户的反馈", "处理个案", "回复客户", "发送回复", "暂缓至", "时间线"):
+        assert words in page, words
+    inbox = (await client.get("/followups")).text
+    for words in ("我的个案", "已暂缓", "保存视图", "小时后到期"):
+        assert words in inbox, words
