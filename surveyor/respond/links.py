@@ -69,6 +69,10 @@ def email_html(url: str, definition: Any, kinds: KindRegistry) -> str:
     text = logic.text_for(question.text, default, default) or logic.text_for(
         kind.default_text, "en", "en"
     )
+    # Pasted into another tool and read by customers: "{brand}" filled in or worded away.
+    text = logic.recall_plain(
+        text, brand=logic.text_for(definition.settings.brand, default, default)
+    )
     cells = "".join(
         f'<td style="padding:2px;"><a href="{escape(url)}?score={n}" style="display:inline-block;'
         "min-width:28px;padding:9px 4px;text-align:center;border:1px solid #8c959f;"

@@ -44,6 +44,9 @@ async def test_links_are_created_listed_paused_and_deleted(client) -> None:
     assert link["embed_html"].startswith('<iframe src="http://surveyor.test/p/spring?embed=1"')
     assert "http://surveyor.test/p/spring?score=0" in link["email_html"]
     assert "http://surveyor.test/p/spring?score=10" in link["email_html"]
+    # The NPS template names {brand}; the snippet's customers never see the placeholder.
+    assert "{brand}" not in link["email_html"]
+    assert "How likely are you to recommend us to a friend or colleague?" in link["email_html"]
     assert link["hidden_fields"] == ["plan"] and link["max_responses"] == 100
     made_up = await client.post(f"/api/v1/surveys/{survey_id}/links", json={}, headers=admin)
     assert made_up.status_code == 201 and len(made_up.json()["slug"]) >= 9

@@ -114,7 +114,7 @@ async def test_translations_view_shows_and_fills_missing_strings(client: Client)
     assert saved.status_code == 200 and "13 strings missing" in saved.text
     assert (await draft(client, sid)).questions[0].text["zh_Hans"] == "您会推荐{brand}吗？"
     preview = await client.get(f"/surveys/{sid}/preview?locale=zh_Hans")
-    assert "您会推荐us吗？" in preview.text
+    assert "您会推荐我们吗？" in preview.text  # no brand: Chinese words, not "us" (issue 19)
 
 
 async def test_preview_uses_respondent_templates_and_logic(client: Client) -> None:
