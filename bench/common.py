@@ -47,7 +47,7 @@ def start(
     cmd: list[str],
     env: dict[str, str],
     health_url: str,
-    timeout: float = 60,
+    timeout: float = 180,
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
