@@ -153,7 +153,11 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        server = side.start_server(port, env, args.serve_args)
+        try:
+            server = side.start_server(port, env, args.serve_args)
+        except BaseException:
+            smtp.terminate()  # a server that never answered must not leave the sink behind
+            raise
         url = f"http://127.0.0.1:{port}"
         samples: list[dict[str, Any]] = []
         acknowledged = 0
