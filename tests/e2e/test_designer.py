@@ -178,9 +178,9 @@ def test_endings_reorder_by_keyboard_and_drag_and_drafts_show_their_changes(
         changes = page.locator("#draft-changes")
         assert "Endings reordered" in changes.inner_text()
         page.screenshot(path=str(artifacts / "designer-draft-changes-1280.png"), full_page=True)
-        page.once("dialog", lambda dialog: dialog.accept())
         changes.get_by_role("button", name="Discard draft changes").click()
-        page.wait_for_load_state()
+        page.locator("#confirm-dialog #confirm-ok").click()  # the page's confirm dialog
+        page.locator(".draft-badge").wait_for(state="detached")
         page.locator("h1 .badge.ok").wait_for()
         assert page.locator(".draft-badge").count() == 0
         assert endings_order(page, server, survey_url) == ["sorry", "thanks"]

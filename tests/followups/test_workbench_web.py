@@ -27,7 +27,7 @@ async def test_the_case_page_shows_the_customer_beside_the_actions(client: Any) 
     assert page.status_code == 200
     html = page.text
     assert 'class="case-customer"' in html and 'class="case-actions"' in html
-    assert "How likely is it that you would recommend" in html  # the survey's own wording
+    assert "to a friend or colleague?" in html  # the survey's own wording
     assert "0–10" in html and "Parcel broken" in html and "Acme" in html
     for action in (
         "Reassign",
@@ -280,8 +280,8 @@ async def test_the_workbench_speaks_chinese(client: Any) -> None:
     )
     await login(client, mia)
     page = (await client.get(f"/followups/{case.id}")).text
-    for words in ("客户的反馈", "处理个案", "回复客户", "发送回复", "暂缓至", "时间线"):
+    for words in ("客户的反馈", "处理工单", "回复客户", "发送回复", "暂缓至", "时间线"):
         assert words in page, words
     inbox = (await client.get("/followups")).text
-    for words in ("我的个案", "已暂缓", "保存视图", "小时后到期"):
+    for words in ("我的工单", "已暂缓", "保存视图", "小时后到期"):
         assert words in inbox, words

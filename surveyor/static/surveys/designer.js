@@ -50,8 +50,5 @@
     if (String(position) !== card.dataset.position) move(card.closest("#endings"), card.dataset.ending, position, "handle");
   });
 
-  document.addEventListener("submit", function (event) {
-    var question = event.target.dataset && event.target.dataset.confirm;
-    if (question && !window.confirm(question)) event.preventDefault();
-  });
+  // Forms with data-confirm are confirmed by the shared dialog (static/ui.js).
 })();
