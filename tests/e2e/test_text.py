@@ -56,6 +56,9 @@ def test_themes_panel_and_dictionary_page(
     assert fits(page, viewport["width"])
     SHOTS.mkdir(exist_ok=True, parents=True)
     panel.screenshot(path=str(SHOTS / f"text-themes-panel-{viewport['width']}.png"))
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():  # on a phone the navigation folds behind its menu button
+        menu.click()
     page.get_by_role("link", name="Themes").first.click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Comment themes").is_visible()
