@@ -239,7 +239,9 @@ def test_a_question_whose_condition_looks_at_the_page_is_not_put_on_it() -> None
     # "why_topics" could appear with the answer to "topics": it ends the page.
     together = flow.optional_together(definition, {"score": 9}, step)
     assert [q.id for q in together.questions] == ["right", "topics"]
-    assert (together.position, together.total) == (2, 4)  # why_topics is hidden
+    # why_topics is hidden now, but an answer to "topics" could still show it: the progress
+    # label counts every question this respondent may yet see ("of up to 5").
+    assert (together.position, together.total) == (2, 5)
     # A required question (the score) keeps its own page.
     first = flow.first_step(definition, {}, "")
     assert first is not None and flow.optional_together(definition, {}, first) == first
