@@ -14,7 +14,7 @@ from typing import Any
 from babel.dates import format_skeleton
 
 from surveyor.i18n import translations
-from surveyor.metrics import charts, stats
+from surveyor.metrics import bar_charts, charts, stats
 from surveyor.metrics.breakdowns import Funnel
 from surveyor.metrics.calendar import Bucket
 from surveyor.metrics.compare import Comparison
@@ -374,7 +374,7 @@ def distribution(
         if sum(values)
         else _("No answers to draw in this period.")
     )
-    svg = charts.bar_chart(
+    svg = bar_charts.bar_chart(
         [str(s) for s in scores],
         values,
         title=title,
@@ -407,7 +407,7 @@ def funnel(funnel: Funnel, labels: dict[str, str], locale: str) -> dict[str, Any
         "rate": num(rate) if rate is not None else "–",
     }
     title = _("Invitations → responses")
-    svg = charts.hbar_chart(
+    svg = bar_charts.hbar_chart(
         [r["step"] for r in rows],
         [float(r["n"]) for r in rows],
         texts,
@@ -427,7 +427,7 @@ def by_channel(results: dict[str, NpsResult], locale: str) -> dict[str, Any] | N
     parts = [f"{name} {num(r.score)} (n = {r.n})" for name, r in results.items()]
     summary = _("NPS by channel: %(list)s.") % {"list": "; ".join(parts)}
     title = _("NPS by channel")
-    svg = charts.bar_chart(
+    svg = bar_charts.bar_chart(
         names,
         values,
         title=title,
