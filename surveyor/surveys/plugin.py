@@ -8,6 +8,7 @@ from surveyor import hookimpl
 from surveyor.surveys.api import SurveysApi
 from surveyor.surveys.endings import EndingsDesigner
 from surveyor.surveys.kinds import DEFAULT_KINDS, question_kinds
+from surveyor.surveys.question_views import QuestionsDesigner
 from surveyor.surveys.translations import TranslationsDesigner
 from surveyor.surveys.views import ROUTES
 
@@ -16,6 +17,7 @@ from surveyor.surveys.views import ROUTES
 def register_routes(register: Any) -> None:
     register(SurveysApi)
     register(EndingsDesigner)
+    register(QuestionsDesigner)
     register(TranslationsDesigner)
     for handler in ROUTES:
         register(handler)
