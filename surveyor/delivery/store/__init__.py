@@ -1,7 +1,8 @@
-"""The outbox in SQL, in three modules along its seams.
+"""The outbox in SQL, in four modules along its seams.
 
 - ``outbox``: enqueue (and cancel) jobs inside another domain's transaction.
 - ``leases``: the worker's claims, leases and attempt reports.
+- ``parking``: jobs that wait for a channel that is not configured.
 - ``log``: reading jobs and their attempts for people, retrying, pruning.
 
 Other domains import from here (``from surveyor.delivery.store import enqueue_job``).
@@ -14,11 +15,8 @@ from surveyor.delivery.store.leases import (
     fail_job,
     has_due_jobs,
     has_expired_leases,
-    park_job,
-    park_waiting_jobs,
     recover_expired_leases,
     release_job,
-    wake_parked_jobs,
 )
 from surveyor.delivery.store.log import (
     channel_activity,
@@ -42,6 +40,7 @@ from surveyor.delivery.store.outbox import (
     erase_job_data,
     job_from_row,
 )
+from surveyor.delivery.store.parking import park_job, park_waiting_jobs, wake_parked_jobs
 
 __all__ = [
     "ATTEMPT_COLUMNS",
