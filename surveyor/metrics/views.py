@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints.store import get_checkpoint, list_checkpoints
 from surveyor.ids import utcnow
-from surveyor.metrics import breakdowns, compare, drivers, present, queries, store
+from surveyor.metrics import breakdowns, compare, drivers, present, present_bars, queries, store
 from surveyor.metrics.calendar import Calendar
 from surveyor.metrics.filters import PERIODS, Filters, calendar_of, read_filters
 from surveyor.metrics.labels import version_labels
@@ -109,7 +109,7 @@ async def dashboard_context(
         "trend": trend,
         "trend_svg": trend["svg"],
         "trend_rows": present.trend_rows(points, metric, min_n),
-        "distribution": present.distribution(
+        "distribution": present_bars.distribution(
             await queries.distribution(db, scope, metric),
             low,
             high,
@@ -118,9 +118,9 @@ async def dashboard_context(
             locale,
         ),
         "funnel": funnel,
-        "funnel_chart": present.funnel(funnel, FUNNEL_LABELS, locale),
+        "funnel_chart": present_bars.funnel(funnel, FUNNEL_LABELS, locale),
         "channels": [(name, present.headline_nps(r)) for name, r in by_channel.items()],
-        "channel_chart": present.by_channel(by_channel, locale),
+        "channel_chart": present_bars.by_channel(by_channel, locale),
         "comments": comments,
         "annotations": _before_after(annotations, windows),
         "export_query": filters.query(),
