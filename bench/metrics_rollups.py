@@ -30,21 +30,21 @@ sys.path.insert(0, str(ROOT))
 
 from surveyor.db.sqlite import SQLiteDatabase  # noqa: E402
 from surveyor.ids import utcnow  # noqa: E402
-from surveyor.metrics import breakdowns, queries, rollups  # noqa: E402
+from surveyor.metrics import breakdowns, comparisons, queries, rollups  # noqa: E402
 from surveyor.metrics.queries import Scope  # noqa: E402
 
 
 async def overview(db: Any, scope: Scope) -> None:
     for i in range(10):
         here = scope.with_checkpoint(f"cp_{i:02}")
-        await queries.compared(db, here, here.previous())
+        await comparisons.compared(db, here, here.previous())
     here = scope.with_survey("bench-survey")
-    await queries.compared(db, here, here.previous())
+    await comparisons.compared(db, here, here.previous())
 
 
 async def dashboard(db: Any, scope: Scope) -> None:
     here = scope.with_checkpoint("cp_03")
-    await queries.compared(db, here, here.previous())
+    await comparisons.compared(db, here, here.previous())
     await queries.series(db, here, "week")
     await queries.distribution(db, here, "nps")
     await breakdowns.funnel(db, here)

@@ -2,7 +2,7 @@
 optionally compared with another group; ``GET /api/v1/annotations``: the change markers
 with their before/after comparison; ``GET /api/v1/drivers``: what moves the outcome.
 
-The comparisons are the dashboards' own (``queries.changes``), so an API figure and the
+The comparisons are the dashboards' own (``comparisons.changes``), so an API figure and the
 figure on a dashboard card cannot disagree.
 """
 
@@ -15,8 +15,8 @@ from litestar.params import QueryParameter
 
 from surveyor.auth.guards import api_scope
 from surveyor.ids import utcnow
+from surveyor.metrics import comparisons, queries, store
 from surveyor.metrics import drivers as key_drivers
-from surveyor.metrics import queries, store
 from surveyor.metrics.filters import (
     ID_LIKE,
     calendar_of,
@@ -85,7 +85,7 @@ async def metrics_api(
         body["comparison"] = {
             "with": compare_echo(other, kind),
             "scores": previous.payload(),
-            "changes": queries.changes_payload(queries.changes(current, previous)),
+            "changes": comparisons.changes_payload(comparisons.changes(current, previous)),
             "note": "difference = this group − the other group; 95 % intervals; "
             "each figure tested on its own (no multiple-comparison correction)",
         }
@@ -116,7 +116,7 @@ async def annotations_api(
     found = []
     for annotation in await store.list_annotations(db, checkpoint or None):
         scope = queries.Scope(start=now, end=now, checkpoint_key=annotation.checkpoint_key)
-        ba = await queries.before_after(db, scope, annotation.happened_on, now, calendar)
+        ba = await comparisons.before_after(db, scope, annotation.happened_on, now, calendar)
         found.append(
             {
                 "id": annotation.id,
@@ -137,7 +137,7 @@ async def annotations_api(
                 },
                 "before": None if ba.before is None else ba.before.payload(),
                 "after": None if ba.after is None else ba.after.payload(),
-                "changes": None if ba.changes is None else queries.changes_payload(ba.changes),
+                "changes": None if ba.changes is None else comparisons.changes_payload(ba.changes),
             }
         )
     return {"annotations": found, "time_zone": calendar.zone}

@@ -10,7 +10,7 @@ from litestar import Request, Response, get
 from surveyor.auth.guards import staff
 from surveyor.checkpoints.store import list_checkpoints
 from surveyor.ids import utcnow
-from surveyor.metrics import compare, present, queries, store
+from surveyor.metrics import compare, comparisons, present, store
 from surveyor.metrics.filters import PERIODS, calendar_of, read_filters
 from surveyor.services import services
 from surveyor.web.templating import render, request_locale
@@ -25,7 +25,7 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     stops = []
     for checkpoint in await list_checkpoints(db):
         here = scope.with_checkpoint(checkpoint.key)
-        scores, _, change = await queries.compared(db, here, here.previous())
+        scores, _, change = await comparisons.compared(db, here, here.previous())
         stops.append(
             {
                 "key": checkpoint.key,
@@ -55,7 +55,7 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
         if index is None or not first_day <= annotation.happened_on <= last_day:
             continue
         here = scope.with_checkpoint(annotation.checkpoint_key)
-        ba = await queries.before_after(db, here, annotation.happened_on, now, calendar)
+        ba = await comparisons.before_after(db, here, annotation.happened_on, now, calendar)
         marked.append((annotation, ba, index))
     curve = present.journey_curve(stops, marked, request_locale(request)) if stops else None
     for index, stop in enumerate(stops):

@@ -17,8 +17,9 @@ from surveyor.i18n import translations
 from surveyor.metrics import charts, stats
 from surveyor.metrics.calendar import Bucket
 from surveyor.metrics.compare import Comparison
+from surveyor.metrics.comparisons import BeforeAfter
 from surveyor.metrics.models import Interval, NpsResult
-from surveyor.metrics.queries import BeforeAfter, KeyScores, SeriesPoint
+from surveyor.metrics.queries import KeyScores, SeriesPoint
 from surveyor.metrics.store import Annotation
 
 # The headline figure of each metric: (field on the result, its interval field, axis).

@@ -18,7 +18,16 @@ from litestar.response import Redirect
 from surveyor.auth.guards import current_user, staff
 from surveyor.checkpoints.store import get_checkpoint, list_checkpoints
 from surveyor.ids import utcnow
-from surveyor.metrics import breakdowns, compare, drivers, present, present_bars, queries, store
+from surveyor.metrics import (
+    breakdowns,
+    compare,
+    comparisons,
+    drivers,
+    present,
+    present_bars,
+    queries,
+    store,
+)
 from surveyor.metrics.calendar import Calendar
 from surveyor.metrics.filters import PERIODS, Filters, calendar_of, read_filters
 from surveyor.metrics.labels import version_labels
@@ -40,7 +49,7 @@ FUNNEL_LABELS = {
 
 
 async def _headlines(db: Any, scope: Scope) -> dict[str, Any]:
-    current, _previous, change = await queries.compared(db, scope, scope.previous())
+    current, _previous, change = await comparisons.compared(db, scope, scope.previous())
     return {
         "scores": current,
         "changes": change,
@@ -144,17 +153,17 @@ async def _annotations(db: Any, scope: Scope) -> list[Any]:
 
 async def _windows(
     db: Any, scope: Scope, annotations: list[Any], calendar: Calendar
-) -> dict[str, queries.BeforeAfter]:
+) -> dict[str, comparisons.BeforeAfter]:
     """Each change marker's equal whole-day periods before and after it, compared."""
     now = utcnow()
     return {
-        a.id: await queries.before_after(db, scope, a.happened_on, now, calendar)
+        a.id: await comparisons.before_after(db, scope, a.happened_on, now, calendar)
         for a in annotations
     }
 
 
 def _before_after(
-    annotations: list[Any], windows: dict[str, queries.BeforeAfter]
+    annotations: list[Any], windows: dict[str, comparisons.BeforeAfter]
 ) -> list[dict[str, Any]]:
     """The "before and after changes" list, newest first."""
     found = []

@@ -20,7 +20,7 @@ import pytest
 
 from surveyor.ids import iso, new_id, new_token, token_hash
 from surveyor.invitations import store as invitations
-from surveyor.metrics import breakdowns, queries, rollups
+from surveyor.metrics import breakdowns, comparisons, queries, rollups
 from surveyor.metrics.calendar import Calendar
 from surveyor.metrics.queries import Scope
 from surveyor.records.erasure import erase_contact
@@ -241,10 +241,10 @@ async def _assert_equal_everywhere(db: Any, rng: random.Random, scopes: int = 25
             survey_id=scope.survey_id,
         )
         previous = scope.previous()
-        assert await queries.compared(db, scope, previous) == (
+        assert await comparisons.compared(db, scope, previous) == (
             await queries.row_key_scores(db, scope),
             await queries.row_key_scores(db, previous),
-            queries.changes(
+            comparisons.changes(
                 await queries.row_key_scores(db, scope), await queries.row_key_scores(db, previous)
             ),
         )
