@@ -28,10 +28,11 @@ from surveyor import DeliveryError
 from surveyor.delivery import store
 from surveyor.delivery.backoff import backoff_seconds
 from surveyor.delivery.channels import ChannelNotConfigured, channels
+from surveyor.delivery.job_kinds import job_kinds as job_kinds
+from surveyor.delivery.job_kinds import wake_worker as wake_worker
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import heartbeat as heartbeat_store
 from surveyor.ids import iso, utcnow
-from surveyor.plugins import PluginError, collect
 
 attempt_log = logging.getLogger("surveyor.delivery.attempt")
 log = logging.getLogger("surveyor.delivery")
@@ -44,29 +45,6 @@ PRUNE_EVERY = timedelta(hours=1)
 # A job for a channel nobody configured waits this long before it looks again; a worker
 # that starts with the channel configured wakes it at once.
 PARK_FOR = timedelta(hours=6)
-
-
-def job_kinds(svc: Any) -> dict[str, JobKind]:
-    """Every registered job kind by name (``register_job_kinds``), built on first use."""
-    kinds = svc.job_kinds
-    if kinds is None:
-        kinds = {}
-        for kind in collect(svc.pm.hook.register_job_kinds):
-            if not isinstance(kind, JobKind):
-                raise PluginError(f"job kind {kind!r}: register a surveyor.delivery.JobKind")
-            if kind.name in kinds:
-                raise PluginError(f"job kind {kind.name!r}: registered twice")
-            kinds[kind.name] = kind
-        svc.job_kinds = kinds
-    return kinds
-
-
-def wake_worker(svc: Any) -> None:
-    """Tell this process's worker that jobs were just committed, so it need not wait for
-    its next poll. Harmless when no worker runs here."""
-    worker = svc.worker
-    if worker is not None:
-        worker.wake()
 
 
 def worker_name() -> str:
