@@ -20,6 +20,7 @@ from surveyor.i18n import say, translations
 from surveyor.paths import TEMPLATES_DIR
 from surveyor.plugins import gather
 from surveyor.services import services
+from surveyor.web import formats
 
 
 def make_environment(
@@ -45,6 +46,7 @@ def make_environment(
         auto_reload=auto_reload,
     )
     env.install_null_translations(newstyle=True)  # per-request catalogs come in the context
+    formats.install(env)  # when, day, number, percent… read locale and time_zone from the context
     return env
 
 
@@ -115,6 +117,7 @@ async def render(
         base_url=svc.settings.base_url,
         plugin_menu=menu,
         locale=locale,
+        time_zone=svc.settings.timezone,
         lang=locale.replace("_", "-"),
         gettext=gettext,
         ngettext=ngettext,
