@@ -188,3 +188,130 @@ async def test_a_chinese_staff_user_reads_form_errors_in_chinese(client) -> None
     )
     assert response.status_code == 422
     assert "current_password: 密码错误" in response.text
+
+
+# -- messages made in Python: domain errors and problem details -----------------------
+# Exceptions whose text reaches a person (a form, an error page, an API problem's
+# ``detail``), with the position of their message among the call's arguments.
+DOMAIN_ERRORS = {
+    "CaseError": 1,
+    "ReplyError": 1,
+    "SourceRejected": 1,
+    "EventRejected": 1,
+    "MappingError": 2,
+    "invalid": 1,
+    "EditError": 0,
+    "AnswerError": 0,
+    "FormError": 0,
+    "PayloadRejected": 0,
+}
+FIELD = re.compile(r"^[A-Za-z_][\w.\[\]-]{0,80}: ")
+
+
+def _as_pattern(node) -> str | None:
+    """A literal message, or an f-string as its pattern ({0}, {1}… for the values)."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts, slot = [], 0
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts.append(str(value.value))
+            else:
+                parts.append(f"{{{slot}}}")
+                slot += 1
+        return "".join(parts)
+    return None
+
+
+def _python_messages() -> dict[str, str]:
+    """Every message a domain error or an HTTP error's ``detail`` is raised with,
+    as ``say()`` looks it up (``field: `` aside), and where it is made."""
+    import ast
+
+    found: dict[str, str] = {}
+    sources = [*ROOT.glob("surveyor/**/*.py"), *ROOT.glob("plugins/*/**/*.py")]
+    for path in sorted(sources):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            messages: list[ast.expr] = []
+            if isinstance(node, ast.Dict):  # a validation error's ``{"key", "message"}``
+                keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+                if "key" in keys and "message" in keys:
+                    messages.append(node.values[keys.index("message")])
+            elif isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                messages += [k.value for k in node.keywords if k.arg == "detail"]
+                position = DOMAIN_ERRORS.get(name)
+                if position is not None and len(node.args) > position:
+                    messages.append(node.args[position])
+            for message in messages:
+                text = _as_pattern(message)
+                if text is None:
+                    continue  # a message made elsewhere (collected where it is made)
+                if FIELD.match(text):
+                    text = text.split(": ", 1)[1]
+                if re.search(r"[A-Za-z]{2}", re.sub(r"\{\d\}", "", text)):
+                    found.setdefault(text, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_python_messages_are_found() -> None:
+    messages = _python_messages()
+    assert "say what was done for the customer" in messages  # CaseError(field, message)
+    assert "no survey {0}" in messages  # detail=f"survey_id: no survey {survey_id!r}"
+    assert len(messages) > 100
+
+
+def test_every_domain_error_has_a_chinese_translation() -> None:
+    from surveyor.i18n import PATTERNS
+
+    catalog = _catalog("zh_Hans")
+    missing = [
+        f"{where}: {text!r}"
+        for text, where in sorted(_python_messages().items(), key=lambda item: item[1])
+        if not _translated(catalog, text) or ("{0}" in text and text not in PATTERNS)
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("status: a closed case cannot move to open", "status: 状态为 closed 的工单不能改为 open"),
+        ("outcome: say what was done for the customer", "outcome: 请说明为客户做了什么"),
+        ("survey_id: no survey 'x1'", "survey_id: 没有问卷 'x1'"),
+        ("Choose a number from 2 to 8.", "请选择 2 到 8 之间的数字。"),
+    ],
+)
+def test_domain_errors_with_values_reach_the_reader_in_chinese(english: str, chinese: str) -> None:
+    from surveyor.i18n import say
+
+    assert say(english, "zh_Hans") == chinese
+
+
+async def test_api_problem_details_follow_accept_language(client) -> None:
+    from tests.conftest import api_key
+
+    headers = await api_key(client, "admin")
+    english = await client.get("/api/v1/surveys/nope", headers=headers)
+    chinese = await client.get(
+        "/api/v1/surveys/nope", headers={**headers, "Accept-Language": "zh-Hans,en;q=0.5"}
+    )
+    assert english.status_code == chinese.status_code == 404
+    assert english.json()["detail"] == "survey_id: no survey 'nope'"
+    assert chinese.json()["detail"] == "survey_id: 没有问卷 'nope'"
+    machine = ("type", "title", "status", "status_code")
+    assert {k: chinese.json()[k] for k in machine} == {k: english.json()[k] for k in machine}
+    bad = await client.post(
+        "/api/v1/surveys",
+        json={"template": "nps", "definition": {}, "name": "x"},
+        headers={**headers, "Accept-Language": "zh-CN"},
+    )
+    assert bad.status_code == 400
+    assert bad.json()["detail"] == "template: 请给出模板或定义之一"
+    assert bad.json()["errors"] == [
+        {"field": "template", "message": "give either a template or a definition"}
+    ]

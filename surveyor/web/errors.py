@@ -25,9 +25,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from litestar.types import Receive, Scope, Send
 
 from surveyor.db.database import StorageUnavailable
+from surveyor.i18n import DEFAULT_LOCALE, best_locale, parse_accept_language, say
 from surveyor.logs import current_request_id
 from surveyor.web.accesslog import loggable_path
-from surveyor.web.templating import render
+from surveyor.web.templating import render, request_locale
 
 log = logging.getLogger("surveyor.errors")
 # The web shell knows no accounts: the app hands it the loader that puts the signed-in
@@ -109,6 +110,21 @@ def field_errors(exc: ValidationException) -> list[dict[str, str]]:
     return errors
 
 
+def client_locale(request: Request[Any, Any, Any]) -> str:
+    """The API client's language, from ``Accept-Language`` only (English without it)."""
+    header = request.headers.get("accept-language", "")
+    return best_locale(parse_accept_language(header)) if header else DEFAULT_LOCALE
+
+
+def spoken(text: str, locale: str) -> str:
+    """A detail in the reader's language: each ``; ``-separated ``field: message`` part
+    is translated on its own (field names, values and codes stay as they are)."""
+    whole = say(text, locale)
+    if whole != text or locale == DEFAULT_LOCALE:
+        return whole
+    return "; ".join(say(part, locale) for part in text.split("; "))
+
+
 PROBLEM_JSON = "application/problem+json"
 # ``type`` URIs of the problems a client may want to tell apart (RFC 9457 §3.1.1); the
 # others are ``about:blank``, whose ``title`` is the HTTP status phrase.
@@ -158,7 +174,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     if wants_json(request):
-        return problem(status, detail, errors, headers=exc.headers)
+        # ``detail`` is for people: in the client's language. ``errors`` is for programs.
+        return problem(status, spoken(detail, client_locale(request)), errors, headers=exc.headers)
     if isinstance(exc, NotAuthorizedException):
         target = request.url.path
         if request.url.query:
@@ -196,6 +213,12 @@ async def error_page(
             await load_session(request)
     except Exception:  # the error may be the database itself; the page must still render
         log.warning("error page: session not loaded", exc_info=True)
+    locale = request_locale(request)
+    if isinstance(context.get("detail"), str):
+        context["detail"] = spoken(context["detail"], locale)
+    context["errors"] = [
+        {**e, "message": say(e["message"], locale)} for e in context.get("errors") or []
+    ]
     return await render(
         request,
         [f"errors/{status}.html", "errors/default.html"],
@@ -255,7 +278,7 @@ def handle_storage_unavailable(
     status = HTTP_503_SERVICE_UNAVAILABLE
     headers = {"Retry-After": str(exc.retry_after)}
     if wants_json(request):
-        return problem(status, RETRY_DETAIL, headers=headers)
+        return problem(status, spoken(RETRY_DETAIL, client_locale(request)), headers=headers)
     return DeferredResponse(
         lambda: error_page(
             request,
@@ -281,13 +304,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         async def too_deep() -> Response[Any]:
             field = nested_field(await request.body())
             message = "JSON nested too deeply"
-            return problem(400, f"{field}: {message}", [{"field": field, "message": message}])
+            detail = spoken(f"{field}: {message}", client_locale(request))
+            return problem(400, detail, [{"field": field, "message": message}])
 
         return DeferredResponse(too_deep, 400)
     log.exception("unhandled error on %s %s", request.method, _safe_path(request))
     status = HTTP_500_INTERNAL_SERVER_ERROR
     if wants_json(request):
-        return problem(status, "internal server error")
+        return problem(status, spoken("internal server error", client_locale(request)))
     return DeferredResponse(
         lambda: error_page(
             request,
