@@ -315,3 +315,21 @@ async def test_api_problem_details_follow_accept_language(client) -> None:
     assert bad.json()["errors"] == [
         {"field": "template", "message": "give either a template or a definition"}
     ]
+
+
+async def test_a_chinese_staff_user_reads_error_pages_in_chinese(client) -> None:
+    from tests.conftest import app_services, in_app, login, make_user
+
+    user = await make_user(client, "designer")
+
+    async def speak_chinese() -> None:
+        from surveyor.auth import store
+
+        await store.update_user(app_services(client).db, user.id, locale="zh_Hans")
+
+    await in_app(client, speak_chinese)
+    await login(client, user)
+    page = await client.get("/surveys/nope")
+    assert page.status_code == 404
+    assert "没有这个问卷" in page.text
+    assert "no such survey" not in page.text

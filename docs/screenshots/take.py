@@ -8,7 +8,9 @@ with ``surveyor users create`` and writes ``<page>-1280.png`` and ``<page>-360.p
 the given directory. Full pages, cut at a height that keeps the files small. Pages that
 answer 404 on this version are skipped (so the same script runs before and after a
 change). Needs Playwright and Debian's ``/usr/bin/chromium``, like the browser tests.
-Add ``--dark`` for the dark scheme (files get a ``-dark`` suffix).
+Add ``--dark`` for the dark scheme (files get a ``-dark`` suffix), ``--locale zh_Hans``
+to sign in as an admin who reads Chinese, ``--jpeg 70`` for JPEG files (a third of the
+size of the PNGs; used for the Chinese set in ``after/zh/``).
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def run(argv: list[str], env: dict[str, str], cwd: Path, **kw: object) -> None:
         raise SystemExit(f"surveyor {' '.join(argv)}: {result.stderr.strip()}")
 
 
-def shoot(out: Path, *, dark: bool, only: set[str]) -> None:
+def shoot(out: Path, *, dark: bool, only: set[str], locale: str = "", jpeg: int = 0) -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -161,6 +163,11 @@ def shoot(out: Path, *, dark: bool, only: set[str]) -> None:
             {**env, "SURVEYOR_NEW_PASSWORD": PASSWORD},
             where,
         )
+        if locale:  # the profile's language, as the admin would pick it on /settings
+            with sqlite3.connect(where / "shots.db") as conn:
+                conn.execute("UPDATE users SET locale = ? WHERE email = ?", (locale, ADMIN))
+        ext = "jpg" if jpeg else "png"
+        image = {"type": "jpeg", "quality": jpeg} if jpeg else {}
         with (where / "serve.log").open("w") as log:
             server = subprocess.Popen(
                 [*SURVEYOR, "serve", "--port", str(port)],
@@ -205,8 +212,8 @@ def shoot(out: Path, *, dark: bool, only: set[str]) -> None:
                             "width": width,
                             "height": min(full, MAX_HEIGHT[width]),
                         }
-                        target = out / f"{name}{suffix}.png"
-                        page.screenshot(path=str(target), full_page=True, clip=clip)
+                        target = out / f"{name}{suffix}.{ext}"
+                        page.screenshot(path=str(target), full_page=True, clip=clip, **image)
                         print(
                             f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}"
                         )
@@ -221,7 +228,7 @@ def shoot(out: Path, *, dark: bool, only: set[str]) -> None:
                     page.goto(base_url + "/login")
                     suffix = f"-{width}" + ("-dark" if dark else "")
                     if not only or "login" in only:
-                        page.screenshot(path=str(out / f"login{suffix}.png"))
+                        page.screenshot(path=str(out / f"login{suffix}.{ext}"), **image)
                     context.close()
                 browser.close()
         finally:
@@ -238,9 +245,11 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="directory for the PNG files")
     parser.add_argument("--dark", action="store_true", help="emulate the dark colour scheme")
     parser.add_argument("--only", default="", help="comma-separated page names")
+    parser.add_argument("--locale", default="", help="the admin's language, e.g. zh_Hans")
+    parser.add_argument("--jpeg", type=int, default=0, help="JPEG files of this quality")
     args = parser.parse_args()
     only = {n for n in args.only.split(",") if n}
-    shoot(args.out.resolve(), dark=args.dark, only=only)
+    shoot(args.out.resolve(), dark=args.dark, only=only, locale=args.locale, jpeg=args.jpeg)
 
 
 if __name__ == "__main__":
