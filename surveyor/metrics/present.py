@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton
 
 from surveyor.i18n import translations
 from surveyor.metrics import charts, stats
@@ -196,6 +196,7 @@ def chart_markers(
     metric: str,
     label: str,
     _: Callable[[str], str] = str,
+    locale: str = "en",
 ) -> tuple[list[charts.Marker], list[dict[str, Any]]]:
     """Markers for a chart and the rows describing them (the caption's list), from
     ``(annotation, before/after, position)``."""
@@ -203,7 +204,7 @@ def chart_markers(
     for annotation, ba, position in found:
         delta, detail, significant = marker_delta(ba, metric, label, _)
         kind = _("▲ accelerator") if annotation.kind == "accelerator" else _("▼ blocker")
-        full = f"{kind}: {annotation.title} ({annotation.happened_on}). {detail}"
+        full = f"{kind}: {annotation.title} ({day_label(annotation.happened_on, locale)}). {detail}"
         markers.append(
             charts.Marker(
                 position=position,
@@ -249,7 +250,7 @@ def trend(
                 (annotation, ba, _marker_position(points, index, annotation.happened_on, bucket))
             )
     short = _("feeling") if metric == "emotion" else SHORT_LABEL[metric]
-    markers, marker_rows = chart_markers(placed, metric, short, _)
+    markers, marker_rows = chart_markers(placed, metric, short, _, locale)
     full_title = (_("%(metric)s per week") if bucket == "week" else _("%(metric)s per month")) % {
         "metric": title
     }
@@ -257,7 +258,9 @@ def trend(
         f"{label}: {num(v)} [{interval(ci)}], n = {r.n}" if v is not None else f"{label}: n = 0"
         for label, v, ci, r in zip(labels, values, intervals, results, strict=True)
     ]
-    summary = series_summary(labels, values, _(title), _) + " " + markers_summary(marker_rows, _)
+    summary = (
+        series_summary(labels, values, _(title), _) + " " + markers_summary(marker_rows, _, locale)
+    )
     svg = charts.line_chart(
         charts.Series(
             labels=labels,
@@ -300,10 +303,15 @@ def series_summary(
     }
 
 
-def markers_summary(rows: Sequence[dict[str, Any]], _: Callable[[str], str]) -> str:
+def markers_summary(
+    rows: Sequence[dict[str, Any]], _: Callable[[str], str], locale: str = "en"
+) -> str:
     if not rows:
         return ""
-    parts = [f"{r['annotation'].title} ({r['annotation'].happened_on}): {r['delta']}" for r in rows]
+    parts = [
+        f"{r['annotation'].title} ({day_label(r['annotation'].happened_on, locale)}): {r['delta']}"
+        for r in rows
+    ]
     return _("Change markers: %(list)s.") % {"list": "; ".join(parts)}
 
 
@@ -326,14 +334,14 @@ def journey_curve(
     ns = [s["emotion_result"].n for s in stops]
     label = _("feeling")
     markers, rows = chart_markers(
-        [(a, ba, float(index)) for a, ba, index in annotations], "emotion", label, _
+        [(a, ba, float(index)) for a, ba, index in annotations], "emotion", label, _, locale
     )
     for row, (_a, _b, index) in zip(rows, annotations, strict=True):
         row["checkpoint"] = names[index]
         row["stop"] = index
     title = _("How customers feel along the journey (mean, 1–10)")
     summary = (
-        series_summary(names, means, _("Mean feeling"), _) + " " + markers_summary(rows, _)
+        series_summary(names, means, _("Mean feeling"), _) + " " + markers_summary(rows, _, locale)
     ).strip()
     hovers = [
         f"{name}: {num(m)} [{interval(ci)}], n = {n}" if m is not None else f"{name}: n = 0"
@@ -369,6 +377,14 @@ def trend_rows(
             }
         )
     return rows
+
+
+def day_label(day: str, locale: str = "en") -> str:
+    """A day in the reader's language (``Oct 3, 2026``, ``2026年10月3日``)."""
+    try:
+        return format_date(date.fromisoformat(day), "medium", locale=locale)
+    except (ValueError, LookupError):
+        return day
 
 
 def bucket_label(start: str, bucket: Bucket, locale: str = "en") -> str:
