@@ -7,6 +7,11 @@ zh_Hans entry.
 """
 
 DOMAIN_PATTERNS: tuple[str, ...] = (
+    # dashboard figures and badges (surveyor/metrics/present.py), shown with ``| say``
+    "{0} · significant",
+    "{0} · not significant",
+    "{0} · not significant after FDR control",
+    "{0} % easy (5–7)",
     "Choose a number from {0} to {1}.",
     "Keep your answer under {0} characters.",
     "No checkpoint {0}.",

@@ -148,3 +148,12 @@ async def test_an_english_and_a_chinese_page_show_localized_dates(
         assert page.status_code == 200
         assert f'<time datetime="2026-12-02T14:05:09.000000Z">{expected}</time>' in page.text
         assert "2026-12-02 14:05" not in page.text
+
+
+async def test_badges_made_in_python_read_in_chinese(client) -> None:
+    from tests.conftest import app_services
+
+    template = app_services(client).templates.from_string("{{ text | say }}")
+    text = "▲ +2.1 · not significant after FDR control"
+    assert template.render(locale="zh_Hans", text=text) == "▲ +2.1 · 经 FDR 控制后不显著"
+    assert template.render(locale="en", text=text) == text

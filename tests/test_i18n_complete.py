@@ -333,3 +333,36 @@ async def test_a_chinese_staff_user_reads_error_pages_in_chinese(client) -> None
     assert page.status_code == 404
     assert "没有这个问卷" in page.text
     assert "no such survey" not in page.text
+
+
+def test_states_and_menu_labels_shown_as_words_have_chinese_translations() -> None:
+    """Templates show these through ``_()`` or ``| say``: job and invitation states, the
+    dashboards' figure names and warnings, and the navigation labels plugins give."""
+    import ast
+    from typing import get_args
+
+    from surveyor.delivery.models import JOB_STATUSES
+    from surveyor.invitations.models import InvitationStatus
+    from surveyor.metrics import present, stats
+    from surveyor.metrics.views import FUNNEL_LABELS
+
+    words = set(JOB_STATUSES) | set(get_args(InvitationStatus)) | set(FUNNEL_LABELS.values())
+    # The dashboards' figures, warnings, badge labels and tests (shown with _() or | say).
+    words |= {title for *_rest, title in present.HEADLINE.values()}
+    words |= set(stats.WARNING_TEXT.values()) | set(present.TEST_NAMES.values())
+    words |= {label for figures in present.CARD_FIGURES.values() for _f, label in figures}
+    words -= {"NPS", "NEV"}
+    for path in [*ROOT.glob("surveyor/**/*.py"), *ROOT.glob("plugins/*/**/*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if isinstance(function, ast.FunctionDef) and function.name == "menu_links":
+                for node in ast.walk(function):
+                    if isinstance(node, ast.Dict):
+                        keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+                        if "label" in keys:
+                            label = node.values[keys.index("label")]
+                            if isinstance(label, ast.Constant):
+                                words.add(label.value)
+    assert "Sources" in words and "dead" in words
+    catalog = _catalog("zh_Hans")
+    assert sorted(w for w in words if not _translated(catalog, w)) == []

@@ -14,6 +14,8 @@ Filters, all taking the locale and the zone from the template's context:
 - ``ago`` – a moment relative to now ("3 hours ago", "3小时前").
 - ``number`` – an integer or decimal with the locale's grouping.
 - ``decimal(places, signed=false)`` – exactly ``places`` decimals (``+0.25`` when signed).
+- ``say`` – a message made in Python (``"▲ +2.1 · not significant"``) translated by
+  ``surveyor.i18n.say`` (catalog entry or pattern).
 - ``percent(places=0)`` – a ratio (0.453) as a percentage; ``percent_of`` for a value
   already in percent (45.3).
 """
@@ -30,7 +32,7 @@ from babel import Locale
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal, format_percent
 
-from surveyor.i18n import DEFAULT_LOCALE
+from surveyor.i18n import DEFAULT_LOCALE, say
 
 EMPTY = "—"
 
@@ -189,7 +191,14 @@ def percent_of(context: jinja2.runtime.Context, value: Any, places: int = 0) -> 
     return format_ratio(float(value) / 100, _from(context)[0], places)
 
 
+@jinja2.pass_context
+def say_filter(context: jinja2.runtime.Context, value: Any) -> str:
+    """Text made in Python (a badge, a chart label) in the page's language: ``say()``."""
+    return say(str(value), _from(context)[0]) if value else ""
+
+
 FILTERS = {
+    "say": say_filter,
     "when": when,
     "day": day,
     "ago": ago,
