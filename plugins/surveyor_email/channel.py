@@ -14,7 +14,6 @@ import functools
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import formatdate
 from typing import Any
 
 import jinja2
@@ -201,7 +200,7 @@ class EmailChannel:
             if not ADDRESS.match(reply_to):
                 raise DeliveryError(f"not a Reply-To address: {reply_to!r}", permanent=True)
             fields["reply-to"] = mime.address_header("Reply-To", "", reply_to)
-        fields["date"] = f"Date: {formatdate(localtime=False)}\r\n"
+        fields["date"] = mime.date_header()
         if message.id:
             # The same Message-ID on every retry, so a receiving server can drop a repeat.
             domain = config.from_addr.rpartition("@")[2]

@@ -15,13 +15,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 import secrets
+import time
+from email.utils import formatdate
 
 CRLF = "\r\n"
 MAX_LINE = 78  # RFC 5322 recommends folding header lines at 78 characters
 # atext (RFC 5322 3.2.3) and spaces: a display name of these needs no quotes.
 _ATOM_PHRASE = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]*$")
+# A boundary must not occur in the parts: "=_" never does in quoted-printable or base64,
+# and a random prefix per process (plus a counter) keeps a 7bit part from quoting it.
+_BOUNDARY_PREFIX = secrets.token_hex(10)
+_boundaries = itertools.count(1)
 _ENCODED_WORD_BYTES = 45  # 45 bytes -> 60 base64 characters + 12 for "=?utf-8?b??=" = 72
 
 
@@ -123,7 +130,7 @@ def body_part(content_type: str, text: str) -> str:
 def compose(headers: list[str], text: str, html: str) -> bytes:
     """The message: ``headers`` (lines from :func:`header` and :func:`_fold`), then a
     ``multipart/alternative`` of ``text`` and ``html``."""
-    boundary = f"=_{secrets.token_hex(12)}"
+    boundary = f"=_{_BOUNDARY_PREFIX}{next(_boundaries)}"
     return (
         "".join(headers)
         + f"MIME-Version: 1.0{CRLF}"
@@ -138,3 +145,15 @@ def compose(headers: list[str], text: str, html: str) -> bytes:
 
 def address_header(name: str, display: str, addr_spec: str) -> str:
     return _fold(name, address(display, addr_spec))
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def date_header() -> str:
+    """``Date:`` now (RFC 5322, UTC), formatted once per second."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, f"Date: {formatdate(second, usegmt=False)}{CRLF}")
+    return _date_cache[1]
