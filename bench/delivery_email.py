@@ -87,6 +87,7 @@ async def run_worker(args: argparse.Namespace) -> dict[str, float]:
             await svc.db.write(unit)
         worker = Worker(svc, concurrency=args.concurrency, poll_seconds=0.05)
         began = time.perf_counter()
+        cpu_began = time.process_time()  # this process, every thread: user + system
         worker.start()
         deadline = began + args.seconds
         done = 0
@@ -96,6 +97,7 @@ async def run_worker(args: argparse.Namespace) -> dict[str, float]:
             if done >= args.count:
                 break
         elapsed = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
         await worker.stop()
         not_done = await svc.db.fetch_val("SELECT COUNT(*) FROM jobs WHERE status <> 'done'")
         return {
@@ -103,6 +105,7 @@ async def run_worker(args: argparse.Namespace) -> dict[str, float]:
             "seconds": elapsed,
             "per_second": done / elapsed,
             "not_done": not_done,
+            "cpu_ms_per_email": 1000 * cpu / max(done, 1),
         }
     finally:
         await channels(svc).close()
@@ -226,7 +229,10 @@ def main() -> None:
                         {},
                     )
                     one.append(json.loads(out.strip().splitlines()[-1]))
-                    print(f"  p{pair + 1} {side.label:9} {one[-1]['per_second']:6.0f} emails/s")
+                    print(
+                        f"  p{pair + 1} {side.label:9} {one[-1]['per_second']:6.0f} emails/s,"
+                        f" worker CPU {one[-1].get('cpu_ms_per_email', 0):.2f} ms/email"
+                    )
                 pairs.append((one[0], one[1]))
                 ceilings.append(ceiling(port, args.count, args.concurrency))
                 print(f"  p{pair + 1} sink alone {ceilings[-1]['per_second']:6.0f} emails/s")
@@ -240,6 +246,12 @@ def main() -> None:
     title = f"one delivery worker, concurrency {args.concurrency}, emails/s"
     ratio = print_pairs(title, sides, pairs, "per_second", "/s", extra)
     of_sink = [b["per_second"] / c["per_second"] for (_, b), c in zip(pairs, ceilings, strict=True)]
+    cpu = [(a.get("cpu_ms_per_email", 0.0), b.get("cpu_ms_per_email", 0.0)) for a, b in pairs]
+    print(
+        "  worker CPU ms/email (load-independent), baseline / candidate: "
+        + ", ".join(f"{a:.2f} / {b:.2f}" for a, b in cpu)
+        + f"; median ratio {statistics.median(a / b for a, b in cpu if b):.1f}x less"
+    )
     print(
         "  aiosmtpd alone, same pairs: "
         + " / ".join(f"{c['per_second']:,.0f}" for c in ceilings)

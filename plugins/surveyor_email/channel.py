@@ -10,12 +10,10 @@ rendered in Jinja's sandbox, HTML autoescaped, so a contact named
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any
 
 import jinja2
@@ -24,6 +22,7 @@ from markupsafe import Markup
 
 from surveyor import DeliveryError, Message
 from surveyor.i18n import best_locale, translations
+from surveyor_email import mime
 from surveyor_email.smtp import SmtpPool, parse_email_url
 
 ADDRESS = re.compile(
@@ -51,9 +50,14 @@ THREADS = 8
 log = logging.getLogger("surveyor.email")
 
 
-def make_environment(loader: jinja2.BaseLoader) -> ImmutableSandboxedEnvironment:
+def make_environment(
+    loader: jinja2.BaseLoader, *, auto_reload: bool = False
+) -> ImmutableSandboxedEnvironment:
+    # Compiled templates are kept; like the pages' templates they are only re-read from
+    # disk in debug mode (a stat per template per email was a tenth of the worker's CPU).
     return ImmutableSandboxedEnvironment(
         loader=loader,
+        auto_reload=auto_reload,
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -88,6 +92,7 @@ DEFAULT_LOOK = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def message_gettext(locale: str, *, html: bool) -> Any:
     """``_("Hello %(name)s", name=x)`` in the message's language. In HTML templates the
     catalog text is trusted and the variables escaped; in text templates both are plain."""
@@ -117,7 +122,9 @@ class EmailChannel:
     def configure(self, services: Any) -> None:
         settings = services.settings
         # The app's loader: the operator's folder, then plugin folders (ours among them).
-        self.env = make_environment(services.templates.loader)
+        self.env = make_environment(
+            services.templates.loader, auto_reload=bool(getattr(settings, "debug", False))
+        )
         if settings.email_url:
             try:
                 self.pool = SmtpPool(parse_email_url(settings.email_url, settings.email_from))
@@ -170,7 +177,8 @@ class EmailChannel:
         )
         return " ".join(subject.split()), text, html
 
-    def build(self, message: Message) -> EmailMessage:
+    def build(self, message: Message) -> bytes:
+        """The message's bytes as they go on the wire (see :mod:`surveyor_email.mime`)."""
         if self.pool is None:
             raise DeliveryError(self.problem)
         recipient = message.recipient.strip()
@@ -178,51 +186,53 @@ class EmailChannel:
             raise DeliveryError(f"not an email address: {recipient!r}", permanent=True)
         subject, text, html = self.render(message)
         config = self.pool.config
-        local, _, domain = recipient.rpartition("@")
-        msg = EmailMessage()
+        # display_name() drops CR/LF and specials: a contact's name cannot add a header.
         try:
-            msg["From"] = Address(config.from_name, addr_spec=config.from_addr)
-            # Address() encodes the display name; CR/LF in a contact's name cannot add a header.
-            msg["To"] = Address(display_name(message.recipient_name), local, domain)
-            msg["Subject"] = subject
-        except (ValueError, IndexError) as exc:
+            fields = {
+                "from": mime.address_header("From", config.from_name, config.from_addr),
+                "to": mime.address_header("To", display_name(message.recipient_name), recipient),
+                "subject": mime.header("Subject", subject),
+            }
+        except ValueError as exc:
             raise DeliveryError(f"bad address or subject: {exc}", permanent=True) from None
         if message.reply_to:
             reply_to = message.reply_to.strip()
             if not ADDRESS.match(reply_to):
                 raise DeliveryError(f"not a Reply-To address: {reply_to!r}", permanent=True)
-            reply_local, _, reply_domain = reply_to.rpartition("@")
-            msg["Reply-To"] = Address("", reply_local, reply_domain)
-        msg["Date"] = formatdate(localtime=False)
+            fields["reply-to"] = mime.address_header("Reply-To", "", reply_to)
+        fields["date"] = mime.date_header()
         if message.id:
             # The same Message-ID on every retry, so a receiving server can drop a repeat.
-            msg["Message-ID"] = f"<{message.id}@{config.from_addr.rpartition('@')[2]}>"
+            domain = config.from_addr.rpartition("@")[2]
+            fields["message-id"] = f"Message-ID: <{message.id}@{domain}>\r\n"
         if message.unsubscribe_url:
-            msg["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            fields["list-unsubscribe"] = mime.header(
+                "List-Unsubscribe", f"<{message.unsubscribe_url}>"
+            )
             # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the URL.
-            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            fields["list-unsubscribe-post"] = (
+                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+            )
         for name, value in message.headers.items():
             if not HEADER_NAME.match(name) or name.lower() in RESERVED:
                 raise DeliveryError(f"header {name!r} is not allowed", permanent=True)
             if "\r" in value or "\n" in value:
                 raise DeliveryError(f"header {name}: line breaks are not allowed", permanent=True)
             # One of each: a header the channel already set (List-Unsubscribe) is replaced.
-            del msg[name]
-            msg[name] = value
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
-        return msg
+            fields.pop(name.lower(), None)
+            fields[name.lower()] = mime.header(name, value)
+        return mime.compose(list(fields.values()), text, html)
 
     # -- sending ----------------------------------------------------------------
 
     async def send(self, message: Message) -> None:
-        email = self.build(message)
+        data = self.build(message)
         assert self.pool is not None
         if self._threads is None:
             # Our own threads: a slow SMTP server must not starve the default executor.
             self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="smtp")
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._threads, self.pool.send, email, message.recipient.strip())
+        await loop.run_in_executor(self._threads, self.pool.send, data, message.recipient.strip())
 
     def close(self) -> None:
         if self.pool is not None:

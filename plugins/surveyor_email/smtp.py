@@ -17,7 +17,6 @@ import socket
 import ssl
 import threading
 import warnings
-from email.message import EmailMessage
 from email.utils import parseaddr
 
 import apprise
@@ -145,23 +144,32 @@ class SmtpPool:
                 return
         _quit(conn)
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
+    def send(self, message: bytes, recipient: str) -> None:
+        """Send ``message`` (its wire bytes) to ``recipient`` on a kept-alive connection.
+
+        No ``NOOP`` first: a connection the server closed while idle shows itself on the
+        first command, and then the message goes once more on a fresh connection (only
+        for a reused connection, and only for errors that mean "connection gone")."""
         conn = self._take()
         if conn is not None:
             try:
-                conn.noop()
-            except (smtplib.SMTPException, OSError):
-                # The server closed an idle connection (timeouts are common): open anew.
+                self._send_on(conn, message, recipient)
+                return
+            except (smtplib.SMTPException, OSError) as exc:
                 _quit(conn)
-                conn = None
+                if not _connection_gone(exc):
+                    raise failure(exc, recipient) from None
+        conn = None
         try:
-            if conn is None:
-                conn = self._connect()
-            conn.send_message(message, self.config.from_addr, [recipient])
+            conn = self._connect()
+            self._send_on(conn, message, recipient)
         except (smtplib.SMTPException, OSError) as exc:
             if conn is not None:
                 _quit(conn)
             raise failure(exc, recipient) from None
+
+    def _send_on(self, conn: smtplib.SMTP, message: bytes, recipient: str) -> None:
+        conn.sendmail(self.config.from_addr, [recipient], message)
         self._give_back(conn)
 
     def close(self) -> None:
@@ -169,6 +177,14 @@ class SmtpPool:
             idle, self._idle = self._idle, []
         for conn in idle:
             _quit(conn)
+
+
+def _connection_gone(exc: BaseException) -> bool:
+    """The kept-alive connection was closed under us (idle timeout, server restart): a
+    disconnect, a socket error, or a ``421`` service-closing reply."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+        return True
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421
 
 
 def _quit(conn: smtplib.SMTP) -> None:

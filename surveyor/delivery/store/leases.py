@@ -79,9 +79,13 @@ async def claim_due_jobs(
     lease_until = iso(now + timedelta(seconds=lease_seconds))
 
     async def unit(tx: Tx) -> list[Job]:
-        lock = " FOR UPDATE SKIP LOCKED" if tx.backend == "postgresql" else ""
+        postgresql = tx.backend == "postgresql"
+        lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
+        # SQLite's planner otherwise picks (status, created_at) and sorts every queued job
+        # to return the first few (a tenth of a busy worker's time with 3,000 queued).
+        due = "" if postgresql else " INDEXED BY ix_jobs_due"
         rows = await tx.fetch_all(
-            f"SELECT id, kind, max_attempts FROM jobs WHERE status = 'queued' AND run_at <= ?"
+            f"SELECT id, kind, max_attempts FROM jobs{due} WHERE status = 'queued' AND run_at <= ?"
             f" AND kind IN ({_marks(kinds)}){_skip_channels(skip_channels)}"
             f" ORDER BY run_at, id LIMIT ?{lock}",
             (stamp, *kinds, *skip_channels, int(limit)),
