@@ -58,8 +58,7 @@ async def _answers(
 
     async def unit(tx: Any) -> None:
         await tx.execute_many(
-            "INSERT INTO answers (response_id, question_id, value, updated_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)",
             [(rid, question, str(rng.randrange(1, 6)), iso(START)) for rid in response_ids],
         )
 
