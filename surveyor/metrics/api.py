@@ -15,7 +15,7 @@ from litestar.params import QueryParameter
 
 from surveyor.auth.guards import api_scope
 from surveyor.ids import utcnow
-from surveyor.metrics import comparisons, queries, store
+from surveyor.metrics import comparisons, driver_cache, queries, store
 from surveyor.metrics import drivers as key_drivers
 from surveyor.metrics.filters import (
     ID_LIKE,
@@ -172,13 +172,14 @@ async def drivers_api(
         calendar=calendar,
     )
     db = services(request).db
-    result = await key_drivers.drivers_for(
+    found = await driver_cache.drivers(
         db,
         scope,
-        target,
-        question_kinds(services(request)),  # type: ignore[arg-type]
+        target,  # type: ignore[arg-type]
+        question_kinds(services(request)),
+        stale=False,
     )
-    return {**key_drivers.payload(result), **scope_echo(scope)}
+    return {**key_drivers.payload(found.result), **scope_echo(scope)}
 
 
 ROUTES = (metrics_api, annotations_api, drivers_api)

@@ -246,8 +246,19 @@ def _number(value: Any) -> float | None:
 async def drivers_for(
     db: Database, scope: Scope, outcome: Outcome, kinds: KindRegistry = DEFAULT_KINDS
 ) -> DriversResult:
-    """The key-driver table of the scope's newest responses (at most ``MAX_ROWS``)."""
+    """The key-driver table of the scope's newest responses (at most ``MAX_ROWS``),
+    computed from the rows (``driver_cache.drivers`` is the cached way the pages take)."""
+    result, _read, _oldest = await drivers_read(db, scope, outcome, kinds)
+    return result
+
+
+async def drivers_read(
+    db: Database, scope: Scope, outcome: Outcome, kinds: KindRegistry = DEFAULT_KINDS
+) -> tuple[DriversResult, int, str | None]:
+    """``drivers_for``, with how many responses it read and the oldest one's completion
+    time (what a cache needs to know which rows the result stands on)."""
     raw = await read_store.driver_rows(db, scope, outcome, MAX_ROWS)
+    oldest = min((row["completed_at"] for row in raw), default=None)
     versions = await version_labels(db, survey_id=scope.survey_id, kinds=kinds)
     labels: dict[str, str] = {}
     feeds_metric: set[str] = set()
@@ -297,4 +308,4 @@ async def drivers_for(
             for rid, found in rows.items():
                 attribute = attributes_of[rid].get(name)
                 found[key] = None if not isinstance(attribute, str) else float(attribute == value)
-    return key_drivers(outcome, list(rows.values()), labels)
+    return key_drivers(outcome, list(rows.values()), labels), len(rows), oldest

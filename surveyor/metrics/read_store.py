@@ -8,6 +8,7 @@ with ``queries.scope_where``, so it walks the same covering indexes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from surveyor.db import Database, Tx
@@ -48,13 +49,43 @@ async def driver_rows(db: Database, scope: Scope, outcome: str, limit: int) -> l
         raise ValueError(f"unknown metric {outcome!r}")
     where, params = scope_where(scope, db.backend)
     return await db.fetch_all(
-        "SELECT r.id, r.nps, r.ces, r.csat, r.emotion, c.attributes, a.question_id, a.value"
-        " FROM (SELECT id, contact_id, nps, ces, csat, emotion FROM responses"
+        "SELECT r.id, r.completed_at, r.nps, r.ces, r.csat, r.emotion, c.attributes,"
+        " a.question_id, a.value"
+        " FROM (SELECT id, completed_at, contact_id, nps, ces, csat, emotion FROM responses"
         f" WHERE {where} AND {outcome} IS NOT NULL ORDER BY completed_at DESC, id LIMIT ?) r"
         " LEFT JOIN contacts c ON c.id = r.contact_id"
         " LEFT JOIN answers a ON a.response_id = r.id ORDER BY r.id",
         [*params, limit],
     )
+
+
+async def data_version(db: Database, scope: Scope) -> int:
+    """The scope's data version (migration 0100): the sum of the counters of its checkpoint
+    and survey and of the "everything" row; it moves on every write a figure of the scope
+    may depend on (counters only go up)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if scope.checkpoint_key is not None:
+        clauses.append("checkpoint_key IN (?, '*')")
+        params.append(scope.checkpoint_key)
+    if scope.survey_id is not None:
+        clauses.append("survey_id IN (?, '*')")
+        params.append(scope.survey_id)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return int(await db.fetch_val(f"SELECT sum(n) FROM metrics_versions{where}", params) or 0)
+
+
+async def completed_between(db: Database, scope: Scope, low: datetime, high: datetime) -> bool:
+    """Whether a response of the scope's checkpoint and survey (any segment) completed in
+    [low, high): one probe of the covering index, however wide the range."""
+    if low >= high:
+        return False
+    probe = Scope(
+        start=low, end=high, survey_id=scope.survey_id, checkpoint_key=scope.checkpoint_key
+    )
+    where, params = scope_where(probe, db.backend)
+    found = await db.fetch_val(f"SELECT 1 FROM responses WHERE {where} LIMIT 1", params)
+    return found is not None
 
 
 def export_rows(db: Database, scope: Scope, batch: int) -> AsyncIterator[list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -22,7 +23,7 @@ from surveyor.metrics import (
     breakdowns,
     compare,
     comparisons,
-    drivers,
+    driver_cache,
     present,
     present_bars,
     queries,
@@ -99,7 +100,7 @@ async def dashboard_context(
     comments = await breakdowns.latest_comments(
         db, scope, {vid: v.text_question_ids() for vid, v in labels.items()}
     )
-    key_drivers = await drivers.drivers_for(db, scope, "nps", question_kinds(svc))
+    key_drivers = await driver_cache.drivers(db, scope, "nps", question_kinds(svc))
     trend = present.trend(
         points,
         metric,
@@ -114,7 +115,9 @@ async def dashboard_context(
         "tests": tests,
         "calendar": calendar,
         "min_n": min_n,
-        "drivers": key_drivers,
+        "drivers": key_drivers.result,
+        "drivers_as_of": key_drivers.as_of,
+        "drivers_refresh": key_drivers.refresh,
         "trend": trend,
         "trend_svg": trend["svg"],
         "trend_rows": present.trend_rows(points, metric, min_n),
@@ -200,7 +203,7 @@ async def _dashboard(
 ) -> Response[str]:
     """One checkpoint's or one survey's dashboard: the same page, another subject."""
     context = await dashboard_context(request, filters, scope)
-    return await render(
+    response = await render(
         request,
         "metrics/dashboard.html",
         {
@@ -211,6 +214,9 @@ async def _dashboard(
         },
         fragment="metrics/_dashboard_body.html",
     )
+    if context["drivers_refresh"] is not None:  # a stale key-driver table: redo it after
+        response.background = BackgroundTask(context["drivers_refresh"])
+    return response
 
 
 class Dashboards(Controller):

@@ -1,0 +1,168 @@
+"""Key drivers, cached per scope and data version (issue 17).
+
+The key drivers are the one figure of a dashboard that reads rows into Python (up to
+``drivers.MAX_ROWS`` responses, half a second of CPU at 20,000): here they are computed
+once per change of the data they stand on, not once per view.
+
+A cached result is served as current only when it is provably what
+``drivers.drivers_for`` gives now:
+
+* the scope's data version (migration 0100) is the one it was computed at: since then no
+  completed response of its checkpoint or survey was written, changed or deleted, no
+  answer of one was, no contact's attributes (erasure blanks them) and no survey version;
+* the window moved only over empty time: no completed response between the old end and
+  the new one, nor between the old start and the new one — or the result read its full
+  ``MAX_ROWS`` newest responses and the new start is still at or before the oldest of
+  them (older rows were not in it anyway). One index probe each.
+
+Otherwise a result of the same scope (the same window slid on by less than
+``STALE_SECONDS``: "the last 90 days" a little later) computed less than
+``STALE_SECONDS`` ago may be served as it stood, marked with the time it was computed ("as of"), while it is
+recomputed after the answer has been sent (``Cached.refresh``, a background task of
+the response); with ``stale=False`` (the API) or no such result it is computed in the
+request. The cache is per process and per database (at most ``MAX_ENTRIES`` scopes);
+several server processes each keep their own, all exact by the same test.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from surveyor.db import Database
+from surveyor.ids import utcnow
+from surveyor.metrics import read_store
+from surveyor.metrics.drivers import MAX_ROWS, DriversResult, Outcome, drivers_read
+from surveyor.metrics.queries import Scope
+from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
+
+MAX_ENTRIES = 256
+STALE_SECONDS = 600  # how old a result may be shown (marked "as of") while recomputed
+
+
+@dataclass
+class _Entry:
+    result: DriversResult
+    version: int
+    start: datetime
+    end: datetime
+    full: bool  # read MAX_ROWS responses: rows older than ``oldest`` were left out
+    oldest: datetime | None
+    computed_at: datetime
+
+
+@dataclass(frozen=True)
+class Cached:
+    result: DriversResult
+    as_of: datetime | None  # None: the rows' figure now; else when it was computed
+    refresh: Callable[[], Awaitable[None]] | None = None  # run it after answering
+
+
+_caches: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], _Entry]] = (
+    weakref.WeakKeyDictionary()
+)
+_refreshing: set[tuple[int, tuple[Any, ...]]] = set()
+
+
+def _cache(db: Database) -> OrderedDict[tuple[Any, ...], _Entry]:
+    found = _caches.get(db)
+    if found is None:
+        found = _caches[db] = OrderedDict()
+    return found
+
+
+def _key(scope: Scope, outcome: str, kinds: KindRegistry) -> tuple[Any, ...]:
+    length = round((scope.end - scope.start).total_seconds() / 60)
+    return (scope.survey_id, scope.checkpoint_key, scope.segment, outcome, id(kinds), length)
+
+
+async def _current(db: Database, entry: _Entry, scope: Scope, version: int) -> bool:
+    """Whether ``entry`` is exactly what the rows of ``scope`` give now."""
+    if entry.version != version:
+        return False
+    low, high = sorted((entry.end, scope.end))
+    if await read_store.completed_between(db, scope, low, high):
+        return False
+    if entry.full and entry.oldest is not None and scope.start <= entry.oldest:
+        return True
+    low, high = sorted((entry.start, scope.start))
+    return not await read_store.completed_between(db, scope, low, high)
+
+
+async def _compute(
+    db: Database, scope: Scope, outcome: Outcome, kinds: KindRegistry, key: tuple[Any, ...]
+) -> DriversResult:
+    version = await read_store.data_version(db, scope)  # before the rows: never too new
+    result, read, oldest = await drivers_read(db, scope, outcome, kinds)
+    cache = _cache(db)
+    cache[key] = _Entry(
+        result=result,
+        version=version,
+        start=scope.start,
+        end=scope.end,
+        full=read >= MAX_ROWS,
+        oldest=None if oldest is None else datetime.fromisoformat(oldest),
+        computed_at=utcnow(),
+    )
+    cache.move_to_end(key)
+    while len(cache) > MAX_ENTRIES:
+        cache.popitem(last=False)
+    return result
+
+
+async def drivers(
+    db: Database,
+    scope: Scope,
+    outcome: Outcome,
+    kinds: KindRegistry = DEFAULT_KINDS,
+    *,
+    stale: bool = True,
+) -> Cached:
+    """The key drivers of ``scope``: cached when provably current, else (``stale``) a
+    recent result marked "as of" with its recomputation to run, else computed now."""
+    key = _key(scope, outcome, kinds)
+    cache = _cache(db)
+    entry = cache.get(key)
+    if entry is not None:
+        version = await read_store.data_version(db, scope)
+        if await _current(db, entry, scope, version):
+            # The same rows: the entry now stands for this window (its edges stay near).
+            entry.start, entry.end = scope.start, scope.end
+            cache.move_to_end(key)
+            return Cached(result=entry.result, as_of=None)
+        recent = timedelta(seconds=STALE_SECONDS)
+        # Only the same window slid on with time ("the last 90 days" a minute later).
+        if stale and utcnow() - entry.computed_at < recent and abs(scope.end - entry.end) < recent:
+            return Cached(
+                result=entry.result,
+                as_of=entry.computed_at,
+                refresh=_refresher(db, scope, outcome, kinds, key),
+            )
+    return Cached(result=await _compute(db, scope, outcome, kinds, key), as_of=None)
+
+
+def _refresher(
+    db: Database, scope: Scope, outcome: Outcome, kinds: KindRegistry, key: tuple[Any, ...]
+) -> Callable[[], Awaitable[None]] | None:
+    """The recomputation of a stale entry, or None when one is already running."""
+    token = (id(db), key)
+    if token in _refreshing:
+        return None
+    _refreshing.add(token)
+
+    async def refresh() -> None:
+        try:
+            await _compute(db, scope, outcome, kinds, key)
+        finally:
+            _refreshing.discard(token)
+
+    return refresh
+
+
+def clear() -> None:
+    """Forget every cached result (tests; a repair)."""
+    _caches.clear()
