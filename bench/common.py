@@ -246,6 +246,23 @@ def tree_rss_mb(pid: int, proc: Path = Path("/proc")) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int, proc: Path = Path("/proc")) -> float:
+    """CPU time (user + system) spent so far by ``pid`` and its living descendants, in
+    seconds, with what their exited children were charged (cutime + cstime). Read before
+    and after a run, the difference is the server's CPU for that run: load-independent,
+    unlike a rate, on a machine that other jobs share."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for current in process_tree(pid, proc):
+        try:
+            fields = (proc / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it exited between the two reads
+        # After the ")": state is field 0, utime 11, stime 12, cutime 13, cstime 14.
+        total += sum(int(v) for v in fields[11:15])
+    return total / ticks
+
+
 class RssSampler:
     """Samples the whole tree's RSS every ``interval`` seconds in a thread::
 

@@ -11,6 +11,9 @@ What is measured, per run of ``--seconds`` (default 20) after a ``--warmup``:
 
 * **completed/s**: complete responses counted in the database after the run, minus
   before it, over the run's seconds — not wrk's request count;
+* **server CPU ms per completed survey**: user + system CPU of the server's whole process
+  tree (``/proc/<pid>/stat``, its worker included) over the run, divided by the surveys
+  completed in it — the figure other jobs on a shared machine barely move;
 * **submit p50/p99**: the latency of the answer POSTs alone, timed by the Lua script
   (``bench/flow.lua``: one connection per wrk thread, so each thread knows which request
   an answer belongs to); the GETs are timed apart;
@@ -62,6 +65,7 @@ from bench.common import (
     parse_wrk,
     print_pairs,
     stop,
+    tree_cpu_seconds,
     wrk_output,
 )
 
@@ -198,6 +202,7 @@ def run_flow(
             )
         before = count_completed(database)
         load = load_average()
+        cpu_before = tree_cpu_seconds(server.pid)
         with RssSampler(server.pid) as rss:
             out = wrk_output(
                 url,
@@ -207,6 +212,7 @@ def run_flow(
                 connections=customers,
                 seconds=seconds,
             )
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
         after = count_completed(database)
     finally:
         stop(server)
@@ -216,6 +222,7 @@ def run_flow(
         "side": side.name,
         "completed": after - before,
         "completed_per_s": (after - before) / seconds,
+        "cpu_ms_per_completed": 1000 * cpu / max(1, after - before),
         "submit_p50_ms": flow["post_p50_ms"],
         "submit_p99_ms": flow["post_p99_ms"],
         "get_p50_ms": flow["get_p50_ms"],
@@ -239,7 +246,8 @@ def run_flow(
         result["problems"] = problems
         print(f"  ({side.name}: {'; '.join(problems)})", file=sys.stderr)
     print(
-        f"  {tag} {side.label:9} {result['completed_per_s']:8.1f} completed/s, submit p50"
+        f"  {tag} {side.label:9} {result['completed_per_s']:8.1f} completed/s,"
+        f" {result['cpu_ms_per_completed']:.1f} CPU ms each, submit p50"
         f" {result['submit_p50_ms']:.1f} p99 {result['submit_p99_ms']:.1f} ms, RSS peak"
         f" {result['rss_peak_mb']:.0f} MB, load {load}",
         file=sys.stderr,
@@ -250,7 +258,8 @@ def run_flow(
 
 def describe(result: dict[str, Any]) -> str:
     return (
-        f"submit p50 {result['submit_p50_ms']:.1f} / p99 {result['submit_p99_ms']:.1f} ms,"
+        f"{result['cpu_ms_per_completed']:.1f} CPU ms each,"
+        f" submit p50 {result['submit_p50_ms']:.1f} / p99 {result['submit_p99_ms']:.1f} ms,"
         f" RSS {result['rss_peak_mb']:.0f} MB, load {result['load_average'].split()[0]}"
     )
 
@@ -322,12 +331,26 @@ def main() -> None:
                 results = alternate(args.pairs, sides, one)
                 title = f"{backend}, {customers} customers, completed/s"
                 ratio = print_pairs(title, sides, results, "completed_per_s", "/s", describe)
+                cpu_ratio = print_pairs(
+                    f"{backend}, {customers} customers, server CPU ms per completed survey",
+                    sides,
+                    results,
+                    "cpu_ms_per_completed",
+                    "ms",
+                )
                 base = [a for a, _ in results]
                 cand = [b for _, b in results]
-                keys = ("completed_per_s", "submit_p50_ms", "submit_p99_ms", "rss_peak_mb")
+                keys = (
+                    "completed_per_s",
+                    "cpu_ms_per_completed",
+                    "submit_p50_ms",
+                    "submit_p99_ms",
+                    "rss_peak_mb",
+                )
                 report["results"][f"{backend}-{customers}"] = {
                     "pairs": results,
                     "median_ratio": ratio,
+                    "median_cpu_ratio": cpu_ratio,
                     "baseline_median": {k: median(base, k) for k in keys},
                     "candidate_median": {k: median(cand, k) for k in keys},
                 }
@@ -342,10 +365,11 @@ def summary(report: dict[str, Any], levels: list[int], backends: list[str]) -> N
     print(f"\n{report['machine']}")
     print(f"candidate {report['candidate']} / baseline {report['baseline']}, medians of pairs")
     print(
-        "| backend | customers | baseline /s | candidate /s | ratio | submit p50/p99 ms"
-        " (cand.) | (base.) | RSS peak MB (cand./base.) |"
+        "| backend | customers | baseline /s | candidate /s | ratio | CPU ms per completed"
+        " (cand./base.) | ratio | submit p50/p99 ms (cand.) | (base.) |"
+        " RSS peak MB (cand./base.) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for backend in backends:
         for customers in levels:
             one = report["results"][f"{backend}-{customers}"]
@@ -353,6 +377,8 @@ def summary(report: dict[str, Any], levels: list[int], backends: list[str]) -> N
             print(
                 f"| {backend} | {customers} | {b['completed_per_s']:.1f} |"
                 f" {c['completed_per_s']:.1f} | {one['median_ratio']:.2f} |"
+                f" {c['cpu_ms_per_completed']:.1f} / {b['cpu_ms_per_completed']:.1f} |"
+                f" {one['median_cpu_ratio']:.2f} |"
                 f" {c['submit_p50_ms']:.1f} / {c['submit_p99_ms']:.1f} |"
                 f" {b['submit_p50_ms']:.1f} / {b['submit_p99_ms']:.1f} |"
                 f" {c['rss_peak_mb']:.0f} / {b['rss_peak_mb']:.0f} |"
