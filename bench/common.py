@@ -469,6 +469,9 @@ def build_side(ref: str, label: str) -> Side:
 PIPE = subprocess.PIPE
 
 
+WORKING_TREE = "working"
+
+
 def working_tree_side(label: str = "candidate") -> Side:
     sha = git("rev-parse", "HEAD")
     dirty = " + changes" if git("status", "--porcelain", "--untracked-files=no") else ""
@@ -485,7 +488,8 @@ def working_tree_side(label: str = "candidate") -> Side:
 def add_comparison_args(parser: Any, pairs: int = 3) -> None:
     parser.add_argument(
         "--baseline",
-        help=f"commit to compare against (default: the last tag, else {ISSUE17_BASELINE})",
+        help=f"commit to compare against (default: the last tag, else {ISSUE17_BASELINE});"
+        f" {WORKING_TREE!r}: this working tree on both sides",
     )
     parser.add_argument(
         "--candidate", help="commit to measure (default: this working tree), e.g. integration"
@@ -496,7 +500,10 @@ def add_comparison_args(parser: Any, pairs: int = 3) -> None:
 
 
 def comparison_sides(args: Any) -> tuple[Side, Side]:
-    baseline = build_side(baseline_ref(args.baseline), "baseline")
+    if args.baseline == WORKING_TREE:  # the same code on both sides, e.g. 1 and 2 processes
+        baseline = working_tree_side("baseline")
+    else:
+        baseline = build_side(baseline_ref(args.baseline), "baseline")
     candidate = build_side(args.candidate, "candidate") if args.candidate else working_tree_side()
     return baseline, candidate
 

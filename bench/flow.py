@@ -28,6 +28,7 @@ commit instead of this working tree (e.g. ``integration``).
 
     .venv/bin/python bench/flow.py [--customers 16,64] [--seconds 20] [--pairs 3]
         [--backend sqlite|postgres|both] [--baseline 4cab561] [--candidate integration]
+        [--env SURVEYOR_PLUGINS=…] [--baseline working --candidate-serve-args "--workers 2"]
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def run_flow(
     seconds: float,
     warmup: float,
     per_run: int,
-    serve_args: list[str],
+    serve_args: dict[str, list[str]],
     tag: str,
 ) -> dict[str, Any]:
     database, tokens = databases[side.label], token_sets[side.label]
@@ -189,7 +190,7 @@ def run_flow(
     run_tokens = tokens.slice(per_run, tmp / f"{tag}.txt")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = side.start_server(port, server_env(database), serve_args)
+    server = side.start_server(port, server_env(database), serve_args[side.label])
     try:
         if warm is not None:
             wrk_output(
@@ -284,6 +285,12 @@ def main() -> None:
         "--serve-args", default="", help="extra `serve` flags, given to each side that has them"
     )
     parser.add_argument(
+        "--candidate-serve-args",
+        default="",
+        help="`serve` flags for the candidate only, e.g. --baseline working"
+        " --candidate-serve-args '--workers 2' measures 2 processes against 1",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -298,7 +305,10 @@ def main() -> None:
     levels = [int(n) for n in args.customers.split(",")]
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     sides = comparison_sides(args)
-    serve_args = shlex.split(args.serve_args)
+    serve_args = {
+        "baseline": shlex.split(args.serve_args),
+        "candidate": shlex.split(args.serve_args) + shlex.split(args.candidate_serve_args),
+    }
     print(machine(), flush=True)
     report: dict[str, Any] = {
         "machine": machine(),
