@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 from markupsafe import Markup
 
 from surveyor.respond.models import METRICS
@@ -163,36 +162,6 @@ class _TooManyPaths(Exception):
 PATH_BUDGET = 5000  # partial paths walked before falling back to the visible count
 
 
-class _BoundsMemo:
-    """``path_bounds`` of one definition, remembered by what the walk depends on: which
-    questions are answered, the answers a condition looks at, and ``before``. Every page
-    of a survey asks it again for the same few cases (an NPS score falls in one of three
-    ranges), and the walk tries every future answer, so it is worth remembering."""
-
-    def __init__(self, definition: SurveyDefinition, kinds: KindRegistry) -> None:
-        # Held, not only their ids: an id is never reused while the memo holds the object.
-        self.definition, self.kinds = definition, kinds
-        self.referenced = sorted(
-            {
-                rule.question
-                for q in definition.questions
-                if q.condition
-                for rule in q.condition.rules
-            }
-        )
-        self.found: dict[tuple[str, tuple[str, ...], bytes], tuple[int, int]] = {}
-
-    def key(self, answers: Mapping[str, Any], before: str) -> tuple[str, tuple[str, ...], bytes]:
-        answered = tuple(q.id for q in self.definition.questions if q.id in answers)
-        looked_at = [answers[qid] for qid in self.referenced if qid in answers]
-        return before, answered, msgspec.json.encode(looked_at)
-
-
-_BOUNDS: dict[tuple[int, int], _BoundsMemo] = {}
-MEMO_DEFINITIONS = 64  # published versions are few; the designer's previews come and go
-MEMO_CASES = 256  # per definition
-
-
 def path_bounds(
     definition: SurveyDefinition,
     answers: Mapping[str, Any],
@@ -207,24 +176,18 @@ def path_bounds(
     distinct outcome of the rules on it (an NPS score tested by ``≤ 6``, ``7–8`` and
     ``≥ 9`` gives three); a question before ``before`` without an answer was skipped.
     Past ``PATH_BUDGET`` partial paths it gives up and counts the questions visible now.
-    Remembered per definition (``_BoundsMemo``): the answer depends on nothing else.
+    Remembered per definition (``logic.definition_memo``): it depends on nothing else.
     """
-    memo = _BOUNDS.get((id(definition), id(kinds)))
-    if memo is None or memo.definition is not definition or memo.kinds is not kinds:
-        if len(_BOUNDS) >= MEMO_DEFINITIONS:
-            _BOUNDS.clear()
-        memo = _BOUNDS[(id(definition), id(kinds))] = _BoundsMemo(definition, kinds)
-    try:
-        key = memo.key(answers, before)
-    except (TypeError, msgspec.EncodeError):  # an answer msgspec cannot encode: walk again
+    inputs = logic.condition_inputs(definition, answers)
+    if inputs is None:  # an answer msgspec cannot encode: walk again
         return _walk_bounds(definition, answers, before=before, kinds=kinds)
-    found = memo.found.get(key)
-    if found is None:
-        found = _walk_bounds(definition, answers, before=before, kinds=kinds)
-        if len(memo.found) >= MEMO_CASES:
-            memo.found.clear()
-        memo.found[key] = found
-    return found
+    answered = tuple(q.id for q in definition.questions if q.id in answers)
+    memo = logic.definition_memo(definition, "bounds")
+    key = (before, answered, inputs, id(kinds))
+    found = memo.get(key)
+    if found is None or found[0] is not kinds:  # held, so its id is not reused meanwhile
+        found = memo[key] = (kinds, _walk_bounds(definition, answers, before=before, kinds=kinds))
+    return found[1]
 
 
 def _walk_bounds(
