@@ -246,6 +246,23 @@ def tree_rss_mb(pid: int, proc: Path = Path("/proc")) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int, proc: Path = Path("/proc")) -> float:
+    """CPU time (user + system) spent so far by ``pid`` and its living descendants, in
+    seconds, with what their exited children were charged (cutime + cstime). Read before
+    and after a run, the difference is the server's CPU for that run: load-independent,
+    unlike a rate, on a machine that other jobs share."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for current in process_tree(pid, proc):
+        try:
+            fields = (proc / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it exited between the two reads
+        # After the ")": state is field 0, utime 11, stime 12, cutime 13, cstime 14.
+        total += sum(int(v) for v in fields[11:15])
+    return total / ticks
+
+
 class RssSampler:
     """Samples the whole tree's RSS every ``interval`` seconds in a thread::
 
@@ -452,6 +469,9 @@ def build_side(ref: str, label: str) -> Side:
 PIPE = subprocess.PIPE
 
 
+WORKING_TREE = "working"
+
+
 def working_tree_side(label: str = "candidate") -> Side:
     sha = git("rev-parse", "HEAD")
     dirty = " + changes" if git("status", "--porcelain", "--untracked-files=no") else ""
@@ -468,7 +488,8 @@ def working_tree_side(label: str = "candidate") -> Side:
 def add_comparison_args(parser: Any, pairs: int = 3) -> None:
     parser.add_argument(
         "--baseline",
-        help=f"commit to compare against (default: the last tag, else {ISSUE17_BASELINE})",
+        help=f"commit to compare against (default: the last tag, else {ISSUE17_BASELINE});"
+        f" {WORKING_TREE!r}: this working tree on both sides",
     )
     parser.add_argument(
         "--candidate", help="commit to measure (default: this working tree), e.g. integration"
@@ -479,7 +500,10 @@ def add_comparison_args(parser: Any, pairs: int = 3) -> None:
 
 
 def comparison_sides(args: Any) -> tuple[Side, Side]:
-    baseline = build_side(baseline_ref(args.baseline), "baseline")
+    if args.baseline == WORKING_TREE:  # the same code on both sides, e.g. 1 and 2 processes
+        baseline = working_tree_side("baseline")
+    else:
+        baseline = build_side(baseline_ref(args.baseline), "baseline")
     candidate = build_side(args.candidate, "candidate") if args.candidate else working_tree_side()
     return baseline, candidate
 

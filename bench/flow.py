@@ -11,6 +11,9 @@ What is measured, per run of ``--seconds`` (default 20) after a ``--warmup``:
 
 * **completed/s**: complete responses counted in the database after the run, minus
   before it, over the run's seconds — not wrk's request count;
+* **server CPU ms per completed survey**: user + system CPU of the server's whole process
+  tree (``/proc/<pid>/stat``, its worker included) over the run, divided by the surveys
+  completed in it — the figure other jobs on a shared machine barely move;
 * **submit p50/p99**: the latency of the answer POSTs alone, timed by the Lua script
   (``bench/flow.lua``: one connection per wrk thread, so each thread knows which request
   an answer belongs to); the GETs are timed apart;
@@ -25,6 +28,7 @@ commit instead of this working tree (e.g. ``integration``).
 
     .venv/bin/python bench/flow.py [--customers 16,64] [--seconds 20] [--pairs 3]
         [--backend sqlite|postgres|both] [--baseline 4cab561] [--candidate integration]
+        [--env SURVEYOR_PLUGINS=…] [--baseline working --candidate-serve-args "--workers 2"]
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from bench.common import (
     parse_wrk,
     print_pairs,
     stop,
+    tree_cpu_seconds,
     wrk_output,
 )
 
@@ -172,7 +177,7 @@ def run_flow(
     seconds: float,
     warmup: float,
     per_run: int,
-    serve_args: list[str],
+    serve_args: dict[str, list[str]],
     tag: str,
 ) -> dict[str, Any]:
     database, tokens = databases[side.label], token_sets[side.label]
@@ -185,7 +190,7 @@ def run_flow(
     run_tokens = tokens.slice(per_run, tmp / f"{tag}.txt")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = side.start_server(port, server_env(database), serve_args)
+    server = side.start_server(port, server_env(database), serve_args[side.label])
     try:
         if warm is not None:
             wrk_output(
@@ -198,6 +203,7 @@ def run_flow(
             )
         before = count_completed(database)
         load = load_average()
+        cpu_before = tree_cpu_seconds(server.pid)
         with RssSampler(server.pid) as rss:
             out = wrk_output(
                 url,
@@ -207,6 +213,7 @@ def run_flow(
                 connections=customers,
                 seconds=seconds,
             )
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
         after = count_completed(database)
     finally:
         stop(server)
@@ -216,6 +223,7 @@ def run_flow(
         "side": side.name,
         "completed": after - before,
         "completed_per_s": (after - before) / seconds,
+        "cpu_ms_per_completed": 1000 * cpu / max(1, after - before),
         "submit_p50_ms": flow["post_p50_ms"],
         "submit_p99_ms": flow["post_p99_ms"],
         "get_p50_ms": flow["get_p50_ms"],
@@ -239,7 +247,8 @@ def run_flow(
         result["problems"] = problems
         print(f"  ({side.name}: {'; '.join(problems)})", file=sys.stderr)
     print(
-        f"  {tag} {side.label:9} {result['completed_per_s']:8.1f} completed/s, submit p50"
+        f"  {tag} {side.label:9} {result['completed_per_s']:8.1f} completed/s,"
+        f" {result['cpu_ms_per_completed']:.1f} CPU ms each, submit p50"
         f" {result['submit_p50_ms']:.1f} p99 {result['submit_p99_ms']:.1f} ms, RSS peak"
         f" {result['rss_peak_mb']:.0f} MB, load {load}",
         file=sys.stderr,
@@ -250,7 +259,8 @@ def run_flow(
 
 def describe(result: dict[str, Any]) -> str:
     return (
-        f"submit p50 {result['submit_p50_ms']:.1f} / p99 {result['submit_p99_ms']:.1f} ms,"
+        f"{result['cpu_ms_per_completed']:.1f} CPU ms each,"
+        f" submit p50 {result['submit_p50_ms']:.1f} / p99 {result['submit_p99_ms']:.1f} ms,"
         f" RSS {result['rss_peak_mb']:.0f} MB, load {result['load_average'].split()[0]}"
     )
 
@@ -275,6 +285,12 @@ def main() -> None:
         "--serve-args", default="", help="extra `serve` flags, given to each side that has them"
     )
     parser.add_argument(
+        "--candidate-serve-args",
+        default="",
+        help="`serve` flags for the candidate only, e.g. --baseline working"
+        " --candidate-serve-args '--workers 2' measures 2 processes against 1",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -289,7 +305,10 @@ def main() -> None:
     levels = [int(n) for n in args.customers.split(",")]
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     sides = comparison_sides(args)
-    serve_args = shlex.split(args.serve_args)
+    serve_args = {
+        "baseline": shlex.split(args.serve_args),
+        "candidate": shlex.split(args.serve_args) + shlex.split(args.candidate_serve_args),
+    }
     print(machine(), flush=True)
     report: dict[str, Any] = {
         "machine": machine(),
@@ -322,12 +341,26 @@ def main() -> None:
                 results = alternate(args.pairs, sides, one)
                 title = f"{backend}, {customers} customers, completed/s"
                 ratio = print_pairs(title, sides, results, "completed_per_s", "/s", describe)
+                cpu_ratio = print_pairs(
+                    f"{backend}, {customers} customers, server CPU ms per completed survey",
+                    sides,
+                    results,
+                    "cpu_ms_per_completed",
+                    "ms",
+                )
                 base = [a for a, _ in results]
                 cand = [b for _, b in results]
-                keys = ("completed_per_s", "submit_p50_ms", "submit_p99_ms", "rss_peak_mb")
+                keys = (
+                    "completed_per_s",
+                    "cpu_ms_per_completed",
+                    "submit_p50_ms",
+                    "submit_p99_ms",
+                    "rss_peak_mb",
+                )
                 report["results"][f"{backend}-{customers}"] = {
                     "pairs": results,
                     "median_ratio": ratio,
+                    "median_cpu_ratio": cpu_ratio,
                     "baseline_median": {k: median(base, k) for k in keys},
                     "candidate_median": {k: median(cand, k) for k in keys},
                 }
@@ -342,10 +375,11 @@ def summary(report: dict[str, Any], levels: list[int], backends: list[str]) -> N
     print(f"\n{report['machine']}")
     print(f"candidate {report['candidate']} / baseline {report['baseline']}, medians of pairs")
     print(
-        "| backend | customers | baseline /s | candidate /s | ratio | submit p50/p99 ms"
-        " (cand.) | (base.) | RSS peak MB (cand./base.) |"
+        "| backend | customers | baseline /s | candidate /s | ratio | CPU ms per completed"
+        " (cand./base.) | ratio | submit p50/p99 ms (cand.) | (base.) |"
+        " RSS peak MB (cand./base.) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for backend in backends:
         for customers in levels:
             one = report["results"][f"{backend}-{customers}"]
@@ -353,6 +387,8 @@ def summary(report: dict[str, Any], levels: list[int], backends: list[str]) -> N
             print(
                 f"| {backend} | {customers} | {b['completed_per_s']:.1f} |"
                 f" {c['completed_per_s']:.1f} | {one['median_ratio']:.2f} |"
+                f" {c['cpu_ms_per_completed']:.1f} / {b['cpu_ms_per_completed']:.1f} |"
+                f" {one['median_cpu_ratio']:.2f} |"
                 f" {c['submit_p50_ms']:.1f} / {c['submit_p99_ms']:.1f} |"
                 f" {b['submit_p50_ms']:.1f} / {b['submit_p99_ms']:.1f} |"
                 f" {c['rss_peak_mb']:.0f} / {b['rss_peak_mb']:.0f} |"

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Any
@@ -95,19 +96,27 @@ def merge_look(
         if layer.logo_url:
             logo_src = layer.logo_url
             break
-    primary = contrast.normalize_hex(first("primary_color")) or DEFAULT_PRIMARY
-    if contrast.primary_problem(primary):  # a refused colour, shown back in a form
-        primary = DEFAULT_PRIMARY
+    primary, on_primary, link = _colours(first("primary_color"))
     return BrandLook(
         name=survey_name or first("name"),
         logo_src=logo_src,
         primary=primary,
-        on_primary=contrast.text_on(primary) if primary != DEFAULT_PRIMARY else DEFAULT_ON_PRIMARY,
-        link=primary
-        if contrast.contrast_ratio(primary, contrast.WHITE) >= contrast.TEXT_MIN
-        else "#1b1f24",
+        on_primary=on_primary,
+        link=link,
         font_stack=first("font_stack"),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _colours(chosen: str) -> tuple[str, str, str]:
+    """The primary colour, the text on it and the link colour: pure, and asked on every
+    respondent page, so remembered (the contrast sums are most of ``merge_look``)."""
+    primary = contrast.normalize_hex(chosen) or DEFAULT_PRIMARY
+    if contrast.primary_problem(primary):  # a refused colour, shown back in a form
+        primary = DEFAULT_PRIMARY
+    on_primary = contrast.text_on(primary) if primary != DEFAULT_PRIMARY else DEFAULT_ON_PRIMARY
+    ratio = contrast.contrast_ratio(primary, contrast.WHITE)
+    return primary, on_primary, primary if ratio >= contrast.TEXT_MIN else "#1b1f24"
 
 
 async def brand_look(

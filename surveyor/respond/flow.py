@@ -176,7 +176,27 @@ def path_bounds(
     distinct outcome of the rules on it (an NPS score tested by ``≤ 6``, ``7–8`` and
     ``≥ 9`` gives three); a question before ``before`` without an answer was skipped.
     Past ``PATH_BUDGET`` partial paths it gives up and counts the questions visible now.
+    Remembered per definition (``logic.definition_memo``): it depends on nothing else.
     """
+    inputs = logic.condition_inputs(definition, answers)
+    if inputs is None:  # an answer msgspec cannot encode: walk again
+        return _walk_bounds(definition, answers, before=before, kinds=kinds)
+    answered = tuple(q.id for q in definition.questions if q.id in answers)
+    memo = logic.definition_memo(definition, "bounds")
+    key = (before, answered, inputs, id(kinds))
+    found = memo.get(key)
+    if found is None or found[0] is not kinds:  # held, so its id is not reused meanwhile
+        found = memo[key] = (kinds, _walk_bounds(definition, answers, before=before, kinds=kinds))
+    return found[1]
+
+
+def _walk_bounds(
+    definition: SurveyDefinition,
+    answers: Mapping[str, Any],
+    *,
+    before: str,
+    kinds: KindRegistry,
+) -> tuple[int, int]:
     questions = definition.questions
     rules: dict[str, list[Any]] = {}
     for question in questions:

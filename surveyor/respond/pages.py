@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
+from markupsafe import Markup
 
 from surveyor.branding.resolve import brand_look
 from surveyor.contacts.models import Contact
 from surveyor.i18n import best_locale, parse_accept_language, translations
 from surveyor.invitations.models import Invitation
+from surveyor.paths import TEMPLATES_DIR
 from surveyor.respond import flow
 from surveyor.respond.models import NewResponse
 from surveyor.respond.models import Response as SurveyResponse
@@ -27,7 +31,7 @@ from surveyor.surveys import store as surveys
 from surveyor.surveys.kinds import KindRegistry, question_kinds
 from surveyor.surveys.models import SurveyVersion
 from surveyor.surveys.questionview import question_view
-from surveyor.web.templating import render
+from surveyor.web.templating import PageMemo, render
 
 # A token page must not be cached by a proxy, indexed, or leak its URL as a Referer.
 PRIVATE_HEADERS = {
@@ -209,7 +213,57 @@ async def render_sheet(
         fragment="respond/_survey.html",
         status_code=status_code,
         headers={**PRIVATE_HEADERS, **(headers or {})},
+        memo=page_memo(services(request), context),
     )
+
+
+def page_memo(svc: Services, context: dict[str, Any]) -> PageMemo | None:
+    """Reuse of the sheet's rendered page (``surveyor.web.templating.PageMemo``): the same
+    step, answers, texts and brand render the same HTML for every customer but the form's
+    action, which holds their link. None when the respondent templates are not the
+    built-in ones (an override may read more than its context) or reload in debug mode."""
+    if not builtin_respond_templates(svc):
+        return None
+    step = context["step"]
+    inputs = {
+        **context,
+        "action": None,  # put in late
+        "step": None if step is None else (step.ids, step.position, step.total, step.minimum),
+    }
+    try:
+        key = msgspec.json.encode(inputs, enc_hook=_markup_text)
+    except (TypeError, msgspec.EncodeError):  # a plugin kind's answer msgspec cannot encode
+        return None
+    pages = svc.caches.respond.setdefault(PAGES, {})
+    return PageMemo(cache=pages, key=key, late={"action": context["action"]})
+
+
+def _markup_text(value: Any) -> str:
+    # Texts are Markup (already escaped); anything else unknown cannot be told apart.
+    if isinstance(value, Markup):
+        return str(value)
+    raise TypeError(f"cannot key a page on {type(value).__name__}")
+
+
+PAGES = "pages"  # in ``svc.caches.respond``: rendered sheets by their inputs
+BUILTIN = "builtin-templates"  # in ``svc.caches.respond``: whether none is overridden
+
+
+def builtin_respond_templates(svc: Services) -> bool:
+    """Whether every respondent template in use is the built-in one, unchanged while the
+    process runs: a page rendered from them depends on its context alone."""
+    found = svc.caches.respond.get(BUILTIN)
+    if found is None:
+        env = svc.templates
+        names = [
+            p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.glob("respond/*.html")
+        ]
+        found = not env.auto_reload and all(
+            Path(env.get_template(name).filename or "").parent == TEMPLATES_DIR / "respond"
+            for name in names
+        )
+        svc.caches.respond[BUILTIN] = found
+    return found
 
 
 async def render_notice(

@@ -140,8 +140,56 @@ def effective_answers(definition: SurveyDefinition, answers: Answers) -> dict[st
     return kept
 
 
+# -- per-definition memos --------------------------------------------------------------
+
+_MEMOS: dict[int, tuple[SurveyDefinition, dict[str, dict[Any, Any]]]] = {}
+MEMO_DEFINITIONS = 64  # published versions are few; the designer's previews come and go
+MEMO_CASES = 256  # per definition and purpose
+
+
+def definition_memo(definition: SurveyDefinition, purpose: str) -> dict[Any, Any]:
+    """A memo of pure results over ``definition`` (the path's answers depend on nothing
+    else): every page of a survey asks the same few cases again. The definition is held
+    with it, so its id is never reused while the memo lives; both stay bounded."""
+    entry = _MEMOS.get(id(definition))
+    if entry is None or entry[0] is not definition:
+        if len(_MEMOS) >= MEMO_DEFINITIONS:
+            _MEMOS.clear()
+        entry = _MEMOS[id(definition)] = (definition, {})
+    found = entry[1].setdefault(purpose, {})
+    if len(found) >= MEMO_CASES:
+        found.clear()
+    return found
+
+
+def condition_inputs(definition: SurveyDefinition, answers: Answers) -> bytes | None:
+    """What of ``answers`` the conditions can see: the answers of the questions a rule looks
+    at (encoded, for a memo key). None when one cannot be encoded."""
+    memo = definition_memo(definition, "referenced")
+    referenced = memo.get("")
+    if referenced is None:
+        referenced = memo[""] = sorted(
+            {r.question for q in definition.questions if q.condition for r in q.condition.rules}
+        )
+    try:
+        return msgspec.json.encode({qid: answers[qid] for qid in referenced if qid in answers})
+    except (TypeError, msgspec.EncodeError):
+        return None
+
+
 def visible_questions(definition: SurveyDefinition, answers: Answers) -> list[Question]:
     """Questions shown given the answers so far, in order (conditions see earlier answers)."""
+    key = condition_inputs(definition, answers)
+    memo = definition_memo(definition, "visible")
+    found = memo.get(key) if key is not None else None
+    if found is None:
+        found = _visible_questions(definition, answers)
+        if key is not None:
+            memo[key] = found
+    return list(found)
+
+
+def _visible_questions(definition: SurveyDefinition, answers: Answers) -> list[Question]:
     kept: dict[str, Any] = {}
     shown = []
     for question in definition.questions:

@@ -8,13 +8,15 @@ Litestar renders synchronously, so ``render`` awaits every hook first, then rend
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import msgspec
 from litestar import Request, Response
 from litestar.enums import MediaType
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from surveyor.i18n import say, translations
 from surveyor.paths import TEMPLATES_DIR
@@ -75,6 +77,28 @@ def request_gettext(request: Request[Any, Any, Any]) -> Any:
     return translations(request_locale(request)).gettext
 
 
+@dataclass(frozen=True)
+class PageMemo:
+    """Lets ``render`` reuse a page it rendered before from the same inputs.
+
+    ``key`` encodes the caller's whole context but the ``late`` values; ``render`` adds
+    what it puts in itself (the template chosen, the locale, the plugins' variables). A
+    ``late`` value (e.g. the form's action, which holds a customer's link) is rendered as
+    a marker and put in, escaped as Jinja would, after the page comes from ``cache``. Only
+    for templates that read nothing but their context (not ``request``, ``current_path``
+    or a signed-in ``user``): the caller decides (``surveyor.respond.pages``).
+    """
+
+    cache: dict[bytes, str]
+    key: bytes
+    late: dict[str, str]
+    size: int = 512
+
+
+def _late_marker(name: str) -> str:
+    return f"\x00late:{name}\x00"
+
+
 async def render(
     request: Request[Any, Any, Any],
     template: str | list[str],
@@ -83,10 +107,12 @@ async def render(
     fragment: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    memo: PageMemo | None = None,
 ) -> Response[str]:
     """Render a page, or only ``fragment`` when htmx asks for part of a page.
 
-    ``template`` may be a list of candidate names, most specific first.
+    ``template`` may be a list of candidate names, most specific first. With ``memo`` a
+    page rendered before from the same inputs is reused (``PageMemo``).
     """
     svc = services(request)
     names = [template] if isinstance(template, str) else list(template)
@@ -98,9 +124,8 @@ async def render(
     user = getattr(state, "user", None)
     session = getattr(state, "session", None)
     page: dict[str, Any] = {}
-    for extra in await gather(
-        svc.pm.hook.extra_template_vars, template=chosen.name, request=request
-    ):
+    extras = await gather(svc.pm.hook.extra_template_vars, template=chosen.name, request=request)
+    for extra in extras:
         if isinstance(extra, dict):
             page.update(extra)
     menu: list[dict[str, str]] = []
@@ -129,5 +154,28 @@ async def render(
         # Error messages made in Python reach the reader in their language (issue 19).
         if (key == "error" or key.endswith("_error")) and type(value) is str:
             page[key] = say(value, locale)
-    html = chosen.render(page)
+    full_key = _memo_key(memo, chosen.name, locale, extras) if user is None else None
+    if memo is None or full_key is None:
+        html = chosen.render(page)
+    else:
+        found = memo.cache.get(full_key)
+        if found is None:
+            found = chosen.render({**page, **{k: _late_marker(k) for k in memo.late}})
+            if len(memo.cache) >= memo.size:
+                memo.cache.clear()
+            memo.cache[full_key] = found
+        html = found
+        for name, value in memo.late.items():
+            html = html.replace(_late_marker(name), str(escape(value)))
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)
+
+
+def _memo_key(memo: PageMemo | None, template: str, locale: str, extras: list[Any]) -> bytes | None:
+    """The caller's key with what ``render`` adds; None when a plugin's variables cannot be
+    told apart (not encodable): then the page is rendered afresh."""
+    if memo is None:
+        return None
+    try:
+        return memo.key + msgspec.json.encode([template, locale, extras])
+    except (TypeError, msgspec.EncodeError):
+        return None
