@@ -4,12 +4,14 @@ A plugin like any third-party one (docs/text.md): its own migrations, job kinds,
 templates and menu link; an in-transaction listener of ``ResponseCompleted`` that
 queues the analysis; panels on the dashboards and the case page through
 ``extra_template_vars``. Its libraries (vaderSentiment, snownlp, jieba, langid) are
-installed with Surveyor; when one is missing it says so once at start-up, queues
+installed with Surveyor and load only in the analysis process (``process``), never in
+a serving process; when one is missing it says so once at start-up, queues
 nothing, and the rest of Surveyor works.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.delivery.models import JobKind
 from surveyor.services import Services
-from surveyor_text import analyze, api, jobs, records, views
+from surveyor_text import analyze, api, jobs, process, records, views
 
 __version__ = "1.0"
 HERE = Path(__file__).resolve().parent
@@ -68,6 +70,12 @@ def startup(services: Services) -> None:
         listener = jobs.completion_listener(services)
         listener.surveyor_text = True  # type: ignore[attr-defined]
         found.append(listener)
+
+
+@hookimpl
+async def shutdown(services: Services) -> None:
+    # The analysis process (process.py) goes with the app that started it.
+    await asyncio.to_thread(process.ANALYSER.stop)
 
 
 @hookimpl

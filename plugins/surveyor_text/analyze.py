@@ -5,9 +5,10 @@ benchmark (``bench/text_eval.py``) all call :func:`analyze`.
 
 Models, all shipped inside their pip packages (nothing is downloaded at run time):
 
-* language: Han characters → ``zh``; other text → ``langid`` (its model is part of the
-  module) restricted to a set of common languages; English when it is unsure, because
-  short English comments ("ok", "meh") are where detectors guess wildly.
+* language: Han characters → ``zh``; other text of 25 letters or more → ``langid`` (its
+  model is part of the module) restricted to a set of common languages; English when it
+  is unsure or the text is shorter, because short English comments ("ok", "meh") are
+  where detectors guess wildly.
 * English sentiment: VADER (``vaderSentiment``), a lexicon and rules tuned on short
   social-media text, compound score in −1…1.
 * Chinese sentiment: SnowNLP's naive-Bayes model trained on product reviews
@@ -16,6 +17,10 @@ Models, all shipped inside their pip packages (nothing is downloaded at run time
   complaints positive (docs/text.md, bench/README.md).
 * Chinese words: jieba (its dictionary ships with it), used for theme keywords of one
   character and for key phrases (jieba's TF-IDF extractor, shipped IDF table).
+
+Each model loads on first need (``engines``): an English comment never loads jieba or
+SnowNLP, a short one never loads langid. In the server they load only in the analysis
+process (``process``).
 """
 
 from __future__ import annotations
@@ -25,13 +30,12 @@ import math
 import re
 import threading
 import tomllib
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from surveyor_text.lexicons import _STOP, EN_LEXICON, ZH_NEGATIVE, ZH_NEGATORS, ZH_POSITIVE
+from surveyor_text.lexicons import _STOP, ZH_NEGATIVE, ZH_NEGATORS, ZH_POSITIVE
 
 DEFAULT_DICTIONARY = Path(__file__).resolve().parent / "themes.toml"
 Label = Literal["negative", "neutral", "positive"]
@@ -101,44 +105,21 @@ def missing_libraries() -> list[str]:
 
 
 class _Models:
-    """The libraries, loaded once per process on first use (SnowNLP takes ~1 s)."""
+    """The models of this process (``engines.Models``: each part loaded on first use)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: dict[str, Any] | None = None
+        self._loaded: Mapping[str, Any] | None = None
 
-    def get(self) -> dict[str, Any]:
+    def get(self) -> Mapping[str, Any]:
         with self._lock:
             if self._loaded is None:
                 missing = missing_libraries()
                 if missing:
                     raise MissingLibraries(missing)
-                # Old packages: jieba leaves its IDF file to the garbage collector and may
-                # import pkg_resources; their warnings are theirs, not the caller's.
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    import jieba
-                    import jieba.analyse
-                    import langid
-                    from snownlp import SnowNLP
-                    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+                from surveyor_text.engines import Models
 
-                    jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr
-                    jieba.initialize()
-                vader = SentimentIntensityAnalyzer()
-                vader.lexicon.update(EN_LEXICON)
-                identifier = langid.langid.LanguageIdentifier.from_modelstring(
-                    langid.langid.model, norm_probs=True
-                )
-                identifier.set_languages(list(LANGUAGES))
-                self._loaded = {
-                    "jieba": jieba,
-                    "extract_tags": jieba.analyse.extract_tags,
-                    "langid": identifier,
-                    "snownlp": SnowNLP,
-                    "vader": vader,
-                    "words": set(),
-                }
+                self._loaded = Models()
             return self._loaded
 
 
@@ -157,11 +138,13 @@ def detect_language(text: str, models: Mapping[str, Any] | None = None) -> str:
         return "ko"
     if han and han >= 0.3 * len(letters):
         return "zh"
-    models = models or MODELS.get()
-    code, confidence = models["langid"].classify(text)
     # langid calls many short English comments French or Italian: only a long text it
     # is sure of is called another language (and is then scored as English anyway).
-    if code in ("zh", "ja", "ko") or confidence < 0.999 or len(letters) < 25:
+    if len(letters) < 25:
+        return "en"
+    models = models or MODELS.get()
+    code, confidence = models["langid"].classify(text)
+    if code in ("zh", "ja", "ko") or confidence < 0.999:
         return "en"
     return str(code)
 
@@ -202,7 +185,7 @@ def _lexicon_hits(text: str, tokens: list[str], words: Iterable[str]) -> int:
 
 def chinese_sentiment(text: str, tokens: list[str], models: Mapping[str, Any]) -> float:
     """SnowNLP's probability (→ −1…1), weighted low, plus a lexicon vote, in −1…1."""
-    probability = float(models["snownlp"](text).sentiments)
+    probability = float(models["zh_sentiment"](text))
     base = 2 * probability - 1
     # A negated praise word ("没 解决") counts as a complaint, a negated complaint as praise.
     vote = _lexicon_hits(text, tokens, ZH_POSITIVE) - _lexicon_hits(text, tokens, ZH_NEGATIVE)
@@ -256,14 +239,14 @@ def segment(text: str, models: Mapping[str, Any] | None = None) -> list[str]:
 def analyze(text: str, dictionary: Dictionary, models: Mapping[str, Any] | None = None) -> Result:
     """Language, sentiment, themes and key phrases of one comment."""
     models = models or MODELS.get()
-    words = dictionary.chinese_words() - models["words"]
-    if words:
-        for word in words:
-            models["jieba"].add_word(word)
-        models["words"].update(words)
     text = text.strip()
     language = detect_language(text, models)
     if language == "zh":
+        words = dictionary.chinese_words() - models["words"]
+        if words:
+            for word in words:
+                models["jieba"].add_word(word)
+            models["words"].update(words)
         tokens = segment(text, models)
         score = chinese_sentiment(text, tokens, models) if tokens else 0.0
         label = _label(score, ZH_NEUTRAL_BAND)

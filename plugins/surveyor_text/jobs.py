@@ -3,7 +3,8 @@
 The listener runs inside the unit that completes a response (an in-transaction listener
 of ``ResponseCompleted``) and queues one ``text.analyze`` job there, so a committed
 response with a comment always has its analysis coming, and the request never waits for
-the models. The job analyses the comment in a thread (the models are CPU-bound), then
+the models. The job has the comment analysed in the analysis process (``process``: the models are
+CPU-bound and large, and never load in a serving process), then
 writes in ONE unit: the analysis and its themes, any case a text rule opens, and the
 ``response.analyzed`` webhook.
 """
@@ -30,7 +31,7 @@ from surveyor.respond.store import get_response
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.store import get_version
 from surveyor.webhooks.events import enqueue_event, response_data
-from surveyor_text import analyze, store
+from surveyor_text import analyze, process, store
 from surveyor_text.models import Analysis, TextRule
 
 if TYPE_CHECKING:
@@ -69,12 +70,20 @@ async def dictionary(svc: Services) -> tuple[analyze.Dictionary, int]:
     return analyze.Dictionary(themes), await store.dictionary_version(svc.db)
 
 
-async def read(text: str, compiled: analyze.Dictionary) -> analyze.Result:
-    """Analyse off the event loop; missing libraries are a permanent failure."""
+async def read_many(texts: list[str], compiled: analyze.Dictionary) -> list[analyze.Result]:
+    """Analyse in the analysis process (``process``), one round trip for the batch; the
+    thread only waits on its pipe. Missing libraries are a permanent failure, a dead
+    analysis process a retryable one."""
     try:
-        return await asyncio.to_thread(analyze.analyze, text, compiled)
+        return await asyncio.to_thread(process.ANALYSER.analyze_many, texts, compiled.themes)
     except analyze.MissingLibraries as exc:
         raise DeliveryError(f"text analysis unavailable: {exc}", permanent=True) from None
+    except (process.AnalysisDied, process.AnalysisFailed) as exc:
+        raise DeliveryError(f"text analysis failed, will retry: {exc}") from None
+
+
+async def read(text: str, compiled: analyze.Dictionary) -> analyze.Result:
+    return (await read_many([text], compiled))[0]
 
 
 def rule_matches(rule: TextRule, analysis: Analysis, nps: int | None) -> bool:
@@ -188,11 +197,9 @@ async def reindex_batch(
     """Read one batch of stale comments again; returns (done, next cursor or None)."""
     compiled, version = await dictionary(svc)
     ids = await store.stale_analyses(svc.db, version, after, BATCH)
-    results = []
-    for response_id in ids:
-        found = await store.get_analysis(svc.db, response_id)
-        if found is not None:
-            results.append((response_id, found.comment, await read(found.comment, compiled)))
+    found = [(i, a.comment) for i in ids if (a := await store.get_analysis(svc.db, i))]
+    read_back = await read_many([comment for _, comment in found], compiled)
+    results = [(i, c, r) for (i, c), r in zip(found, read_back, strict=True)]
 
     async def unit(tx: Tx) -> None:
         for response_id, comment, result in results:
@@ -238,10 +245,9 @@ async def analyse_missing(svc: Services, after: str = "") -> tuple[int, str | No
         if isinstance(value, str) and value.strip():
             texts.setdefault(row["response_id"], []).append(value.strip())
     compiled, dictionary_version = await dictionary(svc)
-    results = []
-    for response_id, parts in texts.items():
-        comment = "\n\n".join(parts)[:MAX_COMMENT]
-        results.append((response_id, comment, await read(comment, compiled)))
+    comments = {i: "\n\n".join(parts)[:MAX_COMMENT] for i, parts in texts.items()}
+    read_back = await read_many(list(comments.values()), compiled)
+    results = [(i, c, r) for (i, c), r in zip(comments.items(), read_back, strict=True)]
 
     async def unit(tx: Tx) -> None:
         for response_id, comment, result in results:

@@ -1,0 +1,70 @@
+"""The analysis process: ``python child.py`` reads requests on stdin and answers on stdout.
+
+Started by :mod:`surveyor_text.process`, never imported by the server. It imports
+``surveyor_text.analyze`` (and its lexicons) WITHOUT the package's ``__init__``, which
+would import Surveyor's application (hooks, routes, jobs): the package is registered as a
+bare namespace first. So this process holds the text libraries and nothing else.
+
+One request per line, JSON: ``{"themes": [[name, [en…], [zh…]], …], "texts": [...]}``;
+one answer per line: ``{"results": [{language, score, label, themes, key_phrases}, …]}``,
+or ``{"missing": [library, …]}``, or ``{"error": "…"}``. End of input ends the process,
+so it never outlives the process that started it (its stdin closes with it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+
+def _import_analyze() -> Any:
+    here = Path(__file__).resolve().parent
+    if sys.path and Path(sys.path[0] or ".").resolve() == here:
+        del sys.path[0]  # the script's folder: its modules must not shadow anything
+    if "surveyor_text" not in sys.modules:
+        package = types.ModuleType("surveyor_text")
+        package.__path__ = [str(here)]
+        sys.modules["surveyor_text"] = package
+    from surveyor_text import analyze
+
+    return analyze
+
+
+def serve(read: Any, write: Any) -> None:
+    analyze = _import_analyze()
+    key: Any = None
+    dictionary = None
+    for line in read:
+        try:
+            request = json.loads(line)
+            if dictionary is None or request["themes"] != key:
+                key = request["themes"]
+                dictionary = analyze.Dictionary(
+                    analyze.Theme(name=name, en=tuple(en), zh=tuple(zh)) for name, en, zh in key
+                )
+            results = []
+            for text in request["texts"]:
+                result = analyze.analyze(text, dictionary)
+                results.append(
+                    {
+                        "language": result.language,
+                        "score": result.score,
+                        "label": result.label,
+                        "themes": list(result.themes),
+                        "key_phrases": list(result.key_phrases),
+                    }
+                )
+            answer: dict[str, Any] = {"results": results}
+        except analyze.MissingLibraries as exc:
+            answer = {"missing": exc.names}
+        except Exception as exc:  # one bad request must not end the process
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        write.write(json.dumps(answer).encode() + b"\n")
+        write.flush()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
