@@ -7,6 +7,17 @@ zh_Hans entry.
 """
 
 DOMAIN_PATTERNS: tuple[str, ...] = (
+    # problems that keep a survey from being published (surveyor/surveys/validation.py)
+    "{0} is not in locales",
+    "{0} does not apply to a {1} question",
+    "missing text in {0}",
+    "duplicate question id {0}",
+    "duplicate ending id {0}",
+    "refers to {0}, which is not asked before this point",
+    "unknown question {0}",
+    "{0} is not a number",
+    "{0} is not one of the options of {1}",
+    "a {0} question has no options",
     # dashboard figures and badges (surveyor/metrics/present.py), shown with ``| say``
     "{0} · significant",
     "{0} · not significant",

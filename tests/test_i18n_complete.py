@@ -204,6 +204,7 @@ DOMAIN_ERRORS = {
     "AnswerError": 0,
     "FormError": 0,
     "PayloadRejected": 0,
+    "Problem": 1,  # a survey that cannot be published, shown in the designer
 }
 FIELD = re.compile(r"^[A-Za-z_][\w.\[\]-]{0,80}: ")
 
