@@ -46,10 +46,34 @@ NPS = {
 # -- inside a side's own Python (imports only its surveyor) ------------------------------
 
 
-async def run_worker(args: argparse.Namespace) -> dict[str, float]:
+async def enqueue_invitations(svc: Any, count: int, batch: int = 500) -> None:
+    """``count`` invitation emails queued for the email channel, ``batch`` per unit."""
     from surveyor import Message
-    from surveyor.app import build_services, start_services
     from surveyor.delivery import store
+
+    for first in range(0, count, batch):
+
+        async def unit(tx: Any, first: int = first) -> None:
+            for i in range(first, min(first + batch, count)):
+                await store.enqueue_message(
+                    tx,
+                    "email",
+                    Message(
+                        kind="invitation",
+                        id=f"bench-{i}",
+                        recipient=f"customer{i}@example.com",
+                        recipient_name=f"Customer {i}",
+                        link=f"https://surveys.acme.example/s/token{i}",
+                        unsubscribe_url=f"https://surveys.acme.example/u/token{i}",
+                        context={"brand": "Acme", "question": NPS},
+                    ),
+                )
+
+        await svc.db.write(unit)
+
+
+async def run_worker(args: argparse.Namespace) -> dict[str, float]:
+    from surveyor.app import build_services, start_services
     from surveyor.delivery.channels import channels
     from surveyor.delivery.worker import Worker
     from surveyor.settings import load_settings
@@ -65,26 +89,7 @@ async def run_worker(args: argparse.Namespace) -> dict[str, float]:
     await start_services(svc)
     channels(svc)
     try:
-        batch = 500
-        for first in range(0, args.count, batch):
-
-            async def unit(tx: Any, first: int = first) -> None:
-                for i in range(first, min(first + batch, args.count)):
-                    await store.enqueue_message(
-                        tx,
-                        "email",
-                        Message(
-                            kind="invitation",
-                            id=f"bench-{i}",
-                            recipient=f"customer{i}@example.com",
-                            recipient_name=f"Customer {i}",
-                            link=f"https://surveys.acme.example/s/token{i}",
-                            unsubscribe_url=f"https://surveys.acme.example/u/token{i}",
-                            context={"brand": "Acme", "question": NPS},
-                        ),
-                    )
-
-            await svc.db.write(unit)
+        await enqueue_invitations(svc, args.count)
         worker = Worker(svc, concurrency=args.concurrency, poll_seconds=0.05)
         began = time.perf_counter()
         cpu_began = time.process_time()  # this process, every thread: user + system
