@@ -6,11 +6,20 @@ Each run: a fresh SQLite database, ``--backlog`` invitation emails queued for th
 channel (as ``bench/delivery_email.py`` queues them), then ``bench/flow.py``'s workload
 (``--customers`` customers completing the NPS survey step by step, counted in the
 database) against a default ``surveyor serve`` of this working tree — its worker on —
-either with no ``SURVEYOR_EMAIL_URL`` (**unconfigured**: the jobs must park, no attempt
-each) or with it pointing at a local aiosmtpd sink (**configured**: the worker sends the
-backlog while the customers answer). The two modes alternate ``--pairs`` times; after
-each run the jobs are counted by status and their attempts, so the "costs nothing per
-job" part is checked, not assumed.
+in one of three modes (``--modes``, all by default):
+
+* **parked**: no ``SURVEYOR_EMAIL_URL`` and no built-in mailbox (the plugin allow-list
+  without ``surveyor_mailbox``, as ``SURVEYOR_MAILBOX_MODE=off`` would do; that plugin
+  setting is refused by the seeding script, which loads no plugins) — the jobs must
+  wait, parked together, with no lease and no attempt each;
+* **mailbox**: no ``SURVEYOR_EMAIL_URL``, the default ``SURVEYOR_MAILBOX_MODE=auto`` — the
+  built-in mailbox keeps each message instead (rendered and stored: work per job, by
+  design, so a person can read them on ``/mailbox``);
+* **configured**: ``SURVEYOR_EMAIL_URL`` names a local aiosmtpd sink — the worker sends
+  the backlog while the customers answer.
+
+The modes alternate ``--pairs`` times; after each run the jobs are counted by status
+and their attempt rows, so the "costs nothing per job" part is checked, not assumed.
 
     .venv/bin/python bench/delivery_unconfigured.py [--backlog 10000] [--customers 16]
         [--seconds 20] [--pairs 3]
@@ -30,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+WITHOUT_MAILBOX = "surveyor_email,surveyor_sms,surveyor_webhook,surveyor_text"
 
 
 async def queue_backlog(database: str, count: int) -> None:
@@ -71,6 +82,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--per-run", type=int, default=3000, help="invitations per run")
+    parser.add_argument("--modes", default="parked,mailbox,configured")
     parser.add_argument("--json", help="also write the whole report to this file")
     parser.add_argument("--inner-backlog", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -82,7 +94,7 @@ def main() -> None:
     from bench.common import free_port, machine, working_tree_side
     from bench.delivery_email import start_sink
 
-    modes = ("unconfigured", "configured")
+    modes = tuple(args.modes.split(","))
     sides = {mode: working_tree_side(mode) for mode in modes}
     print(machine(), flush=True)
     sink_port = free_port()
@@ -98,8 +110,13 @@ def main() -> None:
                     side = sides[mode]
                     database = str(tmp / f"{mode}-{pair}.db")
                     flow.EXTRA_ENV.clear()
-                    if mode == "configured":
-                        flow.EXTRA_ENV["SURVEYOR_EMAIL_URL"] = email_url
+                    flow.EXTRA_ENV.update(
+                        {
+                            "parked": {"SURVEYOR_PLUGINS": WITHOUT_MAILBOX},
+                            "mailbox": {},
+                            "configured": {"SURVEYOR_EMAIL_URL": email_url},
+                        }[mode]
+                    )
                     tokens = flow.Tokens(side, database, tmp, f"{mode}-{pair}")
                     tokens.ensure(args.per_run + 600)
                     side.run_script(
@@ -128,11 +145,6 @@ def main() -> None:
         sink.terminate()
         sink.wait(10)
 
-    ratios = [
-        r["unconfigured"]["completed_per_s"] / r["configured"]["completed_per_s"]
-        for r in results
-        if r["configured"]["completed_per_s"]
-    ]
     print(
         f"\ncustomer path with {args.backlog} invitation emails queued, {args.customers} customers"
     )
@@ -147,8 +159,18 @@ def main() -> None:
             f" submit p99 {row(runs, 'submit_p99_ms', 0)} ms;"
             f" GET p99 {row(runs, 'get_p99_ms', 0)} ms"
         )
-    if ratios:
-        print(f"  unconfigured / configured completed/s, median {statistics.median(ratios):.2f}")
+    if "configured" in modes:
+        for mode in modes:
+            ratios = [
+                r[mode]["completed_per_s"] / r["configured"]["completed_per_s"]
+                for r in results
+                if r["configured"]["completed_per_s"] and mode != "configured"
+            ]
+            if ratios:
+                print(
+                    f"  {mode} / configured completed/s, median {statistics.median(ratios):.2f}"
+                    f" ({', '.join(f'{x:.2f}' for x in ratios)})"
+                )
     if args.json:
         Path(args.json).write_text(
             json.dumps({"machine": machine(), "backlog": args.backlog, "pairs": results}, indent=2)
