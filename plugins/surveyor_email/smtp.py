@@ -182,9 +182,12 @@ class SmtpPool:
 def _connection_gone(exc: BaseException) -> bool:
     """The kept-alive connection was closed under us (idle timeout, server restart): a
     disconnect, a socket error, or a ``421`` service-closing reply."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
         return True
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    # Every SMTPException is an OSError too; only a socket's own error means "gone".
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 def _quit(conn: smtplib.SMTP) -> None:

@@ -3,6 +3,7 @@ scripted to refuse recipients, and an HTTP receiver (http.server in a thread).""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -20,19 +21,32 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """Keeps every message; ``rcpt_replies`` are answered to RCPT TO first (e.g. "450 …")."""
+    """Keeps every message; ``rcpt_replies`` are answered to RCPT TO first (e.g. "450 …"),
+    ``refuse_once`` answers a given recipient once; ``drop_connections()`` closes every
+    client connection from the server's side (as an idle timeout does)."""
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
         self.rcpt_replies: list[str] = []
+        self.refuse_once: dict[str, str] = {}
         self.rcpt_seen = 0
+        self.connections: list[Any] = []  # each session's transport, in arrival order
+        self.controller: Controller | None = None
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.lock:
+            self.connections.append(server.transport)
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
             self.rcpt_seen += 1
             if self.rcpt_replies:
                 return self.rcpt_replies.pop(0)
+            if address in self.refuse_once:
+                return self.refuse_once.pop(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -41,12 +55,28 @@ class SmtpSink:
             self.messages.append(envelope)
         return "250 Message accepted"
 
+    def drop_connections(self) -> int:
+        """Close every open client connection now; returns how many were open."""
+        assert self.controller is not None
+
+        async def drop() -> int:
+            dropped = 0
+            for transport in self.connections:
+                if not transport.is_closing():
+                    transport.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+                    transport.close()
+                    dropped += 1
+            return dropped
+
+        return asyncio.run_coroutine_threadsafe(drop(), self.controller.loop).result(10)
+
 
 @contextlib.contextmanager
 def smtp_server() -> Iterator[tuple[SmtpSink, int]]:
     sink = SmtpSink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
+    sink.controller = controller
     controller.start()
     try:
         yield sink, port
