@@ -4,14 +4,14 @@ the days before and after a change marker, with their significance tests."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from surveyor.db import Database
 from surveyor.metrics import compare
 from surveyor.metrics.calendar import Calendar, Window, marker_window
-from surveyor.metrics.queries import COMPARED, KeyScores, Scope, key_scores
+from surveyor.metrics.queries import COMPARED, KeyScores, Scope, key_scores, key_scores_by
 
 METHOD_LABELS = {
     "net_score_z": "trinomial difference z-test (adjusted Wald)",
@@ -88,6 +88,16 @@ async def compared(
     current = await key_scores(db, scope)
     previous = await key_scores(db, other)
     return current, previous, changes(current, previous)
+
+
+async def compared_by(
+    db: Database, scope: Scope, column: Literal["checkpoint_key", "survey_id"], keys: list[str]
+) -> dict[str, tuple[KeyScores, KeyScores, Changes]]:
+    """``compared`` against the previous period for each checkpoint (or survey) in
+    ``keys``: two statements over the rollups for all of them (``key_scores_by``)."""
+    current = await key_scores_by(db, scope, column, keys)
+    previous = await key_scores_by(db, scope.previous(), column, keys)
+    return {k: (current[k], previous[k], changes(current[k], previous[k])) for k in keys}
 
 
 class BeforeAfter(msgspec.Struct, frozen=True, kw_only=True):

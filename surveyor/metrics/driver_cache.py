@@ -21,7 +21,8 @@ Otherwise a result of the same scope (the same window slid on by less than
 recomputed after the answer has been sent (``Cached.refresh``, a background task of
 the response); with ``stale=False`` (the API) or no such result it is computed in the
 request. The cache is per process and per database (at most ``MAX_ENTRIES`` scopes);
-several server processes each keep their own, all exact by the same test.
+several server processes each keep their own, all exact by the same test. With
+``metrics_rollups = false`` (every figure from the rows, for comparison) nothing is cached.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 
 from surveyor.db import Database
 from surveyor.ids import utcnow
-from surveyor.metrics import read_store
+from surveyor.metrics import read_store, rollups
 from surveyor.metrics.drivers import MAX_ROWS, DriversResult, Outcome, drivers_read
 from surveyor.metrics.queries import Scope
 from surveyor.surveys.kinds import DEFAULT_KINDS, KindRegistry
@@ -124,6 +125,8 @@ async def drivers(
 ) -> Cached:
     """The key drivers of ``scope``: cached when provably current, else (``stale``) a
     recent result marked "as of" with its recomputation to run, else computed now."""
+    if not rollups.ENABLED:  # every figure from the rows (the benchmark's baseline)
+        return Cached(result=(await drivers_read(db, scope, outcome, kinds))[0], as_of=None)
     key = _key(scope, outcome, kinds)
     cache = _cache(db)
     entry = cache.get(key)

@@ -21,6 +21,7 @@ This reads responses into Python (unlike the scores, which SQL aggregates): boun
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -260,6 +261,16 @@ async def drivers_read(
     raw = await read_store.driver_rows(db, scope, outcome, MAX_ROWS)
     oldest = min((row["completed_at"] for row in raw), default=None)
     versions = await version_labels(db, survey_id=scope.survey_id, kinds=kinds)
+    # Pure CPU (up to MAX_ROWS responses in Python): in a thread, so the server's event
+    # loop keeps answering other requests meanwhile instead of waiting for it.
+    result, read = await asyncio.to_thread(_table, raw, versions, outcome, kinds)
+    return result, read, oldest
+
+
+def _table(
+    raw: list[dict[str, Any]], versions: Mapping[str, Any], outcome: Outcome, kinds: KindRegistry
+) -> tuple[DriversResult, int]:
+    """The key-driver table of ``driver_rows``' rows, and how many responses they hold."""
     labels: dict[str, str] = {}
     feeds_metric: set[str] = set()
     for version in versions.values():
@@ -308,4 +319,4 @@ async def drivers_read(
             for rid, found in rows.items():
                 attribute = attributes_of[rid].get(name)
                 found[key] = None if not isinstance(attribute, str) else float(attribute == value)
-    return key_drivers(outcome, list(rows.values()), labels), len(rows), oldest
+    return key_drivers(outcome, list(rows.values()), labels), len(rows)

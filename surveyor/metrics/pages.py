@@ -23,9 +23,12 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     filters, scope = read_filters(request)
     db = services(request).db
     stops = []
-    for checkpoint in await list_checkpoints(db):
-        here = scope.with_checkpoint(checkpoint.key)
-        scores, _, change = await comparisons.compared(db, here, here.previous())
+    checkpoints = await list_checkpoints(db)
+    compared = await comparisons.compared_by(
+        db, scope, "checkpoint_key", [c.key for c in checkpoints]
+    )
+    for checkpoint in checkpoints:
+        scores, _, change = compared[checkpoint.key]
         stops.append(
             {
                 "key": checkpoint.key,

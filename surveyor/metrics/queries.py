@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -127,6 +127,19 @@ async def key_scores(db: Database, scope: Scope) -> KeyScores:
     if rollups.applies(scope):
         return scores_from_sums(rollups.sums(await rollups.counts(db, scope)))
     return await row_key_scores(db, scope)
+
+
+async def key_scores_by(
+    db: Database, scope: Scope, column: Literal["checkpoint_key", "survey_id"], keys: list[str]
+) -> dict[str, KeyScores]:
+    """The key scores of each checkpoint (or survey) in ``keys`` within ``scope``: one
+    statement over the rollups for all of them, else each from the rows."""
+    if rollups.applies(scope):
+        found = await rollups.counts_by(db, scope, column)
+        return {k: scores_from_sums(rollups.sums(found.get(k, {}))) for k in keys}
+    return {
+        k: await row_key_scores(db, msgspec.structs.replace(scope, **{column: k})) for k in keys
+    }
 
 
 async def row_key_scores(db: Database, scope: Scope) -> KeyScores:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from surveyor.db import Database
 from surveyor.ids import iso
@@ -104,7 +104,8 @@ def _parts(
     """``SELECT … UNION ALL …`` of the window's parts, each with the per-value sums;
     grouped by ``key`` when given: an SQL expression of ``{slot}`` (the hour slot) with
     ``key_params``, e.g. ``channel`` or a ``CASE`` placing hours in trend buckets (then
-    ``daily=False``: a trend bucket may begin in the middle of a UTC day)."""
+    ``daily=False`` unless every bucket begins at a UTC midnight: a trend bucket may
+    begin in the middle of a UTC day)."""
     dims, dim_params = _dims(scope)
     hours = _hours(scope.start, scope.end)
 
@@ -123,10 +124,12 @@ def _parts(
 
     if hours is None:
         return rows(iso(scope.start), iso(scope.end))
-    head, params, group = select("slot")
     where = " AND ".join([*dims, "slot >= ?", "slot < ?"])
 
     def rolled(table: str, low: str, high: str) -> tuple[str, list[Any]]:
+        # A day's key is its first hour's ('YYYY-MM-DD' || 'T00'): a day lies in one
+        # group when every boundary of ``key`` is a UTC midnight (``counts_by_bucket``).
+        head, params, group = select("slot" if table == "metrics_hourly" else "(slot || 'T00')")
         return (
             f"SELECT {head}sum(responses) AS responses, {_ROLLUP_SUMS} FROM {table}"
             f" WHERE {where}{group}",
@@ -179,6 +182,9 @@ async def counts_by_bucket(
     order, whole hours); bucket ``i`` holds the hours from ``starts[i]`` to the next one.
     The database places each hour (at most ``len(starts)`` rows come back)."""
     bounds = [slot_text(moment) for moment in starts[1:]]
+    # Buckets that begin at UTC midnights (a UTC workspace) hold whole UTC days: those are
+    # read from metrics_daily (a row a day, not 24); else every whole hour is.
+    midnights = all(bound.endswith("T00") for bound in bounds)
     case = (
         "CASE "
         + " ".join(f"WHEN {{slot}} < ? THEN {i}" for i in range(len(bounds)))
@@ -186,7 +192,7 @@ async def counts_by_bucket(
         if bounds
         else "0"
     )
-    sql, params = _parts(scope, key=case, key_params=tuple(bounds), daily=False)
+    sql, params = _parts(scope, key=case, key_params=tuple(bounds), daily=midnights)
     found: dict[int, dict[str, int]] = {}
     for row in await db.fetch_all(sql, params):
         _add(found.setdefault(int(row["k"]), {}), row)
@@ -196,6 +202,19 @@ async def counts_by_bucket(
 async def counts_by_channel(db: Database, scope: Any) -> dict[str, dict[str, int]]:
     """The same per channel (the channel as stored: '' for a link)."""
     sql, params = _parts(scope, key="channel")
+    found: dict[str, dict[str, int]] = {}
+    for row in await db.fetch_all(sql, params):
+        _add(found.setdefault(row["k"] or "", {}), row)
+    return found
+
+
+async def counts_by(
+    db: Database, scope: Any, column: Literal["checkpoint_key", "survey_id"]
+) -> dict[str, dict[str, int]]:
+    """The same per checkpoint ('' for none) or per survey, in one statement: the
+    overview's and the journey map's rows (instead of one statement per row)."""
+    key = "coalesce(checkpoint_key, '')" if column == "checkpoint_key" else "survey_id"
+    sql, params = _parts(scope, key=key)
     found: dict[str, dict[str, int]] = {}
     for row in await db.fetch_all(sql, params):
         _add(found.setdefault(row["k"] or "", {}), row)

@@ -50,7 +50,10 @@ FUNNEL_LABELS = {
 
 
 async def _headlines(db: Any, scope: Scope) -> dict[str, Any]:
-    current, _previous, change = await comparisons.compared(db, scope, scope.previous())
+    return _headline_cards(*await comparisons.compared(db, scope, scope.previous()))
+
+
+def _headline_cards(current: Any, _previous: Any, change: Any) -> dict[str, Any]:
     return {
         "scores": current,
         "changes": change,
@@ -229,19 +232,33 @@ class Dashboards(Controller):
         """Every checkpoint (journey order) and survey: key score, interval, n, change."""
         filters, scope = read_filters(request)
         db = services(request).db
-        rows: list[dict[str, Any]] = []
-        for checkpoint in await list_checkpoints(db):
-            head = await _headlines(db, scope.with_checkpoint(checkpoint.key))
-            rows.append(
-                {"kind": "checkpoint", "key": checkpoint.key, "name": checkpoint.name, **head}
-            )
+        # Two statements for every checkpoint, two for every survey (with the rollups).
+        checkpoints = await list_checkpoints(db)
+        by_checkpoint = await comparisons.compared_by(
+            db, scope, "checkpoint_key", [c.key for c in checkpoints]
+        )
+        rows = [
+            {
+                "kind": "checkpoint",
+                "key": c.key,
+                "name": c.name,
+                **_headline_cards(*by_checkpoint[c.key]),
+            }
+            for c in checkpoints
+        ]
         surveys = await store.published_surveys(db)
-        survey_rows = []
-        for survey in surveys:
-            head = await _headlines(db, scope.with_survey(survey["id"]))
-            survey_rows.append(
-                {"kind": "survey", "key": survey["id"], "name": survey["name"], **head}
-            )
+        by_survey = await comparisons.compared_by(
+            db, scope, "survey_id", [survey["id"] for survey in surveys]
+        )
+        survey_rows = [
+            {
+                "kind": "survey",
+                "key": survey["id"],
+                "name": survey["name"],
+                **_headline_cards(*by_survey[survey["id"]]),
+            }
+            for survey in surveys
+        ]
         tests = _control_fdr(rows + survey_rows)
         return await render(
             request,

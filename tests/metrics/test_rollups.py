@@ -248,6 +248,18 @@ async def _assert_equal_everywhere(db: Any, rng: random.Random, scopes: int = 25
                 await queries.row_key_scores(db, scope), await queries.row_key_scores(db, previous)
             ),
         )
+        # The overview's and the journey map's way: every checkpoint (survey) at once.
+        for column, keys in (
+            ("checkpoint_key", ["delivered", "support", "nowhere"]),
+            ("survey_id", [*SURVEYS, "nothing"]),
+        ):
+            wide = msgspec.structs.replace(scope, **{column: None})
+            found = await comparisons.compared_by(db, wide, column, keys)
+            for key in keys:
+                one = msgspec.structs.replace(wide, **{column: key})
+                now = await queries.row_key_scores(db, one)
+                before = await queries.row_key_scores(db, one.previous())
+                assert found[key] == (now, before, comparisons.changes(now, before))
         calendar = rng.choice(CALENDARS)
         for bucket in ("week", "month"):
             assert await queries.series(db, scope, bucket, calendar) == (
