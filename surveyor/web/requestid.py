@@ -8,6 +8,8 @@ log formatter can add it to every line the request logs.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -22,8 +24,24 @@ HEADER = "x-request-id"
 _SAFE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
+# A request id must be unique, not secret: a random prefix per process and a counter
+# (24 hex digits, like the random id it replaced) cost no system call per request. A
+# forked server process draws its own prefix.
+_prefix = secrets.token_hex(8)
+_counter = itertools.count(1)
+
+
+def _new_prefix() -> None:
+    global _prefix, _counter
+    _prefix, _counter = secrets.token_hex(8), itertools.count(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_prefix)
+
+
 def new_request_id() -> str:
-    return secrets.token_hex(12)
+    return f"{_prefix}{next(_counter) & 0xFFFFFFFF:08x}"
 
 
 def request_id_middleware(app: ASGIApp, trusted: Callable[[], frozenset[str]]) -> ASGIApp:
