@@ -246,6 +246,20 @@ def tree_rss_mb(pid: int, proc: Path = Path("/proc")) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int, proc: Path = Path("/proc")) -> float:
+    """CPU time (user + system) used so far by ``pid`` and all its descendants, in seconds,
+    children already reaped included. Read before and after a load, divided by the units
+    completed, it gives CPU per unit: a figure the other processes' load does not bend."""
+    ticks = 0
+    for current in process_tree(pid, proc):
+        try:
+            fields = (proc / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
+            pass  # it exited between the two reads
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Samples the whole tree's RSS every ``interval`` seconds in a thread::
 
