@@ -42,6 +42,7 @@ from bench.common import (
     machine,
     print_pairs,
     stop,
+    tree_cpu_seconds,
     wrk,
 )
 from bench.flow import fresh_database
@@ -64,6 +65,18 @@ def prepare_side(side: Side, database: str) -> str:
     return side.run_script(SEED, ["events"], server_env(database)).strip().splitlines()[-1]
 
 
+def measured_wrk(
+    pid: int, url: str, script_args: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """wrk against ``url``, with the server tree's CPU milliseconds per completed request
+    (user + system time from /proc: independent of what else the machine runs)."""
+    before = tree_cpu_seconds(pid)
+    result = wrk(url, SCRIPT, script_args, connections=args.connections, seconds=args.seconds)
+    used = tree_cpu_seconds(pid) - before
+    result["cpu_ms"] = 1000 * used / max(1, result["requests"])
+    return result
+
+
 def run_events(
     side: Side, database: str, key: str, args: argparse.Namespace, tag: str
 ) -> dict[str, Any]:
@@ -72,19 +85,13 @@ def run_events(
     try:
         load = load_average()
         with RssSampler(server.pid) as rss:
-            result = wrk(
-                f"http://127.0.0.1:{port}",
-                SCRIPT,
-                [tag, key],
-                connections=args.connections,
-                seconds=args.seconds,
-            )
+            result = measured_wrk(server.pid, f"http://127.0.0.1:{port}", [tag, key], args)
     finally:
         stop(server)
     result.update(load_average=load, rss_peak_mb=round(rss.peak_mb, 1), side=side.name)
     print(
         f"  {tag} {side.label:9} {result['rps']:8.0f} events/s, p99 {result['p99_ms']:.1f} ms,"
-        f" non-2xx {result['non_2xx']}, load {load}",
+        f" {result['cpu_ms']:.2f} CPU ms/event, non-2xx {result['non_2xx']}, load {load}",
         file=sys.stderr,
         flush=True,
     )
@@ -133,20 +140,23 @@ def main() -> None:
                     )
                     pairs[backend].append((a, b))
                 bare_runs.append(
-                    wrk(
-                        f"http://127.0.0.1:{bare_port}",
-                        SCRIPT,
-                        [f"bare{pair}", "none"],
-                        connections=args.connections,
-                        seconds=args.seconds,
+                    measured_wrk(
+                        bare.pid, f"http://127.0.0.1:{bare_port}", [f"bare{pair}", "none"], args
                     )
                 )
-                print(f"  p{pair + 1} bare      {bare_runs[-1]['rps']:8.0f} req/s", file=sys.stderr)
+                print(
+                    f"  p{pair + 1} bare      {bare_runs[-1]['rps']:8.0f} req/s,"
+                    f" {bare_runs[-1]['cpu_ms']:.2f} CPU ms/request",
+                    file=sys.stderr,
+                )
         finally:
             stop(bare)
 
     def extra(r: dict[str, Any]) -> str:
-        return f"p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, non-2xx {r['non_2xx']}"
+        return (
+            f"p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, {r['cpu_ms']:.2f} CPU ms/event,"
+            f" non-2xx {r['non_2xx']}"
+        )
 
     report: dict[str, Any] = {
         "machine": machine(),
@@ -172,6 +182,8 @@ def main() -> None:
             "baseline_median_rps": statistics.median(a["rps"] for a, _ in one),
             "candidate_median_p99_ms": statistics.median(b["p99_ms"] for _, b in one),
             "baseline_median_p99_ms": statistics.median(a["p99_ms"] for a, _ in one),
+            "candidate_median_cpu_ms": statistics.median(b["cpu_ms"] for _, b in one),
+            "baseline_median_cpu_ms": statistics.median(a["cpu_ms"] for a, _ in one),
         }
         report["backends"][backend] = summary
         print(
@@ -182,6 +194,12 @@ def main() -> None:
         print(
             f"  median p99: candidate {summary['candidate_median_p99_ms']:.1f} ms,"
             f" baseline {summary['baseline_median_p99_ms']:.1f} ms"
+        )
+        bare_cpu = statistics.median(r["cpu_ms"] for r in bare_runs)
+        print(
+            f"  median server CPU per event: candidate {summary['candidate_median_cpu_ms']:.2f} ms,"
+            f" baseline {summary['baseline_median_cpu_ms']:.2f} ms"
+            f" (decode-only: {bare_cpu:.2f} ms per request)"
         )
     if len(backends) == 2:
         for label, index in (("candidate", 1), ("baseline", 0)):

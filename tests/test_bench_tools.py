@@ -27,6 +27,7 @@ from bench.common import (
     parse_wrk,
     process_tree,
     resolve_commit,
+    tree_cpu_seconds,
     tree_rss_mb,
     wrk_output,
 )
@@ -101,6 +102,28 @@ def test_tree_rss_of_a_real_process_includes_its_child() -> None:
     try:
         assert child.pid in process_tree(os.getpid())
         assert tree_rss_mb(os.getpid()) > tree_rss_mb(child.pid) > 0
+    finally:
+        child.communicate(b"")
+
+
+BURN = """
+import sys, time
+start = time.process_time()
+while time.process_time() - start < 0.3:
+    pass
+print("burnt", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_tree_cpu_counts_the_cpu_time_of_a_live_child() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", BURN], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"burnt\n"
+        assert tree_cpu_seconds(child.pid) >= 0.3
+        assert tree_cpu_seconds(os.getpid()) >= tree_cpu_seconds(child.pid)
     finally:
         child.communicate(b"")
 

@@ -8,6 +8,7 @@ means all of it is durable and a crash after it loses nothing. The worker sends 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,18 +18,23 @@ from surveyor.checkpoints import store
 from surveyor.checkpoints.models import Checkpoint, EventIn, EventOut
 from surveyor.checkpoints.policy import PolicyContact, PolicyDecision, decide
 from surveyor.contacts.models import Contact
-from surveyor.contacts.store import upsert_contact
+from surveyor.contacts.store import upsert_contact_created
 from surveyor.db import Tx
 from surveyor.delivery.channels import channels
 from surveyor.i18n import normalize_locale
 from surveyor.ids import iso, new_id, parse_iso, utcnow
 from surveyor.invitations import store as invitations
-from surveyor.invitations.jobs import schedule_invitation
+from surveyor.invitations.jobs import schedule_invitation, schedule_latest_invitation
 from surveyor.invitations.models import Invitation
 from surveyor.services import Services
 
 # Fallback addresses for channels whose plugin does not say (``Channel.address_for``).
 FIELD_FOR_CHANNEL = {"email": "email", "sms": "phone"}
+
+
+NO_SURVEY = PolicyDecision(
+    decision="suppressed", reason="no_survey: the checkpoint has no published survey"
+)
 
 
 class EventRejected(ValueError):
@@ -88,8 +94,7 @@ def reachable_channels(svc: Services, contact: Contact, names: list[str]) -> dic
     return result
 
 
-async def _policy_contact(tx: Tx, contact: Contact, checkpoint_key: str) -> PolicyContact:
-    last_any, last_here = await invitations.last_invited(tx, contact.id, checkpoint_key)
+def _policy_contact(contact: Contact, last_any: str | None, last_here: str | None) -> PolicyContact:
     return PolicyContact(
         id=contact.id,
         timezone=contact.timezone,
@@ -98,6 +103,64 @@ async def _policy_contact(tx: Tx, contact: Contact, checkpoint_key: str) -> Poli
         last_surveyed_at=parse_iso(last_any) if last_any else None,
         last_surveyed_here_at=parse_iso(last_here) if last_here else None,
     )
+
+
+async def _decide_and_schedule(
+    tx: Tx,
+    svc: Services,
+    data: EventIn,
+    checkpoint: Checkpoint,
+    contact: Contact,
+    created: bool,
+    *,
+    now: datetime,
+    event_id: str | None,
+) -> tuple[PolicyDecision, list[Invitation]]:
+    """The policy decision and, when it schedules, the invitation with its send job.
+
+    Statements are few: a contact this event created was never invited, so nothing is
+    read for it and the survey's newest version is found by the invitation's INSERT; a
+    known contact's invitation history and the newest version come in one query.
+    """
+    survey_id = checkpoint.survey_id
+    if not survey_id:
+        return NO_SURVEY, []
+    last_any = last_here = version_id = None
+    if not created:
+        last_any, last_here, version_id = await invitations.last_invited(
+            tx, contact.id, checkpoint.key, survey_id
+        )
+        if version_id is None:
+            return NO_SURVEY, []
+    decision = decide(
+        checkpoint=checkpoint.for_policy(),
+        contact=_policy_contact(contact, last_any, last_here),
+        reachable=reachable_channels(svc, contact, checkpoint.channels),
+        now=now,
+        secret=svc.secret,
+    )
+    channel, send_at = decision.channel, decision.send_at
+    if decision.decision != "scheduled" or not channel or not send_at or event_id is None:
+        # Suppressed, or a dry run: whether the survey has a version must still be asked.
+        if version_id is None and await store.latest_version_id(tx, survey_id) is None:
+            return NO_SURVEY, []
+        if decision.decision == "scheduled" and channel and send_at:
+            return decision, [Invitation(id="", channel=channel, send_at=iso(send_at))]
+        return decision, []
+    common: dict[str, Any] = {
+        "checkpoint": checkpoint,
+        "contact": contact,
+        "event_id": event_id,
+        "channel": channel,
+        "send_at": send_at,
+        "properties": data.properties,
+    }
+    if version_id is not None:
+        return decision, [await schedule_invitation(tx, svc, version_id=version_id, **common)]
+    invitation = await schedule_latest_invitation(tx, svc, **common)
+    if invitation is None:
+        return NO_SURVEY, []
+    return decision, [invitation]
 
 
 async def fire_event_in(
@@ -124,7 +187,7 @@ async def fire_event_in(
                 )
             return True, msgspec.json.decode(seen["response"], type=EventOut)
     c = data.contact
-    contact = await upsert_contact(
+    contact, created = await upsert_contact_created(
         tx,
         c.id,
         email=c.email,
@@ -135,42 +198,10 @@ async def fire_event_in(
         attributes=c.attributes,
     )
     now = utcnow()
-    version_id = None
-    if checkpoint.survey_id:
-        version_id = await store.latest_version_id(tx, checkpoint.survey_id)
-    if version_id is None:
-        decision = PolicyDecision(
-            decision="suppressed", reason="no_survey: the checkpoint has no published survey"
-        )
-    else:
-        decision = decide(
-            checkpoint=checkpoint.for_policy(),
-            contact=await _policy_contact(tx, contact, checkpoint.key),
-            reachable=reachable_channels(svc, contact, checkpoint.channels),
-            now=now,
-            secret=svc.secret,
-        )
     event_id = None if dry_run else new_id()
-    scheduled: list[Invitation] = []
-    if decision.decision == "scheduled" and version_id and decision.channel and decision.send_at:
-        if dry_run:
-            scheduled.append(
-                Invitation(id="", channel=decision.channel, send_at=iso(decision.send_at))
-            )
-        else:
-            scheduled.append(
-                await schedule_invitation(
-                    tx,
-                    svc,
-                    checkpoint=checkpoint,
-                    version_id=version_id,
-                    contact=contact,
-                    event_id=event_id,
-                    channel=decision.channel,
-                    send_at=decision.send_at,
-                    properties=data.properties,
-                )
-            )
+    decision, scheduled = await _decide_and_schedule(
+        tx, svc, data, checkpoint, contact, created, now=now, event_id=event_id
+    )
     answer = EventOut(
         event_id=event_id,
         decision=decision.decision,

@@ -73,15 +73,61 @@ async def upsert_contact(
     (a ``None`` value deletes that attribute). An erased contact is not revived: its
     personal fields stay blank.
     """
+    contact, _ = await upsert_contact_created(
+        tx,
+        external_id,
+        email=email,
+        phone=phone,
+        name=name,
+        locale=locale,
+        timezone=timezone,
+        attributes=attributes,
+    )
+    return contact
+
+
+async def upsert_contact_created(
+    tx: Tx,
+    external_id: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    locale: str | None = None,
+    timezone: str | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> tuple[Contact, bool]:
+    """:func:`upsert_contact`, and whether the contact was created by this call.
+
+    A new contact costs one statement: the whole row is inserted (insert-or-nothing, so
+    two concurrent upserts of one external id cannot both insert) and nothing is read
+    back. A known one is then read (locked on PostgreSQL) and updated if anything changed.
+    """
     now = now_iso()
     given = {"email": email, "phone": phone, "name": name, "locale": locale, "timezone": timezone}
-    # Insert-or-nothing first, so two concurrent upserts of one external id cannot both
-    # insert; the row is then read (locked on PostgreSQL) and updated.
-    await tx.execute(
-        "INSERT INTO contacts (id, external_id, created_at, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (external_id) DO NOTHING",
-        (new_id(), external_id, now, now),
+    fresh = Contact(
+        id=new_id(),
+        external_id=external_id,
+        **{key: value for key, value in given.items() if value is not None},
+        attributes=merge_attributes({}, attributes),
+        created_at=now,
+        updated_at=now,
     )
+    inserted = await tx.fetch_all(
+        "INSERT INTO contacts (id, external_id, email, phone, name, locale, timezone,"
+        " attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (external_id) DO NOTHING RETURNING id",
+        (
+            fresh.id,
+            external_id,
+            *(getattr(fresh, k) for k in SCALARS),
+            msgspec.json.encode(fresh.attributes).decode(),
+            now,
+            now,
+        ),
+    )
+    if inserted:
+        return fresh, True
     lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
     row = await tx.fetch_one(
         f"SELECT {COLUMNS} FROM contacts WHERE external_id = ?{lock}", (external_id,)
@@ -89,14 +135,14 @@ async def upsert_contact(
     assert row is not None
     current = contact_from_row(row)
     if current.erased_at is not None:
-        return current
+        return current, False
     values = {
         key: (value if value is not None else getattr(current, key)) for key, value in given.items()
     }
     merged = merge_attributes(current.attributes, attributes)
     changed = any(values[k] != getattr(current, k) for k in SCALARS) or merged != current.attributes
     if not changed:
-        return current
+        return current, False
     await tx.execute(
         "UPDATE contacts SET email = ?, phone = ?, name = ?, locale = ?, timezone = ?,"
         " attributes = ?, updated_at = ? WHERE id = ?",
@@ -107,7 +153,7 @@ async def upsert_contact(
             current.id,
         ),
     )
-    return msgspec.structs.replace(current, **values, attributes=merged, updated_at=now)
+    return msgspec.structs.replace(current, **values, attributes=merged, updated_at=now), False
 
 
 async def set_unsubscribed(tx: Tx, contact_id: str, unsubscribed: bool) -> str | None:
@@ -204,4 +250,5 @@ __all__ = [
     "release_external_id",
     "set_unsubscribed",
     "upsert_contact",
+    "upsert_contact_created",
 ]

@@ -54,8 +54,48 @@ async def schedule_invitation(
     properties: dict[str, Any],
 ) -> Invitation:
     """Insert the invitation and its send job in the caller's transaction (the outbox)."""
+    invitation = _new_invitation(
+        checkpoint, version_id, contact, event_id, channel, send_at, properties
+    )
+    await store.insert_invitation(tx, invitation, token_digest=_digest(svc, invitation))
+    await _enqueue_send(tx, invitation, send_at)
+    return invitation
+
+
+async def schedule_latest_invitation(
+    tx: Tx,
+    svc: Any,
+    *,
+    checkpoint: Checkpoint,
+    contact: Contact,
+    event_id: str | None,
+    channel: str,
+    send_at: datetime,
+    properties: dict[str, Any],
+) -> Invitation | None:
+    """:func:`schedule_invitation` for the newest version of the checkpoint's survey, found
+    by the INSERT itself; None (nothing stored) when the survey has no published version."""
+    invitation = _new_invitation(checkpoint, "", contact, event_id, channel, send_at, properties)
+    version_id = await store.insert_invitation_of_latest(
+        tx, invitation, token_digest=_digest(svc, invitation)
+    )
+    if version_id is None:
+        return None
+    await _enqueue_send(tx, invitation, send_at)
+    return msgspec.structs.replace(invitation, survey_version_id=version_id)
+
+
+def _new_invitation(
+    checkpoint: Checkpoint,
+    version_id: str,
+    contact: Contact,
+    event_id: str | None,
+    channel: str,
+    send_at: datetime,
+    properties: dict[str, Any],
+) -> Invitation:
     now = now_iso()
-    invitation = Invitation(
+    return Invitation(
         id=new_id(),
         event_id=event_id,
         survey_id=checkpoint.survey_id or "",
@@ -71,8 +111,13 @@ async def schedule_invitation(
         created_at=now,
         updated_at=now,
     )
-    digest = token_hash(invitation_token(token_key(svc), invitation.id))
-    await store.insert_invitation(tx, invitation, token_digest=digest)
+
+
+def _digest(svc: Any, invitation: Invitation) -> str:
+    return token_hash(invitation_token(token_key(svc), invitation.id))
+
+
+async def _enqueue_send(tx: Tx, invitation: Invitation, send_at: datetime) -> None:
     await enqueue_job(
         tx,
         kind=SEND,
@@ -81,9 +126,8 @@ async def schedule_invitation(
         dedupe_key=f"{SEND}:{invitation.id}",
         subject_type=store.SUBJECT,
         subject_id=invitation.id,
-        channel=channel,
+        channel=invitation.channel,
     )
-    return invitation
 
 
 def webhook_secret(svc: Any) -> str:

@@ -53,30 +53,55 @@ def _take(row: dict[str, Any], prefix: str) -> dict[str, Any]:
 # -- writing -----------------------------------------------------------------------
 
 
+def _insert_values(invitation: Invitation, token_digest: str) -> tuple[Any, ...]:
+    return (
+        invitation.id,
+        invitation.event_id,
+        invitation.survey_id,
+        invitation.survey_version_id,
+        invitation.contact_id,
+        invitation.checkpoint_key,
+        invitation.channel,
+        invitation.status,
+        invitation.send_at,
+        invitation.expires_at,
+        invitation.locale,
+        msgspec.json.encode(invitation.properties).decode(),
+        invitation.reminder_count,
+        invitation.created_at,
+        invitation.updated_at,
+        token_digest,
+    )
+
+
 async def insert_invitation(tx: Tx, invitation: Invitation, *, token_digest: str) -> None:
     """Store ``invitation`` in the caller's transaction; only its link token's hash is kept."""
     await tx.execute(
         f"INSERT INTO invitations ({COLUMNS}, token_hash)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            invitation.id,
-            invitation.event_id,
-            invitation.survey_id,
-            invitation.survey_version_id,
-            invitation.contact_id,
-            invitation.checkpoint_key,
-            invitation.channel,
-            invitation.status,
-            invitation.send_at,
-            invitation.expires_at,
-            invitation.locale,
-            msgspec.json.encode(invitation.properties).decode(),
-            invitation.reminder_count,
-            invitation.created_at,
-            invitation.updated_at,
-            token_digest,
-        ),
+        _insert_values(invitation, token_digest),
     )
+
+
+# The survey's newest version is taken in the INSERT itself (no version: no row), so an
+# event costs no statement to look it up and can never use a stale one.
+_INSERT_LATEST_SQL = (
+    f"INSERT INTO invitations ({COLUMNS}, token_hash)"
+    " SELECT ?, ?, ?, v.id, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?, ?"
+    " FROM survey_versions v WHERE v.survey_id = ? ORDER BY v.number DESC LIMIT 1"
+    " RETURNING survey_version_id"
+)
+
+
+async def insert_invitation_of_latest(
+    tx: Tx, invitation: Invitation, *, token_digest: str
+) -> str | None:
+    """:func:`insert_invitation` for the newest version of ``invitation.survey_id`` (its
+    ``survey_version_id`` is ignored): that version's id, or None (nothing stored) when
+    the survey has no published version."""
+    values = _insert_values(invitation, token_digest)
+    rows = await tx.fetch_all(_INSERT_LATEST_SQL, (*values[:3], *values[4:], invitation.survey_id))
+    return rows[0]["survey_version_id"] if rows else None
 
 
 async def create_invitation(
@@ -248,17 +273,22 @@ async def reminder_plan(tx: Tx, invitation_id: str) -> ReminderPlan | None:
 
 
 async def last_invited(
-    tx: Tx | Database, contact_id: str, checkpoint_key: str
-) -> tuple[str | None, str | None]:
-    """When the contact was last invited at all, and last at this checkpoint."""
+    tx: Tx | Database, contact_id: str, checkpoint_key: str, survey_id: str = ""
+) -> tuple[str | None, str | None, str | None]:
+    """When the contact was last invited at all, and last at this checkpoint; and, in the
+    same statement, the newest version of ``survey_id`` (None without one)."""
     # One index range scan answers both questions (any checkpoint, and this one).
     row = await tx.fetch_one(
         "SELECT max(created_at) AS any_at,"
-        " max(CASE WHEN checkpoint_key = ? THEN created_at END) AS here_at"
+        " max(CASE WHEN checkpoint_key = ? THEN created_at END) AS here_at,"
+        " (SELECT v.id FROM survey_versions v WHERE v.survey_id = ?"
+        "  ORDER BY v.number DESC LIMIT 1) AS version_id"
         " FROM invitations WHERE contact_id = ?",
-        (checkpoint_key, contact_id),
+        (checkpoint_key, survey_id, contact_id),
     )
-    return (row["any_at"], row["here_at"]) if row else (None, None)
+    if row is None:
+        return None, None, None
+    return row["any_at"], row["here_at"], row["version_id"]
 
 
 class LinkState(msgspec.Struct, frozen=True, kw_only=True):
