@@ -8,7 +8,7 @@ from datetime import datetime
 
 from surveyor.db import Database, Tx
 from surveyor.delivery.models import Job
-from surveyor.delivery.store.leases import record_attempt
+from surveyor.delivery.store.leases import due_index, record_attempt
 from surveyor.delivery.store.outbox import (
     _marks,
 )
@@ -60,8 +60,9 @@ async def park_waiting_jobs(
         return 0
     stamp = iso(now or utcnow())
     channels = tuple(reasons)
+    # Through the due-jobs index: by channel it would walk every job the channel ever had.
     due = await db.fetch_val(
-        "SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ?"
+        f"SELECT 1 FROM jobs{due_index(db.backend)} WHERE status = 'queued' AND run_at <= ?"
         f" AND channel IN ({_marks(channels)}) LIMIT 1",
         (stamp, *channels),
     )
