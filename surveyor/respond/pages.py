@@ -234,8 +234,10 @@ def page_memo(svc: Services, context: dict[str, Any]) -> PageMemo | None:
         key = msgspec.json.encode(inputs, enc_hook=_markup_text)
     except (TypeError, msgspec.EncodeError):  # a plugin kind's answer msgspec cannot encode
         return None
+    if len(key) > MEMO_KEY_BYTES:  # long answers shown again: rare, and would fill memory
+        return None
     pages = svc.caches.respond.setdefault(PAGES, {})
-    return PageMemo(cache=pages, key=key, late={"action": context["action"]})
+    return PageMemo(cache=pages, key=key, late={"action": context["action"]}, size=MEMO_PAGES)
 
 
 def _markup_text(value: Any) -> str:
@@ -245,6 +247,10 @@ def _markup_text(value: Any) -> str:
     raise TypeError(f"cannot key a page on {type(value).__name__}")
 
 
+# The memo stays small: at most MEMO_PAGES pages (~6-10 KB each) with keys of at most
+# MEMO_KEY_BYTES, a few MB per process however the pages' inputs vary.
+MEMO_PAGES = 256
+MEMO_KEY_BYTES = 4096
 PAGES = "pages"  # in ``svc.caches.respond``: rendered sheets by their inputs
 BUILTIN = "builtin-templates"  # in ``svc.caches.respond``: whether none is overridden
 
