@@ -113,10 +113,11 @@ async def upsert_contact_created(
         created_at=now,
         updated_at=now,
     )
-    inserted = await tx.fetch_all(
+    # The row count says whether it was inserted (RETURNING would cost SQLite more).
+    inserted = await tx.execute(
         "INSERT INTO contacts (id, external_id, email, phone, name, locale, timezone,"
         " attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (external_id) DO NOTHING RETURNING id",
+        " ON CONFLICT (external_id) DO NOTHING",
         (
             fresh.id,
             external_id,

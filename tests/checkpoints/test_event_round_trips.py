@@ -22,7 +22,12 @@ def settings(make_settings):
     return make_settings(api_rate_limit=0)
 
 
-SCHEDULED = ["INSERT INTO contacts", "INSERT INTO invitations", "INSERT INTO jobs"]
+def scheduled(backend: str) -> list[str]:
+    """The statements that schedule an invitation for a new contact. On PostgreSQL the
+    invitation's INSERT finds the survey's newest version itself (one round trip less);
+    SQLite has no round trip to save and reads it apart (RETURNING costs it more)."""
+    version = [] if backend == "postgresql" else ["SELECT id FROM"]
+    return ["INSERT INTO contacts", *version, "INSERT INTO invitations", "INSERT INTO jobs"]
 
 
 def event(contact_id: str, **contact: str) -> dict:
@@ -42,14 +47,15 @@ async def warmed(client) -> tuple[dict, Counter]:
     return key, Counter(app_services(client).db)
 
 
-async def test_an_event_for_a_new_contact_is_one_unit_of_four_inserts(client) -> None:
+async def test_an_event_for_a_new_contact_is_one_unit_of_four_inserts(client, backend) -> None:
     key, counter = await warmed(client)
     answer = await client.post("/api/v1/events", json=event("c-1", name="Ana"), headers=key)
     assert answer.json()["decision"] == "scheduled"
     units, statements = counter.take()
-    # The contact, the invitation (its survey's newest version found by the INSERT), its
-    # send job, the event: nothing read, nothing updated after its insert.
-    assert (units, first_words(statements)) == (1, [*SCHEDULED, "INSERT INTO events"]), statements
+    # The contact, the invitation, its send job, the event: nothing read back, nothing
+    # updated after its insert.
+    expected = [*scheduled(backend), "INSERT INTO events"]
+    assert (units, first_words(statements)) == (1, expected), statements
     assert await counts(client) == (2, 2, 2)
     stored = await query(
         client,
@@ -82,14 +88,14 @@ async def test_an_event_for_a_known_contact_reads_it_once_and_its_history_with_t
 
 
 async def test_an_event_with_an_idempotency_key_looks_it_up_first_and_replays_without_writing(
-    client,
+    client, backend
 ) -> None:
     key, counter = await warmed(client)
     body = {**event("c-2"), "idempotency_key": "k-1"}
     first = await client.post("/api/v1/events", json=body, headers=key)
     assert first_words(counter.take()[1]) == [
         "SELECT request_hash, response",
-        *SCHEDULED,
+        *scheduled(backend),
         "INSERT INTO events",
     ]
     again = await client.post("/api/v1/events", json=body, headers=key)
