@@ -1,13 +1,29 @@
 """Idle memory of the whole ``surveyor serve`` process tree (issue 17, item 7).
 
 Starts ``surveyor serve`` on a fresh SQLite database in a temporary directory (default
-process count unless ``--workers``), waits for ``/healthz``, makes one request to the
+process count unless ``--workers``), waits for ``/healthz``, makes a few requests to the
 login page, lets the tree settle, then prints every process of the tree with its RSS
 and PSS from /proc, and the sums. RSS counts pages shared between processes (forked
 workers share the parent's) once per process, so the RSS sum is the pessimistic
 figure the target is stated in; PSS splits shared pages fairly between processes.
 
+Like the other benchmarks it compares in the same run: the baseline commit
+(``--baseline``, default the last tag, else 4cab561, built by ``bench/common.py``) and
+this working tree (or ``--candidate``) alternate, A B A B …, ``--runs`` pairs.
+``--env KEY=VALUE`` passes a setting to both sides (one that a side does not know is
+left out for it), ``--candidate-env`` to the candidate only; ``--no-baseline`` measures
+this working tree alone. Without the comment-analysis plugin (4cab561 has none, and it
+is moving to its own process)::
+
+    bench/idle_rss.py --candidate-env \
+        SURVEYOR_PLUGINS=surveyor_email,surveyor_sms,surveyor_webhook,surveyor_mailbox
+
+Note that this working tree runs in ``.venv``, which holds the test extras: pydantic
+there makes Litestar load its pydantic plugin (~9 MB per server process) that a plain
+``pip install surveyor`` — and the baseline's venv — does not have.
+
     .venv/bin/python bench/idle_rss.py [--workers N] [--runs 3] [--settle 3]
+        [--baseline 4cab561] [--env SURVEYOR_PLUGINS=surveyor_email,surveyor_sms]
 """
 
 from __future__ import annotations
@@ -15,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -25,6 +40,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Side, baseline_ref, build_side, machine, working_tree_side
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,15 +109,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def measure(workers: int | None, settle: float) -> dict[str, object]:
+def measure(
+    side: Side, workers: int | None, settle: float, extra_env: dict[str, str]
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SURVEYOR_")},
-            "SURVEYOR_DATABASE": str(Path(tmp) / "idle.db"),
-            "SURVEYOR_LOG_LEVEL": "WARNING",
-        }
-        command = [sys.executable, "-m", "surveyor.cli", "serve", "--port", str(port)]
+        env = side.env(
+            {
+                "SURVEYOR_DATABASE": str(Path(tmp) / "idle.db"),
+                "SURVEYOR_LOG_LEVEL": "WARNING",
+                **extra_env,
+            }
+        )
+        command = [str(side.python), "-m", "surveyor.cli", "serve", "--port", str(port)]
         if workers is not None:
             command += ["--workers", str(workers)]
         server = subprocess.Popen(
@@ -138,27 +161,16 @@ def measure(workers: int | None, settle: float) -> dict[str, object]:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait(10)
     return {
+        "side": side.name,
         "processes": processes,
         "rss_mb": sum(p["rss_kb"] for p in processes) / 1024,
         "pss_mb": sum(p["pss_kb"] for p in processes) / 1024,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=None, help="default: serve's default")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--settle", type=float, default=3.0)
-    parser.add_argument("--json", action="store_true", help="print every run as JSON too")
-    args = parser.parse_args()
-    runs = [measure(args.workers, args.settle) for _ in range(args.runs)]
-    if args.json:
-        print(json.dumps(runs, indent=2))
-    print(
-        f"{platform.node()} · {os.cpu_count()} cores · {time.strftime('%Y-%m-%d %H:%M')}"
-        f" · load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-    )
+def summary(runs: list[dict[str, object]], workers: int | None) -> None:
     last = runs[-1]
+    print(f"{last['side']}:")
     for p in last["processes"]:  # type: ignore[union-attr]
         print(
             f"  pid {p['pid']:>7}  rss {p['rss_kb'] / 1024:6.1f} MB  pss {p['pss_kb'] / 1024:6.1f} MB  {p['cmd']}"
@@ -166,10 +178,63 @@ def main() -> None:
     rss = [float(r["rss_mb"]) for r in runs]  # type: ignore[arg-type]
     pss = [float(r["pss_mb"]) for r in runs]  # type: ignore[arg-type]
     print(
-        f"whole tree, {len(last['processes'])} processes (workers: {args.workers or 'default'}):"  # type: ignore[arg-type]
+        f"  whole tree, {len(last['processes'])} processes (workers: {workers or 'default'}):"  # type: ignore[arg-type]
         f" RSS sum median {statistics.median(rss):.1f} MB (runs {', '.join(f'{x:.1f}' for x in rss)}),"
         f" PSS sum median {statistics.median(pss):.1f} MB"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=None, help="default: serve's default")
+    parser.add_argument("--runs", type=int, default=3, help="runs (pairs with a baseline)")
+    parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument(
+        "--baseline", help="commit to compare against (default: last tag, else 4cab561)"
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="this working tree alone")
+    parser.add_argument("--candidate", help="commit to measure (default: this working tree)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="a setting for both sides"
+    )
+    parser.add_argument(
+        "--candidate-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for the candidate only (e.g. a plugin list naming a newer plugin)",
+    )
+    parser.add_argument("--json", action="store_true", help="print every run as JSON too")
+    args = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    candidate_env = extra_env | dict(item.split("=", 1) for item in args.candidate_env)
+    candidate = build_side(args.candidate, "candidate") if args.candidate else working_tree_side()
+    sides = [candidate]
+    if not args.no_baseline:
+        sides.insert(0, build_side(baseline_ref(args.baseline), "baseline"))
+    print(machine(), flush=True)
+    runs: dict[str, list[dict[str, object]]] = {side.label: [] for side in sides}
+    for _ in range(args.runs):  # A B A B …: both sides see the same machine
+        for side in sides:
+            env = candidate_env if side is candidate else extra_env
+            runs[side.label].append(measure(side, args.workers, args.settle, env))
+    if args.json:
+        print(json.dumps(runs, indent=2))
+    for side in sides:
+        summary(runs[side.label], args.workers)
+    if len(sides) == 2:
+        each = [
+            float(b["rss_mb"]) / float(a["rss_mb"])  # type: ignore[arg-type]
+            for a, b in zip(runs["baseline"], runs["candidate"], strict=True)
+        ]
+        print(
+            f"RSS candidate/baseline per pair: {', '.join(f'{x:.2f}' for x in each)}"
+            f" (median {statistics.median(each):.2f}); load average now {load_now()}"
+        )
+
+
+def load_now() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -119,6 +119,13 @@ def main() -> None:
     parser.add_argument("--invitations", type=int, default=0, help="default: 70 per second")
     parser.add_argument("--serve-args", default="", type=shlex.split)
     parser.add_argument("--candidate", help="commit to soak (default: this working tree)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="SURVEYOR_X=VALUE",
+        help="an extra setting for the server (repeatable), e.g. SURVEYOR_PLUGINS=…",
+    )
     parser.add_argument("--json", help="also write the whole report to this file")
     args = parser.parse_args()
     exit_on_sigterm()
@@ -136,6 +143,7 @@ def main() -> None:
             "SURVEYOR_SECRET_KEY": "b" * 40,
             "SURVEYOR_API_RATE_LIMIT": "0",
             "SURVEYOR_EMAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=soak@example.com",
+            **dict(item.split("=", 1) for item in args.env),
         }
         out = tmp / "tokens.txt"
         print(f"seeding {count} invitations …", flush=True)

@@ -14,8 +14,6 @@ import re
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from surveyor.i18n_patterns import DOMAIN_PATTERNS
 
@@ -36,6 +34,11 @@ def translations(locale: str) -> gettext.NullTranslations:
     po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
     if not po.is_file():
         return gettext.NullTranslations()
+    # Here, not at the top: Babel's catalog reader and writer (~1.5 MB) are needed only
+    # when the first non-English page is served.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     buffer = io.BytesIO()

@@ -19,7 +19,6 @@ import threading
 import warnings
 from email.utils import parseaddr
 
-import apprise
 import msgspec
 
 from surveyor import DeliveryError
@@ -41,6 +40,8 @@ class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 def parse_email_url(url: str, email_from: str = "") -> SmtpConfig:
     """Read an Apprise ``mailto://`` URL; ``email_from`` ("Name <addr>") overrides its sender."""
+    import apprise  # here: ~4.5 MB, and a server with no email configured never needs it
+
     with warnings.catch_warnings():
         # Apprise's email plugin imports the deprecated imghdr module on first use.
         warnings.filterwarnings("ignore", message=".*imghdr.*", category=DeprecationWarning)

@@ -18,7 +18,6 @@ import warnings
 from typing import Any
 from urllib.parse import quote
 
-import apprise
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -52,6 +51,8 @@ class _ThreadLog(logging.Handler):
 
 def notify(url: str, body: str) -> None:
     """Send through Apprise (blocking); raises DeliveryError with Apprise's own reason."""
+    import apprise  # here: ~4.5 MB, only for a server that sends text messages
+
     logger = logging.getLogger("apprise")
     capture = _ThreadLog()
     logger.addHandler(capture)

@@ -8,7 +8,7 @@ and keyed on the real peer address (see ``client_ip``).
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
+from collections import deque
 from datetime import timedelta
 
 from surveyor.auth import store
@@ -24,12 +24,18 @@ class AddressThrottle:
     def __init__(self, limit: int = MAX_FAILURES_PER_ADDRESS, window: timedelta = WINDOW) -> None:
         self.limit = limit
         self.window = window.total_seconds()
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        # Only addresses with a failure inside the window have an entry: asking whether an
+        # address is blocked adds none, and an entry whose failures all expired is dropped.
+        self._failures: dict[str, deque[float]] = {}
 
     def _prune(self, address: str, now: float) -> deque[float]:
-        failures = self._failures[address]
+        failures = self._failures.get(address)
+        if failures is None:
+            return deque()
         while failures and now - failures[0] > self.window:
             failures.popleft()
+        if not failures:
+            del self._failures[address]
         return failures
 
     def blocked(self, address: str) -> bool:
@@ -37,7 +43,7 @@ class AddressThrottle:
 
     def failed(self, address: str) -> None:
         now = time.monotonic()
-        self._prune(address, now).append(now)
+        self._failures.setdefault(address, self._prune(address, now)).append(now)
         if len(self._failures) > 100_000:  # bound memory under a spray of addresses
             oldest = next(iter(self._failures))
             del self._failures[oldest]

@@ -16,8 +16,6 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import apprise
-
 from surveyor import DeliveryError, Message
 from surveyor.db import Tx
 from surveyor.delivery.models import Job, JobKind
@@ -183,6 +181,8 @@ async def run_sla_job(job: Job, svc: Services) -> None:
 
 async def run_notify_job(job: Job, svc: Services) -> None:
     """Send one notice to every Apprise URL; any URL failing makes the job retry."""
+    import apprise  # here: ~4.5 MB with its plugins, only for processes that notify
+
     urls = [str(u) for u in job.payload.get("urls", [])]
     notifier = apprise.Apprise()
     for url in urls:

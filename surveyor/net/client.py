@@ -10,17 +10,24 @@ route around the check), every call has a timeout, and at most
 Failures are :class:`surveyor.DeliveryError`: a refused URL is permanent
 (:class:`~surveyor.net.guard.UnsafeTarget`), a timeout or a network error is not (so
 the outbox retries it). The status code is the caller's to judge.
+
+httpx is imported on the first request, not with this module: with the CLI extras it
+pulls in (click, rich, pygments) it is ~7 MB a server process only needs once a webhook
+is actually called (issue 17, memory).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 
 from surveyor import DeliveryError, __version__
 from surveyor.net.guard import Resolver, Target, check_url
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
@@ -43,6 +50,8 @@ class GuardedResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 def pinned_request_parts(target: Target) -> tuple[httpx.URL, str, dict[str, str]]:
     """The URL to connect to (the checked IP), the Host header and the TLS extensions."""
+    import httpx
+
     default_port = 443 if target.scheme == "https" else 80
     host = f"[{target.host}]" if ":" in target.host else target.host
     host_header = host if target.port == default_port else f"{host}:{target.port}"
@@ -72,14 +81,18 @@ class GuardedClient:
         self.max_response_bytes = max_response_bytes
         self.user_agent = user_agent
         self.resolver = resolver
-        self._timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT))
+        self.timeout = timeout
         self._client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             # trust_env=False: an HTTP(S)_PROXY variable must not route around the check.
             self._client = httpx.AsyncClient(
-                timeout=self._timeout, follow_redirects=False, trust_env=False
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT)),
+                follow_redirects=False,
+                trust_env=False,
             )
         return self._client
 
@@ -91,6 +104,8 @@ class GuardedClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> GuardedResponse:
+        import httpx
+
         target = await check_url(url, allow_private=self.allow_private, resolver=self.resolver)
         pinned, host_header, extensions = pinned_request_parts(target)
         request = self._http().build_request(

@@ -26,7 +26,6 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
 
-import httpx
 import msgspec
 
 from surveyor import DeliveryError
@@ -145,6 +144,8 @@ async def check_url(
     With ``allow_private`` (``SURVEYOR_ALLOW_PRIVATE_WEBHOOKS``) loopback and private
     addresses are allowed; link-local and cloud metadata addresses never are.
     """
+    import httpx  # here: a server process that never checks a URL never loads it
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:

@@ -62,6 +62,11 @@ def observe_batch(size: int) -> None:
     COMMIT_BATCH.observe(size)
 
 
+KNOWN_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
+
+
 def http_metrics_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,7 +86,10 @@ def http_metrics_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             # The route template, never the path: tokens and ids stay out of the labels.
             route = str(scope.get("path_template") or "unmatched")  # type: ignore[attr-defined]
-            method = str(scope.get("method", "-"))
+            method = scope.get("method", "-")
+            # The server passes any method token through: an unknown one is "other", so a
+            # client making up methods cannot grow the label sets (and memory) without end.
+            method = method if method in KNOWN_METHODS else "other"
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_DURATION.labels(method, route).observe(time.perf_counter() - started)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import io
 from html import escape
-from typing import Any
-
-import segno
+from typing import TYPE_CHECKING, Any
 
 from surveyor.respond import flow
 from surveyor.respond.models import PublicLink
 from surveyor.surveys import logic
 from surveyor.surveys.kinds import KindRegistry
+
+if TYPE_CHECKING:
+    import segno
 
 # The message an embedded survey posts to its host page when it is finished.
 COMPLETED_MESSAGE = "surveyor:response-completed"
@@ -28,6 +29,8 @@ def link_url(settings: Any, slug: str) -> str:
 
 def qr_code(url: str) -> segno.QRCode:
     # Medium error correction: still readable when printed small or slightly smudged.
+    import segno  # here: only the share dialog's QR codes need it
+
     return segno.make_qr(url, error="m")
 
 
