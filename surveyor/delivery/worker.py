@@ -6,6 +6,10 @@ is leased before it runs. A job whose run raises ``DeliveryError(permanent=True)
 dies at once; any other failure is retried with exponential back-off and jitter
 until its attempts are used up. Every attempt is stored with its error.
 
+``concurrency`` jobs run at once; a job's slot frees when its run returns, while its
+outcome is still being committed (up to ``concurrency`` more wait for that), so the
+next job does not wait for the previous one's commit.
+
 Delivery is at least once: a worker that crashes after sending but before recording
 leaves a job whose lease expires and runs again. Message ids stay the same across
 runs (webhook-id, Message-ID) so receivers can drop the repeat.
@@ -84,6 +88,10 @@ class Worker:
         self.waiting_channels = channels(svc).waiting()
         self._inflight: dict[asyncio.Task[None], Job] = {}
         self._running_jobs: dict[str, Job] = {}  # claimed and not yet reported
+        # Claimed by the loop and not yet past their run: a job's slot frees when its send
+        # returns, while its outcome is still being recorded, so the next job need not
+        # wait for that commit (at most ``concurrency`` more wait for theirs).
+        self._sending: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -135,11 +143,11 @@ class Worker:
             self._wakeup.clear()
             try:
                 await self._housekeeping()
-                await self._claim_and_start(self.concurrency - len(self._inflight))
+                await self._claim_and_start(self._free_slots())
             except Exception:  # the database may be briefly unreachable; try again later
                 log.exception("delivery worker %s: poll failed", self.name)
                 self._backlog = False
-            if self._backlog and len(self._inflight) < self.concurrency:
+            if self._backlog and self._free_slots() > 0:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
@@ -262,12 +270,27 @@ class Worker:
         # A full batch means more may be waiting: claim again as soon as a slot frees.
         self._backlog = free > 0 and len(jobs) == free
         for job in jobs:
+            self._sending.add(job.id)
             task = asyncio.create_task(self._execute(job), name=f"job {job.id}")
             self._inflight[task] = job
             task.add_done_callback(self._finished)
 
+    def _free_slots(self) -> int:
+        return min(
+            self.concurrency - len(self._sending), 2 * self.concurrency - len(self._inflight)
+        )
+
+    def _sent(self, job: Job) -> None:
+        """The job's run returned (or raised): its slot is free for the next claim."""
+        if job.id in self._sending:
+            self._sending.discard(job.id)
+            if self._backlog:
+                self._wakeup.set()
+
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
+        job = self._inflight.pop(task, None)
+        if job is not None:
+            self._sending.discard(job.id)  # a task cancelled before it ran
         if self._backlog:
             self._wakeup.set()
 
@@ -279,8 +302,11 @@ class Worker:
         db = self.svc.db
         self._running_jobs[job.id] = job
         try:
-            async with asyncio.timeout(self.job_timeout):
-                await kind.run(job, self.svc)
+            try:
+                async with asyncio.timeout(self.job_timeout):
+                    await kind.run(job, self.svc)
+            finally:
+                self._sent(job)
         except asyncio.CancelledError:
             # Shutdown: hand the job back rather than leave it leased until expiry.
             await store.release_job(db, job, self.name, started_at=started, now=self.clock())

@@ -208,3 +208,39 @@ async def test_a_failing_done_in_tx_leaves_the_job_to_run_again_and_the_worker_g
     assert counting.runs == [job_id]
     assert counting.done == []  # on_done never ran: nothing was recorded
     assert (await store.get_job(services.db, job_id)).status == "running"  # back after its lease
+
+
+async def test_a_slot_frees_when_the_send_returns_not_when_its_record_commits(
+    services, monkeypatch
+) -> None:
+    # Issue 17: with one slot, the next job runs while the first's outcome is still
+    # being recorded; both end up recorded, each once.
+    counting = CountingKind()
+    ids = await enqueue(services.db, 2)
+    record_held = asyncio.Event()
+    second_ran = asyncio.Event()
+    complete_job = store.complete_job
+
+    async def held_complete_job(db, job, *args, **kwargs):
+        if job.id == counting.runs[0]:
+            await record_held.wait()
+        return await complete_job(db, job, *args, **kwargs)
+
+    async def run(job, svc):
+        await counting.run(job, svc)
+        if len(counting.runs) == 2:
+            second_ran.set()
+
+    monkeypatch.setattr(store, "complete_job", held_complete_job)
+    kind = counting.kind()
+    use(services, type(kind)(name=kind.name, run=run, on_done=kind.on_done))
+    worker = Worker(services, concurrency=1, poll_seconds=60)
+    worker.start()
+    await asyncio.wait_for(second_ran.wait(), 10)  # the first is not recorded yet
+    assert (await store.get_job(services.db, counting.runs[0])).status == "running"
+    record_held.set()
+    await worker.stop(grace_seconds=30)
+    for job_id in ids:
+        assert (await store.get_job(services.db, job_id)).status == "done"
+        assert [a.outcome for a in await store.list_attempts(services.db, job_id)] == ["ok"]
+    assert sorted(counting.runs) == sorted(ids)
