@@ -13,6 +13,7 @@ so it never outlives the process that started it (its stdin closes with it).
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import sys
 import types
@@ -27,6 +28,7 @@ def _import_analyze() -> Any:
     if "surveyor_text" not in sys.modules:
         package = types.ModuleType("surveyor_text")
         package.__path__ = [str(here)]
+        package.__spec__ = importlib.machinery.ModuleSpec("surveyor_text", None, is_package=True)
         sys.modules["surveyor_text"] = package
     from surveyor_text import analyze
 
