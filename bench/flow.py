@@ -19,7 +19,11 @@ What is measured, per run of ``--seconds`` (default 20) after a ``--warmup``:
   an answer belongs to); the GETs are timed apart;
 * **whole-server RSS**: the sum of VmRSS of the server process and all its descendants
   (from /proc, every 0.5 s during the run; peak reported). On PostgreSQL the database's
-  own processes are not included.
+  own processes are not included. Reported apart: the comment-analysis process
+  (``surveyor_text/child.py``, issue 17) and the rest of the tree (the serving processes);
+* **CPU per completed**: utime + stime (with reaped children's) of the tree over the run,
+  over the completed responses — for the serving processes and the analysis process
+  apart (load-independent, unlike completed/s on a busy machine).
 
 Every figure is compared in the same run with a baseline commit (``--baseline``, default
 the last tag, else 4cab561) built in its own virtual environment, alternating A B A B …
@@ -65,8 +69,8 @@ from bench.common import (
     parse_tagged_json,
     parse_wrk,
     print_pairs,
+    process_tree,
     stop,
-    tree_cpu_seconds,
     wrk_output,
 )
 
@@ -203,8 +207,8 @@ def run_flow(
             )
         before = count_completed(database)
         load = load_average()
-        cpu_before = tree_cpu_seconds(server.pid)
-        with RssSampler(server.pid) as rss:
+        cpu_before = tree_cpu_split(server.pid)
+        with RssSampler(server.pid) as rss, AnalysisRss(server.pid) as analysis:
             out = wrk_output(
                 url,
                 SCRIPT,
@@ -213,8 +217,9 @@ def run_flow(
                 connections=customers,
                 seconds=seconds,
             )
-        cpu = tree_cpu_seconds(server.pid) - cpu_before
+        cpu_after = tree_cpu_split(server.pid)
         after = count_completed(database)
+        cpu = sum(cpu_after.values()) - sum(cpu_before.values())
     finally:
         stop(server)
     flow, overall = parse_tagged_json(out, "FLOW"), parse_wrk(out)
@@ -230,6 +235,14 @@ def run_flow(
         "get_p99_ms": flow["get_p99_ms"],
         "rss_peak_mb": round(rss.peak_mb, 1),
         "rss_median_mb": round(rss.median_mb, 1),
+        "analysis_rss_peak_mb": round(analysis.peak_mb, 1),
+        "serving_rss_peak_mb": round(analysis.serving_peak_mb, 1),
+        **{
+            f"{part}_cpu_ms_per_completed": round(
+                1000 * (cpu_after[part] - cpu_before[part]) / max(1, after - before), 2
+            )
+            for part in ("serving", "analysis")
+        },
         "load_average": load,
         "flow": flow,
         "wrk_all_requests": overall,
@@ -250,11 +263,67 @@ def run_flow(
         f"  {tag} {side.label:9} {result['completed_per_s']:8.1f} completed/s,"
         f" {result['cpu_ms_per_completed']:.1f} CPU ms each, submit p50"
         f" {result['submit_p50_ms']:.1f} p99 {result['submit_p99_ms']:.1f} ms, RSS peak"
-        f" {result['rss_peak_mb']:.0f} MB, load {load}",
+        f" {result['rss_peak_mb']:.0f} MB (serving {result['serving_rss_peak_mb']:.0f}, analysis"
+        f" {result['analysis_rss_peak_mb']:.0f}), CPU per completed: serving"
+        f" {result['serving_cpu_ms_per_completed']:.1f} ms, analysis"
+        f" {result['analysis_cpu_ms_per_completed']:.1f} ms, load {load}",
         file=sys.stderr,
         flush=True,
     )
     return result
+
+
+ANALYSIS_MARK = "surveyor_text/child.py"  # the comment-analysis process (issue 17)
+
+
+def _tree_stat(pid: int) -> list[tuple[int, str, list[str]]]:
+    """(pid, cmdline, /proc stat fields after the name) of ``pid`` and its descendants."""
+    found = []
+    for current in process_tree(pid):
+        try:
+            cmdline = Path(f"/proc/{current}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = Path(f"/proc/{current}/stat").read_text()
+        except OSError:
+            continue  # it exited meanwhile
+        found.append((current, cmdline, stat.rsplit(")", 1)[1].split()))
+    return found
+
+
+def tree_cpu_split(pid: int) -> dict[str, float]:
+    """utime + stime of the tree, with its reaped children's (cutime + cstime): of the
+    analysis processes, and of the rest (the serving processes and their supervisor)."""
+    ticks = {"serving": 0, "analysis": 0}
+    for _, cmdline, fields in _tree_stat(pid):
+        part = "analysis" if ANALYSIS_MARK in cmdline else "serving"
+        ticks[part] += sum(int(f) for f in fields[11:15])
+    return {part: n / os.sysconf("SC_CLK_TCK") for part, n in ticks.items()}
+
+
+class AnalysisRss(RssSampler):
+    """Peak RSS of the analysis processes alone, and of the rest of the tree beside it."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        super().__init__(pid, interval)
+        self.serving: list[float] = []
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE") / 1e6
+        while True:
+            analysis = serving = 0.0
+            for _, cmdline, fields in _tree_stat(self.pid):
+                mb = int(fields[21]) * page  # rss, in pages
+                if ANALYSIS_MARK in cmdline:
+                    analysis += mb
+                else:
+                    serving += mb
+            self.samples.append(analysis)
+            self.serving.append(serving)
+            if self._stop.wait(self.interval):
+                return
+
+    @property
+    def serving_peak_mb(self) -> float:
+        return max(self.serving, default=0.0)
 
 
 def describe(result: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ nothing, and the rest of Surveyor works.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from surveyor import hookimpl
 from surveyor.delivery.models import JobKind
 from surveyor.services import Services
-from surveyor_text import analyze, api, jobs, process, records, views
+from surveyor_text import analyze, api, jobs, records, views
 
 __version__ = "1.0"
 HERE = Path(__file__).resolve().parent
@@ -70,12 +69,6 @@ def startup(services: Services) -> None:
         listener = jobs.completion_listener(services)
         listener.surveyor_text = True  # type: ignore[attr-defined]
         found.append(listener)
-
-
-@hookimpl
-async def shutdown(services: Services) -> None:
-    # The analysis process (process.py) goes with the app that started it.
-    await asyncio.to_thread(process.ANALYSER.stop)
 
 
 @hookimpl

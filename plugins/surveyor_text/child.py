@@ -8,12 +8,15 @@ bare namespace first. So this process holds the text libraries and nothing else.
 One request per line, JSON: ``{"themes": [[name, [en…], [zh…]], …], "texts": [...]}``;
 one answer per line: ``{"results": [{language, score, label, themes, key_phrases}, …]}``,
 or ``{"missing": [library, …]}``, or ``{"error": "…"}``. End of input ends the process,
-so it never outlives the process that started it (its stdin closes with it).
+so it never outlives the process that started it (its stdin closes with it). It runs at a
+lower priority (``NICE``): the analysis can wait, the customer's next page cannot.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -27,13 +30,19 @@ def _import_analyze() -> Any:
     if "surveyor_text" not in sys.modules:
         package = types.ModuleType("surveyor_text")
         package.__path__ = [str(here)]
+        package.__spec__ = importlib.machinery.ModuleSpec("surveyor_text", None, is_package=True)
         sys.modules["surveyor_text"] = package
     from surveyor_text import analyze
 
     return analyze
 
 
+NICE = 10  # background work: on a busy machine the serving processes go first
+
+
 def serve(read: Any, write: Any) -> None:
+    if hasattr(os, "nice"):
+        os.nice(NICE)
     analyze = _import_analyze()
     key: Any = None
     dictionary = None
