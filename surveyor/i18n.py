@@ -15,8 +15,6 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 
-from surveyor.i18n_patterns import DOMAIN_PATTERNS
-
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LOCALE = "en"
 
@@ -88,6 +86,85 @@ def parse_accept_language(header: str) -> list[str]:
         if tag and tag != "*" and quality > 0:
             weighted.append((-quality, index, tag))
     return [tag for _, _, tag in sorted(weighted)]
+
+
+# The sentences with values inside that domain errors, problem details and presenters'
+# badges are made of ({0}, {1}… stand for the values). ``tests/test_i18n_complete.py``
+# finds every error raised with an f-string and fails when its pattern is missing here or
+# has no zh_Hans entry.
+DOMAIN_PATTERNS: tuple[str, ...] = (
+    # problems that keep a survey from being published (surveyor/surveys/validation.py)
+    "{0} is not in locales",
+    "{0} does not apply to a {1} question",
+    "missing text in {0}",
+    "duplicate question id {0}",
+    "duplicate ending id {0}",
+    "refers to {0}, which is not asked before this point",
+    "unknown question {0}",
+    "{0} is not a number",
+    "{0} is not one of the options of {1}",
+    "a {0} question has no options",
+    # dashboard figures and badges (surveyor/metrics/present.py), shown with ``| say``
+    "{0} · significant",
+    "{0} · not significant",
+    "{0} · not significant after FDR control",
+    "{0} % easy (5–7)",
+    "Choose a number from {0} to {1}.",
+    "Keep your answer under {0} characters.",
+    "No checkpoint {0}.",
+    "a checkpoint {0} exists already",
+    "a link {0} exists already",
+    "a theme name of 1 to {0} characters",
+    "a {0} case cannot be snoozed",
+    "a {0} case cannot move to {1}",
+    "at most {0} cases at once",
+    "at most {0} characters",
+    "at most {0} characters once filled in",
+    "at most {0} days ahead",
+    "at most {0} saved filters",
+    "failed ({0})",
+    "gave {0}, not a string{1}",
+    "gave {0}, not an object",
+    "larger than {0} bytes",
+    "line {0}: {1}",
+    "nested deeper than {0} levels",
+    "no checkpoint {0}",
+    "no contact {0}",
+    "no delivery {0}",
+    "no ending {0}",
+    "no follow-up {0}",
+    "no link {0}",
+    "no question {0}",
+    "no response {0}",
+    "no saved filter {0}",
+    "no survey {0}",
+    "not JSON ({0})",
+    "not a JSON path: {0}",
+    "not a valid JMESPath expression ({0})",
+    "one of open, {0}",
+    "one of {0}",
+    "only dead deliveries can be retried; this one is {0}",
+    "paste the signing secret that {0} shows for the webhook",
+    "pick one of: {0}",
+    "rule {0}: unknown comparison {1}",
+    "survey {0} has no version {1}",
+    "the case is {0}, not resolved or closed",
+    "the filter {0} is not available",
+    "the inbox has no filter {0}",
+    "the period may span at most {0} days",
+    "this API key lacks the {0} scope",
+    "unknown channel {0}; known: {1}",
+    "unknown placeholder {{ {0} }}",
+    "unknown question kind {0}",
+    "unknown template (choose {0})",
+    "unknown template; choose {0}",
+    "{0} is not a known locale",
+    "{0} is not an IANA time zone",
+    "{0} problem(s) prevent publishing",
+    "{0}: not a translatable string",
+    "{0}: not one of the survey's locales",
+    "{0}: the default locale cannot be removed",
+)
 
 
 # Messages made in Python with values inside: the English pattern ({0}, {1}… mark the
