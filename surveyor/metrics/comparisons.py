@@ -4,7 +4,7 @@ the days before and after a change marker, with their significance tests."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -90,14 +90,24 @@ async def compared(
     return current, previous, changes(current, previous)
 
 
+Compared = tuple[KeyScores, KeyScores, Changes]
+
+
 async def compared_by(
-    db: Database, scope: Scope, column: Literal["checkpoint_key", "survey_id"], keys: list[str]
-) -> dict[str, tuple[KeyScores, KeyScores, Changes]]:
-    """``compared`` against the previous period for each checkpoint (or survey) in
-    ``keys``: two statements over the rollups for all of them (``key_scores_by``)."""
-    current = await key_scores_by(db, scope, column, keys)
-    previous = await key_scores_by(db, scope.previous(), column, keys)
-    return {k: (current[k], previous[k], changes(current[k], previous[k])) for k in keys}
+    db: Database, scope: Scope, checkpoints: list[str], surveys: list[str]
+) -> tuple[dict[str, Compared], dict[str, Compared]]:
+    """``compared`` against the previous period for each checkpoint and each survey:
+    two statements over the rollups for all of them (``key_scores_by``)."""
+    now_cp, now_sv = await key_scores_by(db, scope, checkpoints, surveys)
+    then_cp, then_sv = await key_scores_by(db, scope.previous(), checkpoints, surveys)
+
+    def pair(now: KeyScores, then: KeyScores) -> Compared:
+        return now, then, changes(now, then)
+
+    return (
+        {k: pair(now_cp[k], then_cp[k]) for k in checkpoints},
+        {s: pair(now_sv[s], then_sv[s]) for s in surveys},
+    )
 
 
 class BeforeAfter(msgspec.Struct, frozen=True, kw_only=True):

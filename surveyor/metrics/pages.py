@@ -24,9 +24,7 @@ async def journey_map(request: Request[Any, Any, Any]) -> Response[str]:
     db = services(request).db
     stops = []
     checkpoints = await list_checkpoints(db)
-    compared = await comparisons.compared_by(
-        db, scope, "checkpoint_key", [c.key for c in checkpoints]
-    )
+    compared, _ = await comparisons.compared_by(db, scope, [c.key for c in checkpoints], [])
     for checkpoint in checkpoints:
         scores, _, change = compared[checkpoint.key]
         stops.append(

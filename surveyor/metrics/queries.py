@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -130,16 +130,31 @@ async def key_scores(db: Database, scope: Scope) -> KeyScores:
 
 
 async def key_scores_by(
-    db: Database, scope: Scope, column: Literal["checkpoint_key", "survey_id"], keys: list[str]
-) -> dict[str, KeyScores]:
-    """The key scores of each checkpoint (or survey) in ``keys`` within ``scope``: one
+    db: Database, scope: Scope, checkpoints: list[str], surveys: list[str]
+) -> tuple[dict[str, KeyScores], dict[str, KeyScores]]:
+    """The key scores of each checkpoint and of each survey within ``scope``: one
     statement over the rollups for all of them, else each from the rows."""
-    if rollups.applies(scope):
-        found = await rollups.counts_by(db, scope, column)
-        return {k: scores_from_sums(rollups.sums(found.get(k, {}))) for k in keys}
-    return {
-        k: await row_key_scores(db, msgspec.structs.replace(scope, **{column: k})) for k in keys
-    }
+    if not rollups.applies(scope):
+        return (
+            {k: await row_key_scores(db, scope.with_checkpoint(k)) for k in checkpoints},
+            {s: await row_key_scores(db, scope.with_survey(s)) for s in surveys},
+        )
+    by_checkpoint: dict[str, dict[str, int]] = {}
+    by_survey: dict[str, dict[str, int]] = {}
+    for (checkpoint, survey), found in (
+        await rollups.counts_by_checkpoint_and_survey(db, scope)
+    ).items():
+        for target in (by_checkpoint.setdefault(checkpoint, {}), by_survey.setdefault(survey, {})):
+            for name, n in found.items():
+                target[name] = target.get(name, 0) + n
+
+    def scores(found: dict[str, int] | None) -> KeyScores:
+        return scores_from_sums(rollups.sums(found or {}))
+
+    return (
+        {k: scores(by_checkpoint.get(k)) for k in checkpoints},
+        {s: scores(by_survey.get(s)) for s in surveys},
+    )
 
 
 async def row_key_scores(db: Database, scope: Scope) -> KeyScores:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from surveyor.db import Database
 from surveyor.ids import iso
@@ -208,16 +208,20 @@ async def counts_by_channel(db: Database, scope: Any) -> dict[str, dict[str, int
     return found
 
 
-async def counts_by(
-    db: Database, scope: Any, column: Literal["checkpoint_key", "survey_id"]
-) -> dict[str, dict[str, int]]:
-    """The same per checkpoint ('' for none) or per survey, in one statement: the
-    overview's and the journey map's rows (instead of one statement per row)."""
-    key = "coalesce(checkpoint_key, '')" if column == "checkpoint_key" else "survey_id"
-    sql, params = _parts(scope, key=key)
-    found: dict[str, dict[str, int]] = {}
+async def counts_by_checkpoint_and_survey(
+    db: Database, scope: Any
+) -> dict[tuple[str, str], dict[str, int]]:
+    """The same per (checkpoint ('' for none), survey), in one statement: the overview's
+    and the journey map's rows (instead of one statement per row)."""
+    # Checkpoint keys hold no '|' (filters.ID_LIKE), so the first '|' splits the pair.
+    sql, params = _parts(scope, key="coalesce(checkpoint_key, '') || '|' || survey_id")
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    # The parts added up in the database: one row per pair comes back, not five.
+    totals = ", ".join(f"sum({c}) AS {c}" for c in ("responses", *COLUMNS))
+    sql = f"SELECT k, {totals} FROM ({sql}) AS parts GROUP BY k"
     for row in await db.fetch_all(sql, params):
-        _add(found.setdefault(row["k"] or "", {}), row)
+        checkpoint, _, survey = str(row["k"]).partition("|")
+        _add(found.setdefault((checkpoint, survey), {}), row)
     return found
 
 

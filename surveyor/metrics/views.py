@@ -232,10 +232,11 @@ class Dashboards(Controller):
         """Every checkpoint (journey order) and survey: key score, interval, n, change."""
         filters, scope = read_filters(request)
         db = services(request).db
-        # Two statements for every checkpoint, two for every survey (with the rollups).
+        # Two statements for every checkpoint and survey (with the rollups).
         checkpoints = await list_checkpoints(db)
-        by_checkpoint = await comparisons.compared_by(
-            db, scope, "checkpoint_key", [c.key for c in checkpoints]
+        surveys = await store.published_surveys(db)
+        by_checkpoint, by_survey = await comparisons.compared_by(
+            db, scope, [c.key for c in checkpoints], [survey["id"] for survey in surveys]
         )
         rows = [
             {
@@ -246,10 +247,6 @@ class Dashboards(Controller):
             }
             for c in checkpoints
         ]
-        surveys = await store.published_surveys(db)
-        by_survey = await comparisons.compared_by(
-            db, scope, "survey_id", [survey["id"] for survey in surveys]
-        )
         survey_rows = [
             {
                 "kind": "survey",

@@ -248,15 +248,15 @@ async def _assert_equal_everywhere(db: Any, rng: random.Random, scopes: int = 25
                 await queries.row_key_scores(db, scope), await queries.row_key_scores(db, previous)
             ),
         )
-        # The overview's and the journey map's way: every checkpoint (survey) at once.
-        for column, keys in (
-            ("checkpoint_key", ["delivered", "support", "nowhere"]),
-            ("survey_id", [*SURVEYS, "nothing"]),
+        # The overview's and the journey map's way: every checkpoint and survey at once.
+        wide = msgspec.structs.replace(scope, checkpoint_key=None, survey_id=None)
+        checkpoints, surveys = ["delivered", "support", "nowhere"], [*SURVEYS, "nothing"]
+        by_checkpoint, by_survey = await comparisons.compared_by(db, wide, checkpoints, surveys)
+        for found, ones in (
+            (by_checkpoint, {k: wide.with_checkpoint(k) for k in checkpoints}),
+            (by_survey, {k: wide.with_survey(k) for k in surveys}),
         ):
-            wide = msgspec.structs.replace(scope, **{column: None})
-            found = await comparisons.compared_by(db, wide, column, keys)
-            for key in keys:
-                one = msgspec.structs.replace(wide, **{column: key})
+            for key, one in ones.items():
                 now = await queries.row_key_scores(db, one)
                 before = await queries.row_key_scores(db, one.previous())
                 assert found[key] == (now, before, comparisons.changes(now, before))
