@@ -98,6 +98,7 @@ DOMAIN_PATTERNS: tuple[str, ...] = (
     "{0} does not apply to a {1} question",
     "missing text in {0}",
     "duplicate question id {0}",
+    "duplicate option id {0}",
     "duplicate ending id {0}",
     "refers to {0}, which is not asked before this point",
     "unknown question {0}",
