@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from surveyor.metrics import driver_cache
 from surveyor.metrics.compare import compare_means, compare_net
 from surveyor.metrics.queries import Bucket, Scope, bucket_start, buckets_between
 from surveyor.metrics.stats import mean_from_moments, nps_from_counts
@@ -153,6 +154,28 @@ def report_from_rows(
 
 async def themes_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20) -> dict[str, Any]:
     return report_from_rows(await store.analysed_in_scope(db, scope), scope, bucket, top=top)
+
+
+async def cached_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20) -> dict[str, Any]:
+    """``themes_report``, cached per scope and data version like the key drivers
+    (``driver_cache.reuse``; migration 0101 moves the version when an analysis lands):
+    the dashboards' panel reads the rows once per change, not once per view. The key
+    holds the trend's buckets, which the window's edges decide. Do not change the result."""
+    length = round((scope.end - scope.start).total_seconds() / 60)
+    buckets = tuple(buckets_between(scope.start, scope.end, bucket))
+    key = (
+        "themes",
+        scope.survey_id,
+        scope.checkpoint_key,
+        scope.segment,
+        bucket,
+        top,
+        length,
+        buckets,
+    )
+    return await driver_cache.reuse(
+        db, scope, key, lambda: themes_report(db, scope, bucket, top=top)
+    )
 
 
 def share_between(report: dict[str, Any], name: str) -> float | None:

@@ -23,7 +23,7 @@ from surveyor.web.templating import render, request_locale, template_gettext
 from surveyor_text import jobs, store, suggest
 from surveyor_text.analyze import Dictionary
 from surveyor_text.models import DictionaryIn, ThemeIn
-from surveyor_text.themes import share_between, themes_report
+from surveyor_text.themes import cached_report, share_between
 
 DASHBOARD = re.compile(r"^/dashboard/(checkpoints|surveys)/([^/]+)$")
 CASE = re.compile(r"^/followups/([^/]+)(?:/[a-z]+)?$")
@@ -64,7 +64,7 @@ async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
     fixed = {"checkpoint": key} if kind == "checkpoints" else {"survey": key}
     filters, scope = read_filters(request, **fixed)
     db = services(request).db
-    report = await themes_report(db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
+    report = await cached_report(db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
     return _render(
         request,
         "surveyor_text/_panel.html",
@@ -91,8 +91,8 @@ async def change_shares(
         if window.days == 0:
             continue
         start, change, end = window.before_start, window.change, window.after_end
-        before = await themes_report(db, scope.shifted(start, change), "month", top=100)
-        after = await themes_report(db, scope.shifted(change, end), "month", top=100)
+        before = await cached_report(db, scope.shifted(start, change), "month", top=100)
+        after = await cached_report(db, scope.shifted(change, end), "month", top=100)
         found.append(
             {
                 "title": annotation.title,

@@ -47,7 +47,7 @@ STALE_SECONDS = 600  # how old a result may be shown (marked "as of") while reco
 
 @dataclass
 class _Entry:
-    result: DriversResult
+    result: Any  # DriversResult, or what ``reuse``'s compute gave
     version: int
     start: datetime
     end: datetime
@@ -164,6 +164,30 @@ def _refresher(
             _refreshing.discard(token)
 
     return refresh
+
+
+async def reuse(
+    db: Database, scope: Scope, key: tuple[Any, ...], compute: Callable[[], Awaitable[Any]]
+) -> Any:
+    """Another figure read from the rows of ``scope`` (a plugin's: the themes panel),
+    cached under ``key`` by the same test as the drivers and served only when current
+    (else computed now). ``key`` names the figure and everything but the window's edges
+    that its result depends on (its first item should name the figure)."""
+    if not rollups.ENABLED:
+        return await compute()
+    cache = _cache(db)
+    entry = cache.get(key)
+    version = await read_store.data_version(db, scope)  # before the rows: never too new
+    if entry is not None and await _current(db, entry, scope, version):
+        entry.start, entry.end = scope.start, scope.end
+        cache.move_to_end(key)
+        return entry.result
+    result = await compute()
+    cache[key] = _Entry(result, version, scope.start, scope.end, False, None, utcnow())
+    cache.move_to_end(key)
+    while len(cache) > MAX_ENTRIES:
+        cache.popitem(last=False)
+    return result
 
 
 def clear() -> None:
