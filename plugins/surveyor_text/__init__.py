@@ -54,6 +54,12 @@ def startup(services: Services) -> None:
     # What is stored is shown and filtered even while analysis is off.
     if not any(ext.name == records.NAME for ext in services.response_extensions):
         services.response_extensions.append(records.EXTENSION)
+    # Erasure runs whether or not the libraries are here: analyses may exist from before.
+    erased = services.tx_listeners.contact_erased
+    if not any(getattr(known, "surveyor_text", False) for known in erased):
+        eraser = jobs.erasure_listener()
+        eraser.surveyor_text = True  # type: ignore[attr-defined]
+        erased.append(eraser)
     missing = analyze.missing_libraries()
     if missing:
         if not _STATE.get("warned"):

@@ -23,7 +23,7 @@ from surveyor.db import Tx
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import enqueue_job
 from surveyor.delivery.worker import wake_worker
-from surveyor.events import ResponseCompleted
+from surveyor.events import ContactErased, ResponseCompleted
 from surveyor.followups.models import DEFAULT_RULE
 from surveyor.followups.opening import comment_in, open_case
 from surveyor.metrics.labels import nps_class
@@ -63,6 +63,16 @@ def completion_listener(svc: Services) -> Any:
         )
 
     return queue_analysis
+
+
+def erasure_listener() -> Any:
+    """The in-transaction listener of ``ContactErased``: the analyses' copies of the
+    contact's comments go in the erasure's own unit."""
+
+    async def erase_comments(tx: Tx, event: ContactErased) -> None:
+        await store.erase_comments(tx, event.response_ids)
+
+    return erase_comments
 
 
 async def dictionary(svc: Services) -> tuple[analyze.Dictionary, int]:

@@ -202,6 +202,18 @@ async def export_rows(db: Any, scope: Scope) -> list[dict[str, Any]]:
     )
 
 
+async def erase_comments(tx: Tx, response_ids: list[str]) -> None:
+    """Forget the erased contact's words kept with each analysis: the comment and its key
+    phrases. Language, sentiment and themes stay, as the response's scores do (issue 12)."""
+    if not response_ids:
+        return
+    marks = ", ".join("?" for _ in response_ids)
+    await tx.execute(
+        f"UPDATE text_analyses SET comment = '', key_phrases = '[]' WHERE response_id IN ({marks})",
+        tuple(response_ids),
+    )
+
+
 async def unanalysed_text_answers(db: Any, after: str, limit: int) -> list[dict[str, Any]]:
     """Text answers of completed responses that have no analysis (answered before the
     plugin was on, or by a seeder), in response id order after ``after``."""

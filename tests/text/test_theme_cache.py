@@ -109,3 +109,32 @@ async def test_the_cached_themes_panel_is_the_row_computation(client: Any) -> No
     await in_app(client, delete_one)
     deleted = await _assert_exact(client, scopes)
     assert deleted[0]["responses"] == 2 and deleted[0]["analysed"] == 2
+
+
+async def test_erasing_a_contact_forgets_the_comment_its_analysis_kept(client: Any) -> None:
+    _, kept = await respond(client, 9, "Lovely staff, thanks Jane from the Hill Street store.")
+    _, erased = await respond(client, 2, "Call me on 555 0100, the parcel never came.", tier="gold")
+    await drain(client)
+    svc = app_services(client)
+
+    async def analyses() -> dict[str, dict[str, Any]]:
+        rows = await svc.db.fetch_all(
+            "SELECT response_id, comment, key_phrases, sentiment_label, themes FROM text_analyses"
+        )
+        return {row["response_id"]: row for row in rows}
+
+    before = await in_app(client, analyses)
+    assert "555 0100" in before[erased.id]["comment"]
+    assert before[erased.id]["key_phrases"] != "[]"
+
+    async def erase() -> None:
+        who = await svc.db.fetch_val("SELECT contact_id FROM responses WHERE id = ?", (erased.id,))
+        await erase_contact(svc, who, actor_label="test")
+
+    await in_app(client, erase)
+    after = await in_app(client, analyses)
+    assert after[erased.id]["comment"] == "" and after[erased.id]["key_phrases"] == "[]"
+    # What is not the customer's words stays, like the response's scores.
+    for field in ("sentiment_label", "themes"):
+        assert after[erased.id][field] == before[erased.id][field]
+    assert after[kept.id] == before[kept.id]
