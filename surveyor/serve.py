@@ -101,11 +101,12 @@ def prepare_in_child(settings: Settings) -> None:
 
 
 # Server processes without ``--workers`` (never more than the cores). Two processes on one
-# SQLite file are safe, and on the customer path they are faster (docs/architecture.md,
-# "The process model"): 1.23x completed surveys/s in the same run (bench/flow.py, 16
-# customers), at ~1.36x the CPU per completed survey, so two cores do more than one can;
-# the price is ~+85 MB RSS (a second app) and a slower start.
-DEFAULT_WORKERS = 2
+# SQLite file are safe and were measured (docs/architecture.md, "The process model"): on
+# the customer path 1.23x completed surveys/s in the median of three pairs, but spread
+# 0.52-1.72x, at ~1.36x the CPU per completed survey and ~+85 MB RSS (a second app and a
+# second comment-analysis process). That gain is inside the noise of a shared machine and
+# the memory is certain, so one stays the default; ``--workers 2`` is there.
+DEFAULT_WORKERS = 1
 MAX_WORKERS = 64
 
 
