@@ -34,6 +34,7 @@ from surveyor.delivery.backoff import backoff_seconds
 from surveyor.delivery.channels import ChannelNotConfigured, channels
 from surveyor.delivery.job_kinds import job_kinds as job_kinds
 from surveyor.delivery.job_kinds import wake_worker as wake_worker
+from surveyor.delivery.leases import LeaseKeeper
 from surveyor.delivery.models import Job, JobKind
 from surveyor.delivery.store import heartbeat as heartbeat_store
 from surveyor.ids import iso, utcnow
@@ -87,12 +88,11 @@ class Worker:
         # mailbox); fixed for the worker's life, as the settings are.
         self.waiting_channels = channels(svc).waiting()
         self._inflight: dict[asyncio.Task[None], Job] = {}
-        self._running_jobs: dict[str, Job] = {}  # claimed and not yet reported
         # Claimed by the loop and not yet past their run: a job's slot frees when its send
         # returns, while its outcome is still being recorded, so the next job need not
         # wait for that commit (at most ``concurrency`` more wait for theirs).
         self._sending: set[str] = set()
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._leases = LeaseKeeper(svc.db, self.name, self.lease_seconds, clock)
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._backlog = False
@@ -123,7 +123,7 @@ class Worker:
             await self._task
             self._task = None
         await self._drain(grace_seconds)
-        await self._stop_heartbeat()
+        await self._leases.stop()
 
     async def _drain(self, grace_seconds: float) -> None:
         if not self._inflight:
@@ -138,7 +138,7 @@ class Worker:
         """The loop: recover expired leases, claim up to the free slots, wait."""
         log.info("delivery worker %s started (kinds: %s)", self.name, ", ".join(self.kinds))
         await self._wake_parked()
-        self._start_heartbeat()
+        self._leases.start()
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
@@ -160,13 +160,13 @@ class Worker:
         """
         before = self.processed
         await self._wake_parked()
-        self._start_heartbeat()
+        self._leases.start()
         try:
             await self._housekeeping(force=True)
             while jobs := await self._claim(self.concurrency):
                 await asyncio.gather(*(self._execute(job) for job in jobs))
         finally:
-            await self._stop_heartbeat()
+            await self._leases.stop()
         return self.processed - before
 
     async def _wake_parked(self) -> None:
@@ -180,36 +180,6 @@ class Worker:
             return
         if woken:
             log.info("delivery worker %s: %d parked jobs are due again", self.name, woken)
-
-    # -- leases ------------------------------------------------------------------
-
-    def _start_heartbeat(self) -> None:
-        if self._heartbeat is None:
-            self._heartbeat = asyncio.create_task(self._renew_leases(), name="lease heartbeat")
-
-    async def _stop_heartbeat(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-            self._heartbeat = None
-
-    async def _renew_leases(self) -> None:
-        """Every third of a lease, extend the leases of the jobs still running here."""
-        while True:
-            await asyncio.sleep(self.lease_seconds / 3)
-            if not self._running_jobs:
-                continue
-            try:
-                await store.extend_leases(
-                    self.svc.db,
-                    self.name,
-                    list(self._running_jobs),
-                    lease_seconds=self.lease_seconds,
-                    now=self.clock(),
-                )
-            except Exception:  # the next beat tries again; the lease has slack for it
-                log.exception("delivery worker %s: lease renewal failed", self.name)
 
     # -- claiming --------------------------------------------------------------
 
@@ -300,7 +270,7 @@ class Worker:
         kind = self.kinds[job.kind]
         started = self.clock()
         db = self.svc.db
-        self._running_jobs[job.id] = job
+        self._leases.running[job.id] = job
         try:
             try:
                 async with asyncio.timeout(self.job_timeout):
@@ -353,7 +323,7 @@ class Worker:
                 self._log_attempt(job, "lost", started)
                 log.warning("job %s finished after its lease was lost", job.id)
         finally:
-            self._running_jobs.pop(job.id, None)
+            self._leases.running.pop(job.id, None)
             self.processed += 1
 
     async def _failed(
