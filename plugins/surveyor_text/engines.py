@@ -8,8 +8,10 @@ tagger and IDF table as a dict (~100 MB) — this module takes only what the ana
 
 * ``vader``: VADER with the plugin's extra words — English text only;
 * ``langid``: only for a non-Chinese comment of ≥ 25 letters (shorter ones are English
-  whatever it says, ``analyze.detect_language``);
-* ``jieba``: jieba's tokenizer — Chinese text only;
+  whatever it says, ``analyze.detect_language``): langid's classifier, exactly, over its
+  model packed for the languages kept, without numpy (``language``: ~7 MB, not ~63 MB);
+* ``jieba``: jieba's tokenizer — Chinese text only — over its dictionary packed into
+  arrays and without ``pkg_resources`` (``zh_words``: ~18 MB, not ~85 MB);
 * ``zh_sentiment``: SnowNLP's sentiment, exactly (same probabilities): its segmenter
   (``snownlp.seg``, imported without the package's ``__init__``), its stop words and its
   naive-Bayes counts read from the shipped ``sentiment.marshal.3``;
@@ -102,26 +104,16 @@ def load_vader() -> Any:
 
 
 def load_langid() -> Any:
-    import langid
-
     from surveyor_text.analyze import LANGUAGES
+    from surveyor_text.language import load_identifier
 
-    identifier = langid.langid.LanguageIdentifier.from_modelstring(
-        langid.langid.model, norm_probs=True
-    )
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
+    return load_identifier(LANGUAGES)
 
 
 def load_jieba() -> Any:
-    def load() -> Any:
-        import jieba
+    from surveyor_text.zh_words import load_tokenizer
 
-        jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr
-        jieba.initialize()
-        return jieba
-
-    return quietly(load)
+    return quietly(load_tokenizer)
 
 
 def bare_package(name: str, path: Path) -> None:
@@ -208,12 +200,13 @@ class IdfTable:
 
 
 def tfidf_extractor(jieba: Any) -> Callable[..., list[str]]:
-    """``jieba.analyse.extract_tags(text, topK)`` over :class:`IdfTable`."""
+    """``jieba.analyse.extract_tags(text, topK)`` over :class:`IdfTable` (``jieba``: the
+    tokenizer of ``load_jieba``)."""
     table = IdfTable(package_dir("jieba") / "analyse" / "idf.txt")
 
     def extract_tags(sentence: str, topK: int = 20) -> list[str]:
         freq: dict[str, float] = {}
-        for word in jieba.dt.cut(sentence):
+        for word in jieba.cut(sentence):
             if len(word.strip()) < 2 or word.lower() in JIEBA_STOP_WORDS:
                 continue
             freq[word] = freq.get(word, 0.0) + 1.0
