@@ -14,10 +14,15 @@ lower priority (``NICE``): the analysis can wait, the customer's next page canno
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import importlib.machinery
 import json
+import math
 import os
 import sys
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,29 @@ def _import_analyze() -> Any:
 
 
 NICE = 10  # background work: on a busy machine the serving processes go first
+# The Chinese models (~60 MB) are dropped when no Chinese comment came for this long while
+# others still arrive (the whole process stops after its own idle time, ``process``).
+ZH_IDLE_SECONDS = float(os.environ.get("SURVEYOR_TEXT_ZH_IDLE_SECONDS", "60"))
+
+
+def drop_idle_chinese(analyze: Any, last_chinese: float, now: float) -> bool:
+    """Drop the Chinese models if loaded and unused for ``ZH_IDLE_SECONDS``."""
+    if now - last_chinese < ZH_IDLE_SECONDS:
+        return False
+    models = analyze.MODELS.get()
+    from surveyor_text.engines import CHINESE
+
+    if not models.drop(CHINESE):
+        return False
+    gc.collect()  # their arrays are freed at once; cycles (jieba's) with this
+    _trim_heap()
+    return True
+
+
+def _trim_heap() -> None:
+    """Give the freed heap back to the system (glibc keeps it for reuse otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: reused, not returned
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's
 
 
 def serve(read: Any, write: Any) -> None:
@@ -46,8 +74,13 @@ def serve(read: Any, write: Any) -> None:
     analyze = _import_analyze()
     key: Any = None
     dictionary = None
+    last_chinese = math.inf  # no Chinese comment yet: nothing to drop
     for line in read:
         try:
+            if last_chinese != math.inf and drop_idle_chinese(
+                analyze, last_chinese, time.monotonic()
+            ):
+                last_chinese = math.inf
             request = json.loads(line)
             if dictionary is None or request["themes"] != key:
                 key = request["themes"]
@@ -57,6 +90,8 @@ def serve(read: Any, write: Any) -> None:
             results = []
             for text in request["texts"]:
                 result = analyze.analyze(text, dictionary)
+                if result.language == "zh":
+                    last_chinese = time.monotonic()
                 results.append(
                     {
                         "language": result.language,

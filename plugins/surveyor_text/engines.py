@@ -250,3 +250,15 @@ class Models(Mapping[str, Any]):
 
     def loaded(self) -> list[str]:
         return sorted(self._loaded)
+
+    def drop(self, names: Iterator[str] | list[str] | tuple[str, ...]) -> list[str]:
+        """Forget the models ``names`` (loaded again on their next use); the words added
+        to jieba go with it. Returns those that were loaded."""
+        with self._lock:
+            dropped = [name for name in names if self._loaded.pop(name, None) is not None]
+            if "jieba" in dropped:
+                self._loaded["words"] = set()
+            return dropped
+
+
+CHINESE = ("jieba", "zh_sentiment", "extract_tags")  # loaded by the first Chinese comment

@@ -138,3 +138,38 @@ def test_an_idle_analysis_process_stops_and_the_next_comment_starts_another() ->
         assert again[0].label == "negative" and analyser.started == 2
     finally:
         analyser.stop()
+
+
+def test_the_chinese_models_are_dropped_when_idle_and_come_back_the_same(
+    tmp_path: Path,
+) -> None:
+    """``SURVEYOR_TEXT_ZH_IDLE_SECONDS=0``: every request finds the Chinese models idle."""
+    child = subprocess.Popen(
+        [sys.executable, str(process.CHILD)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "SURVEYOR_TEXT_ZH_IDLE_SECONDS": "0"},
+    )
+    assert child.stdin is not None and child.stdout is not None
+    themes = [["delivery", ["deliver*"], ["物流"]]]
+    zh = "物流太慢了，客服也不回复，非常失望。"
+    answers = []
+    for text in (zh, "The delivery was quick, thank you", zh):
+        child.stdin.write(json.dumps({"themes": themes, "texts": [text]}).encode() + b"\n")
+        child.stdin.flush()
+        answers.append(json.loads(child.stdout.readline())["results"][0])
+    child.stdin.close()
+    assert child.wait(30) == 0
+    child.stdout.close()
+    assert answers[0] == answers[2]  # reloaded, theme words added again
+    assert answers[0]["themes"] == ["delivery"] and answers[0]["label"] == "negative"
+
+
+def test_dropping_forgets_the_models_and_the_words_added_to_jieba() -> None:
+    from surveyor_text.engines import CHINESE, Models
+
+    models = Models()
+    models["words"].add("物流")
+    models._loaded["jieba"] = object()  # as if loaded
+    assert models.drop([*CHINESE, "vader"]) == ["jieba"]
+    assert models["words"] == set() and "jieba" not in models.loaded()
