@@ -134,7 +134,7 @@ def main() -> None:
                         seconds=args.seconds,
                         warmup=args.warmup,
                         per_run=args.per_run,
-                        serve_args=[],
+                        serve_args={mode: []},
                         tag=mode,
                     )
                     result["jobs"] = job_counts(database)
