@@ -33,6 +33,7 @@ LAZY_IN_THE_SERVER = (
     "segno",
     "asyncpg",
     "uvicorn",
+    "pydantic",  # never: Litestar's own pydantic plugin is left out (surveyor.app.LeanLitestar)
 )
 # The supervisor holds none of the application (it is forked from, so it stays small).
 NOT_IN_THE_SUPERVISOR = (
