@@ -25,6 +25,7 @@ process (``process``).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import re
@@ -90,13 +91,19 @@ class Result:
 
 
 def default_themes(path: Path = DEFAULT_DICTIONARY) -> list[Theme]:
-    """The dictionary shipped with the plugin (``themes.toml``)."""
+    """The dictionary shipped with the plugin (``themes.toml``); read once per version of
+    the file (each ``text.analyze`` job without a saved dictionary asks for it)."""
+    return list(_read_themes(path, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_themes(path: Path, mtime_ns: int) -> tuple[Theme, ...]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    return [
+    return tuple(
         Theme(name=name, en=tuple(entry.get("en", ())), zh=tuple(entry.get("zh", ())))
         for name, entry in data.items()
-    ]
+    )
 
 
 def missing_libraries() -> list[str]:
