@@ -19,7 +19,13 @@
    generator's peak (the false 192–322 MB of issue 17).
 
     .venv/bin/python bench/metrics_1m.py [--rows 1000000] [--runs 30] [--keep FILE]
-        [--no-export] [--rounds 2]
+        [--no-export] [--rounds 2] [--baseline-runs 5] [--settle 2] [--generate-only]
+
+``--baseline-runs 0`` measures the rollups side alone (at 10M the rows baseline takes
+minutes per page); ``--generate-only`` makes the ``--keep`` file and stops (10M: run it
+once, in the background; the post-load phases print their times as they finish). The
+"right after a write" figures touch checkpoint cp_03 (its data version moves) ``--settle``
+seconds after the previous view, so each is the first view after a write.
 """
 
 from __future__ import annotations
@@ -392,7 +398,9 @@ def touch(path: str) -> None:
         )
 
 
-def measure(path: str, port: int, rollups_on: bool, key: str, email: str, runs: int) -> dict:
+def measure(
+    path: str, port: int, rollups_on: bool, key: str, email: str, runs: int, settle: float
+) -> dict:
     """One server on ``path`` (rollups on or off): the four figures, in milliseconds."""
     env = {
         **os.environ,
@@ -422,22 +430,30 @@ def measure(path: str, port: int, rollups_on: bool, key: str, email: str, runs: 
                 found[name + "_cpu"] = (tree_cpu_ms(server.pid) - before) / count
 
             run("api", url, runs, headers=auth)
+            year = (now - timedelta(days=365)).isoformat()
+            run("api_year", f"/api/v1/metrics?from={year}&to={now.isoformat()}", runs, headers=auth)
             run("weekly", url + "&bucket=week", runs, headers=auth)
             login(client, email)
             run("page", "/dashboard/checkpoints/cp_03?days=90", max(5, runs // 3))
             run("overview", "/dashboard?days=90", max(5, runs // 3))
             # Right after a write to the checkpoint (its data version moves): the key
-            # drivers cannot be served as current; the page shows the last table "as of"
-            # and recomputes it after answering (the next request waits for that).
-            found["page_write"] = []
-            before = tree_cpu_ms(server.pid)
-            count = max(5, runs // 3)
-            for _ in range(count):
-                touch(path)
-                found["page_write"] += timed(
-                    client, "/dashboard/checkpoints/cp_03?days=90", 1, warm=False
-                )
-            found["page_write_cpu"] = (tree_cpu_ms(server.pid) - before) / count
+            # drivers and the themes panel are served "as of" and recomputed after the
+            # answer. Each write waits ``settle`` seconds after the view before it, so
+            # each view is the first after a write with the last refresh done.
+            for name, page in (
+                ("page_write", "/dashboard/checkpoints/cp_03?days=90"),
+                ("overview_write", "/dashboard?days=90"),
+            ):
+                found[name] = []
+                cpu = 0.0
+                count = max(5, runs // 3)
+                for _ in range(count):
+                    time.sleep(settle)
+                    touch(path)
+                    before = tree_cpu_ms(server.pid)
+                    found[name] += timed(client, page, 1, warm=False)
+                    cpu += tree_cpu_ms(server.pid) - before
+                found[name + "_cpu"] = cpu / count
     finally:
         stop(server)
     return found
@@ -477,10 +493,12 @@ def http_export(path: str, port: int, key: str) -> tuple[int, float]:
 
 FIGURES = (
     ("api", "metrics API, one checkpoint, 90 days (p50)"),
+    ("api_year", "metrics API, everything, 365 days (p50)"),
     ("weekly", "metrics API, same with bucket=week (p50)"),
     ("page", "checkpoint dashboard page, 90 days (median)"),
     ("overview", "overview dashboard, 10 checkpoints + 1 survey (median)"),
     ("page_write", "checkpoint dashboard right after a write to it (median)"),
+    ("overview_write", "overview right after a write (median)"),
 )
 
 
@@ -491,6 +509,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rollups/rows alternations")
     parser.add_argument("--keep", help="use (or create) this database file and keep it")
     parser.add_argument("--no-export", action="store_true", help="skip the CSV export")
+    parser.add_argument("--baseline-runs", type=int, default=5, help="0: no rows baseline")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds before each write")
     parser.add_argument(
         "--generate-only", action="store_true", help="make the --keep file, measure nothing"
     )
@@ -519,10 +539,12 @@ def main() -> None:
     responses = sqlite3.connect(path).execute("SELECT count(*) FROM responses").fetchone()[0]
     # Alternate A B A B: rollups (the default), then every figure from the rows (baseline).
     results: dict[bool, list[dict]] = {True: [], False: []}
+    sides = (True, False) if args.baseline_runs else (True,)
     for _ in range(args.rounds):
-        for rollups_on in (True, False):
+        for rollups_on in sides:
+            runs = args.runs if rollups_on else args.baseline_runs
             results[rollups_on].append(
-                measure(path, port, rollups_on, key, email, args.runs if rollups_on else 5)
+                measure(path, port, rollups_on, key, email, runs, args.settle)
             )
     load_after = os.getloadavg()
     print(machine(), "·", f"SQLite {sqlite3.sqlite_version}", "·", f"{responses:,} responses")
@@ -535,8 +557,12 @@ def main() -> None:
     print(f"{'figure':56} {'rollups':>8} {'rows':>8} {'ratio':>6} {'cpu':>7} {'cpu rows':>8}")
     for name, label in FIGURES:
         fast = p50([p50(r[name]) for r in results[True]])
-        slow = p50([p50(r[name]) for r in results[False]])
         cpu_fast = p50([r[name + "_cpu"] for r in results[True]])
+        if not results[False]:
+            rounds = " ".join(f"{p50(a[name]):.1f}" for a in results[True])
+            print(f"{label:56} {fast:8.1f} {'-':>8} {'-':>6} {cpu_fast:7.1f}   rounds: {rounds}")
+            continue
+        slow = p50([p50(r[name]) for r in results[False]])
         cpu_slow = p50([r[name + "_cpu"] for r in results[False]])
         rounds = " ".join(
             f"{p50(a[name]):.1f}/{p50(b[name]):.1f}"

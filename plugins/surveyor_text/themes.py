@@ -5,6 +5,7 @@ panel and ``GET /api/v1/themes``."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Any
 
@@ -153,7 +154,10 @@ def report_from_rows(
 
 
 async def themes_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20) -> dict[str, Any]:
-    return report_from_rows(await store.analysed_in_scope(db, scope), scope, bucket, top=top)
+    rows = await store.analysed_in_scope(db, scope)
+    # The counting is pure CPU (every response of the window): in a thread, so a
+    # panel recomputed after a write does not hold the event loop meanwhile.
+    return await asyncio.to_thread(report_from_rows, rows, scope, bucket, top=top)
 
 
 def _key(scope: Scope, bucket: Bucket, top: int) -> tuple[Any, ...]:
