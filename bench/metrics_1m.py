@@ -19,7 +19,13 @@
    generator's peak (the false 192–322 MB of issue 17).
 
     .venv/bin/python bench/metrics_1m.py [--rows 1000000] [--runs 30] [--keep FILE]
-        [--no-export] [--rounds 2]
+        [--no-export] [--rounds 2] [--baseline-runs 5] [--settle 2] [--generate-only]
+
+``--baseline-runs 0`` measures the rollups side alone (at 10M the rows baseline takes
+minutes per page); ``--generate-only`` makes the ``--keep`` file and stops (10M: run it
+once, in the background; the post-load phases print their times as they finish). The
+"right after a write" figures touch checkpoint cp_03 (its data version moves) ``--settle``
+seconds after the previous view, so each is the first view after a write.
 """
 
 from __future__ import annotations
@@ -92,7 +98,8 @@ def generate(path: str, rows: int) -> float:
     migrate(path)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -400000")
+    conn.execute("PRAGMA cache_size = -2000000")  # 2 GB: the index builds sort in memory
+    conn.execute("PRAGMA threads = 2")  # and with a helper thread (both cores)
     # Bulk load: the rollup triggers are set aside and the rollups built in one pass after.
     triggers = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'metrics_%'"
@@ -224,24 +231,34 @@ def generate(path: str, rows: int) -> float:
         done += count
         if done % 1_000_000 == 0:
             print(f"  {done:,} rows, {time.perf_counter() - began:.0f} s", flush=True)
+
+    def step(what: str) -> None:  # the post-load phases, timed (10M: how far it got)
+        print(f"  {what}, {time.perf_counter() - began:.0f} s", flush=True)
+
     # The search index the completion listener would have written (records, issue 12):
     # without it the server's first start would index a million responses one by one.
     conn.execute("BEGIN")
     conn.execute(SEARCH_BACKFILL)
     conn.execute("COMMIT")
+    step("search index")
     conn.execute("BEGIN")
     conn.execute("DELETE FROM metrics_hourly")
     conn.execute(rollups.BACKFILL)
+    step("hourly rollups")
     conn.execute("DELETE FROM metrics_daily")
     conn.execute(rollups.DAILY_BACKFILL)
     conn.execute("DELETE FROM metrics_funnel_hourly")
     conn.execute(FUNNEL_BACKFILL)
-    for _name, sql in [*indexes, *triggers]:
+    step("daily and funnel rollups")
+    for name, sql in [*indexes, *triggers]:
         conn.execute(sql)
+        if name.startswith("ix_"):
+            step(name)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA analysis_limit = 1000")
     conn.execute("ANALYZE")
+    step("analyze")
     conn.close()
     return time.perf_counter() - began
 
@@ -381,7 +398,9 @@ def touch(path: str) -> None:
         )
 
 
-def measure(path: str, port: int, rollups_on: bool, key: str, email: str, runs: int) -> dict:
+def measure(
+    path: str, port: int, rollups_on: bool, key: str, email: str, runs: int, settle: float
+) -> dict:
     """One server on ``path`` (rollups on or off): the four figures, in milliseconds."""
     env = {
         **os.environ,
@@ -411,22 +430,30 @@ def measure(path: str, port: int, rollups_on: bool, key: str, email: str, runs: 
                 found[name + "_cpu"] = (tree_cpu_ms(server.pid) - before) / count
 
             run("api", url, runs, headers=auth)
+            year = (now - timedelta(days=365)).isoformat()
+            run("api_year", f"/api/v1/metrics?from={year}&to={now.isoformat()}", runs, headers=auth)
             run("weekly", url + "&bucket=week", runs, headers=auth)
             login(client, email)
             run("page", "/dashboard/checkpoints/cp_03?days=90", max(5, runs // 3))
             run("overview", "/dashboard?days=90", max(5, runs // 3))
             # Right after a write to the checkpoint (its data version moves): the key
-            # drivers cannot be served as current; the page shows the last table "as of"
-            # and recomputes it after answering (the next request waits for that).
-            found["page_write"] = []
-            before = tree_cpu_ms(server.pid)
-            count = max(5, runs // 3)
-            for _ in range(count):
-                touch(path)
-                found["page_write"] += timed(
-                    client, "/dashboard/checkpoints/cp_03?days=90", 1, warm=False
-                )
-            found["page_write_cpu"] = (tree_cpu_ms(server.pid) - before) / count
+            # drivers and the themes panel are served "as of" and recomputed after the
+            # answer. Each write waits ``settle`` seconds after the view before it, so
+            # each view is the first after a write with the last refresh done.
+            for name, page in (
+                ("page_write", "/dashboard/checkpoints/cp_03?days=90"),
+                ("overview_write", "/dashboard?days=90"),
+            ):
+                found[name] = []
+                cpu = 0.0
+                count = max(5, runs // 3)
+                for _ in range(count):
+                    time.sleep(settle)
+                    touch(path)
+                    before = tree_cpu_ms(server.pid)
+                    found[name] += timed(client, page, 1, warm=False)
+                    cpu += tree_cpu_ms(server.pid) - before
+                found[name + "_cpu"] = cpu / count
     finally:
         stop(server)
     return found
@@ -466,10 +493,12 @@ def http_export(path: str, port: int, key: str) -> tuple[int, float]:
 
 FIGURES = (
     ("api", "metrics API, one checkpoint, 90 days (p50)"),
+    ("api_year", "metrics API, everything, 365 days (p50)"),
     ("weekly", "metrics API, same with bucket=week (p50)"),
     ("page", "checkpoint dashboard page, 90 days (median)"),
     ("overview", "overview dashboard, 10 checkpoints + 1 survey (median)"),
     ("page_write", "checkpoint dashboard right after a write to it (median)"),
+    ("overview_write", "overview right after a write (median)"),
 )
 
 
@@ -480,6 +509,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rollups/rows alternations")
     parser.add_argument("--keep", help="use (or create) this database file and keep it")
     parser.add_argument("--no-export", action="store_true", help="skip the CSV export")
+    parser.add_argument("--baseline-runs", type=int, default=5, help="0: no rows baseline")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds before each write")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="make the --keep file, measure nothing"
+    )
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="surveyor-bench-metrics-")
     path = args.keep or str(Path(folder) / "metrics.db")
@@ -493,20 +527,27 @@ def main() -> None:
         seconds = generate(partial, args.rows)
         os.replace(partial, path)
         print(f"generated {args.rows:,} responses in {seconds:.1f} s", flush=True)
+    if args.generate_only:
+        return
     migrate(path)  # a kept file from before migration 0060 gets its rollups here
     with sqlite3.connect(path, isolation_level=None) as conn:  # and its search index
-        conn.execute("BEGIN")
-        conn.execute(SEARCH_BACKFILL)
-        conn.execute("COMMIT")
+        indexed = conn.execute("SELECT count(*) FROM response_search").fetchone()[0]
+        responses = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+        if indexed < responses:  # (10M: probing every response takes minutes)
+            conn.execute("BEGIN")
+            conn.execute(SEARCH_BACKFILL)
+            conn.execute("COMMIT")
     key, email = credentials(path)
     port = free_port()
     responses = sqlite3.connect(path).execute("SELECT count(*) FROM responses").fetchone()[0]
     # Alternate A B A B: rollups (the default), then every figure from the rows (baseline).
     results: dict[bool, list[dict]] = {True: [], False: []}
+    sides = (True, False) if args.baseline_runs else (True,)
     for _ in range(args.rounds):
-        for rollups_on in (True, False):
+        for rollups_on in sides:
+            runs = args.runs if rollups_on else args.baseline_runs
             results[rollups_on].append(
-                measure(path, port, rollups_on, key, email, args.runs if rollups_on else 5)
+                measure(path, port, rollups_on, key, email, runs, args.settle)
             )
     load_after = os.getloadavg()
     print(machine(), "·", f"SQLite {sqlite3.sqlite_version}", "·", f"{responses:,} responses")
@@ -519,8 +560,12 @@ def main() -> None:
     print(f"{'figure':56} {'rollups':>8} {'rows':>8} {'ratio':>6} {'cpu':>7} {'cpu rows':>8}")
     for name, label in FIGURES:
         fast = p50([p50(r[name]) for r in results[True]])
-        slow = p50([p50(r[name]) for r in results[False]])
         cpu_fast = p50([r[name + "_cpu"] for r in results[True]])
+        if not results[False]:
+            rounds = " ".join(f"{p50(a[name]):.1f}" for a in results[True])
+            print(f"{label:56} {fast:8.1f} {'-':>8} {'-':>6} {cpu_fast:7.1f}   rounds: {rounds}")
+            continue
+        slow = p50([p50(r[name]) for r in results[False]])
         cpu_slow = p50([r[name + "_cpu"] for r in results[False]])
         rounds = " ".join(
             f"{p50(a[name]):.1f}/{p50(b[name]):.1f}"

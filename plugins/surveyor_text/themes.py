@@ -5,6 +5,7 @@ panel and ``GET /api/v1/themes``."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Any
 
@@ -153,17 +154,18 @@ def report_from_rows(
 
 
 async def themes_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20) -> dict[str, Any]:
-    return report_from_rows(await store.analysed_in_scope(db, scope), scope, bucket, top=top)
+    rows = await store.analysed_in_scope(db, scope)
+    # The counting is pure CPU (every response of the window): in a thread, so a
+    # panel recomputed after a write does not hold the event loop meanwhile.
+    return await asyncio.to_thread(report_from_rows, rows, scope, bucket, top=top)
 
 
-async def cached_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20) -> dict[str, Any]:
-    """``themes_report``, cached per scope and data version like the key drivers
-    (``driver_cache.reuse``; migration 0101 moves the version when an analysis lands):
-    the dashboards' panel reads the rows once per change, not once per view. The key
-    holds the trend's buckets, which the window's edges decide. Do not change the result."""
+def _key(scope: Scope, bucket: Bucket, top: int) -> tuple[Any, ...]:
+    """The cache key: everything but the window's edges the report depends on, with
+    the trend's buckets (which the window's edges decide)."""
     length = round((scope.end - scope.start).total_seconds() / 60)
     buckets = tuple(buckets_between(scope.start, scope.end, bucket))
-    key = (
+    return (
         "themes",
         scope.survey_id,
         scope.checkpoint_key,
@@ -173,8 +175,26 @@ async def cached_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20)
         length,
         buckets,
     )
+
+
+async def cached_report(db: Any, scope: Scope, bucket: Bucket, *, top: int = 20) -> dict[str, Any]:
+    """``themes_report``, cached per scope and data version like the key drivers
+    (``driver_cache.reuse``; migration 0101 moves the version when an analysis lands):
+    read from the rows once per change, not once per view. Do not change the result."""
     return await driver_cache.reuse(
-        db, scope, key, lambda: themes_report(db, scope, bucket, top=top)
+        db, scope, _key(scope, bucket, top), lambda: themes_report(db, scope, bucket, top=top)
+    )
+
+
+async def report_as_of(
+    db: Any, scope: Scope, bucket: Bucket, *, top: int = 20
+) -> driver_cache.Cached:
+    """``cached_report`` for the dashboards' panel: right after a write (a new response
+    or analysis) the last report is served "as of" its time while it is recomputed after
+    the answer (``Cached.refresh``), so the first view after a write does not read the
+    rows; exact again once the refresh has run (``driver_cache.reuse_as_of``)."""
+    return await driver_cache.reuse_as_of(
+        db, scope, _key(scope, bucket, top), lambda: themes_report(db, scope, bucket, top=top)
     )
 
 

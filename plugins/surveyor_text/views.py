@@ -15,15 +15,17 @@ from markupsafe import Markup
 from surveyor.auth.guards import current_user, staff
 from surveyor.ids import utcnow
 from surveyor.metrics.calendar import Calendar, marker_window
+from surveyor.metrics.driver_cache import Cached
 from surveyor.metrics.filters import calendar_of, read_filters
 from surveyor.metrics.store import list_annotations
+from surveyor.metrics.views import after_answer
 from surveyor.services import services
 from surveyor.web.forms import form_errors, read_form
 from surveyor.web.templating import render, request_locale, template_gettext
 from surveyor_text import jobs, store, suggest
 from surveyor_text.analyze import Dictionary
 from surveyor_text.models import DictionaryIn, ThemeIn
-from surveyor_text.themes import cached_report, share_between
+from surveyor_text.themes import report_as_of, share_between
 
 DASHBOARD = re.compile(r"^/dashboard/(checkpoints|surveys)/([^/]+)$")
 CASE = re.compile(r"^/followups/([^/]+)(?:/[a-z]+)?$")
@@ -64,35 +66,52 @@ async def dashboard_panel(request: Request[Any, Any, Any]) -> Markup | None:
     fixed = {"checkpoint": key} if kind == "checkpoints" else {"survey": key}
     filters, scope = read_filters(request, **fixed)
     db = services(request).db
-    report = await cached_report(db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
+    # Right after a write the last reports are shown "as of" their time and recomputed
+    # after the answer (the dashboard runs the refreshes): no row scan in the request.
+    shown: list[Cached] = []
+    cached = await report_as_of(db, scope, filters.bucket, top=10)  # type: ignore[arg-type]
+    shown.append(cached)
+    changes = await change_shares(db, scope, cached.result, calendar_of(request), shown)
+    for found in shown:
+        if found.refresh is not None:
+            after_answer(request, found.refresh)
+    stale = [found.as_of for found in shown if found.as_of is not None]
     return _render(
         request,
         "surveyor_text/_panel.html",
-        {
-            "report": report,
-            "changes": await change_shares(db, scope, report, calendar_of(request)),
-        },
+        {"report": cached.result, "changes": changes, "as_of": min(stale) if stale else None},
     )
 
 
 async def change_shares(
-    db: Any, scope: Any, report: dict[str, Any], calendar: Calendar
+    db: Any,
+    scope: Any,
+    report: dict[str, Any],
+    calendar: Calendar,
+    shown: list[Cached],
 ) -> list[dict[str, Any]]:
     """For the checkpoint's three latest change markers: each top theme's share of the
     analysed comments in equal whole days (in the workspace's calendar) before and after
-    the change, the same windows the dashboard's markers compare."""
+    the change, the same windows the dashboard's markers compare. The reports may be
+    "as of" (``report_as_of``): each is added to ``shown``."""
     if not scope.checkpoint_key:
         return []
     now = utcnow()
     found = []
     names = [t["theme"] for t in report["themes"][:5]]
+
+    async def report_of(part: Any) -> dict[str, Any]:
+        cached = await report_as_of(db, part, "month", top=100)
+        shown.append(cached)
+        return cached.result  # type: ignore[no-any-return]
+
     for annotation in (await list_annotations(db, scope.checkpoint_key))[-3:][::-1]:
         window = marker_window(annotation.happened_on, now, calendar)
         if window.days == 0:
             continue
         start, change, end = window.before_start, window.change, window.after_end
-        before = await cached_report(db, scope.shifted(start, change), "month", top=100)
-        after = await cached_report(db, scope.shifted(change, end), "month", top=100)
+        before = await report_of(scope.shifted(start, change))
+        after = await report_of(scope.shifted(change, end))
         found.append(
             {
                 "title": annotation.title,

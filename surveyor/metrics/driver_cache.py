@@ -27,6 +27,8 @@ several server processes each keep their own, all exact by the same test. With
 
 from __future__ import annotations
 
+import asyncio
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -58,7 +60,7 @@ class _Entry:
 
 @dataclass(frozen=True)
 class Cached:
-    result: DriversResult
+    result: Any  # DriversResult (``drivers``), or what ``reuse_as_of``'s compute gave
     as_of: datetime | None  # None: the rows' figure now; else when it was computed
     refresh: Callable[[], Awaitable[None]] | None = None  # run it after answering
 
@@ -66,7 +68,9 @@ class Cached:
 _caches: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], _Entry]] = (
     weakref.WeakKeyDictionary()
 )
-_refreshing: set[tuple[int, tuple[Any, ...]]] = set()
+# The refreshes handed out and not yet finished: when each was handed out, and its end.
+_refreshing: dict[tuple[int, tuple[Any, ...]], tuple[float, asyncio.Event]] = {}
+ABANDONED_SECONDS = 120  # a refresh handed out this long ago and not run: hand out another
 
 
 def _cache(db: Database) -> OrderedDict[tuple[Any, ...], _Entry]:
@@ -152,18 +156,40 @@ def _refresher(
     db: Database, scope: Scope, outcome: Outcome, kinds: KindRegistry, key: tuple[Any, ...]
 ) -> Callable[[], Awaitable[None]] | None:
     """The recomputation of a stale entry, or None when one is already running."""
+
+    async def compute() -> None:
+        await _compute(db, scope, outcome, kinds, key)
+
+    return _once(db, key, compute)
+
+
+def _once(
+    db: Database, key: tuple[Any, ...], compute: Callable[[], Awaitable[Any]]
+) -> Callable[[], Awaitable[None]] | None:
+    """``compute`` as a refresh to run after answering, or None when the same entry's
+    refresh is already under way (one recomputation at a time per entry)."""
     token = (id(db), key)
-    if token in _refreshing:
+    running = _refreshing.get(token)
+    if running is not None and time.monotonic() - running[0] < ABANDONED_SECONDS:
         return None
-    _refreshing.add(token)
+    done = asyncio.Event()
+    _refreshing[token] = (time.monotonic(), done)
 
     async def refresh() -> None:
         try:
-            await _compute(db, scope, outcome, kinds, key)
+            await compute()
         finally:
-            _refreshing.discard(token)
+            if _refreshing.get(token, (0, None))[1] is done:
+                del _refreshing[token]
+            done.set()
 
     return refresh
+
+
+async def settled() -> None:
+    """Wait until the refreshes handed out so far have run (tests)."""
+    for _, done in list(_refreshing.values()):
+        await done.wait()
 
 
 async def reuse(
@@ -173,16 +199,55 @@ async def reuse(
     cached under ``key`` by the same test as the drivers and served only when current
     (else computed now). ``key`` names the figure and everything but the window's edges
     that its result depends on (its first item should name the figure)."""
+    return (await reuse_as_of(db, scope, key, compute, stale=False)).result
+
+
+async def reuse_as_of(
+    db: Database,
+    scope: Scope,
+    key: tuple[Any, ...],
+    compute: Callable[[], Awaitable[Any]],
+    *,
+    stale: bool = True,
+) -> Cached:
+    """``reuse`` with the drivers' "as of" mode: when the entry is no longer current
+    but recent (the same window slid on by less than ``STALE_SECONDS``, computed less
+    than ``STALE_SECONDS`` ago), it is served with its time and a ``refresh`` that
+    recomputes it (run it after answering; None when one is already under way)."""
     if not rollups.ENABLED:
-        return await compute()
+        return Cached(result=await compute(), as_of=None)
     cache = _cache(db)
     entry = cache.get(key)
     version = await read_store.data_version(db, scope)  # before the rows: never too new
     if entry is not None and await _current(db, entry, scope, version):
         entry.start, entry.end = scope.start, scope.end
         cache.move_to_end(key)
-        return entry.result
+        return Cached(result=entry.result, as_of=None)
+    recent = timedelta(seconds=STALE_SECONDS)
+    if (
+        stale
+        and entry is not None
+        and utcnow() - entry.computed_at < recent
+        and abs(scope.end - entry.end) < recent
+    ):
+
+        async def again() -> None:
+            await _store(db, scope, key, await read_store.data_version(db, scope), compute)
+
+        return Cached(result=entry.result, as_of=entry.computed_at, refresh=_once(db, key, again))
+    return Cached(result=await _store(db, scope, key, version, compute), as_of=None)
+
+
+async def _store(
+    db: Database,
+    scope: Scope,
+    key: tuple[Any, ...],
+    version: int,
+    compute: Callable[[], Awaitable[Any]],
+) -> Any:
+    """Compute a ``reuse`` figure (``version`` read before its rows) and keep it."""
     result = await compute()
+    cache = _cache(db)
     cache[key] = _Entry(result, version, scope.start, scope.end, False, None, utcnow())
     cache.move_to_end(key)
     while len(cache) > MAX_ENTRIES:
@@ -193,3 +258,4 @@ async def reuse(
 def clear() -> None:
     """Forget every cached result (tests; a repair)."""
     _caches.clear()
+    _refreshing.clear()

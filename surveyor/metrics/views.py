@@ -7,11 +7,12 @@ the filter form swaps only the dashboard body with htmx.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -217,9 +218,25 @@ async def _dashboard(
         },
         fragment="metrics/_dashboard_body.html",
     )
-    if context["drivers_refresh"] is not None:  # a stale key-driver table: redo it after
-        response.background = BackgroundTask(context["drivers_refresh"])
+    # Stale cached figures (the key drivers', a plugin panel's) shown "as of": redo them
+    # after answering, one after the other.
+    refreshes = [context["drivers_refresh"], *getattr(request.state, REFRESHES, [])]
+    if any(refreshes):
+        response.background = BackgroundTasks([BackgroundTask(r) for r in refreshes if r])
     return response
+
+
+REFRESHES = "metrics_refreshes"
+
+
+def after_answer(request: Request[Any, Any, Any], refresh: Callable[[], Awaitable[None]]) -> None:
+    """Run ``refresh`` (the recomputation of a cached figure a dashboard showed "as of",
+    e.g. a plugin panel's) after the dashboard page has been sent."""
+    pending = getattr(request.state, REFRESHES, None)
+    if pending is None:
+        pending = []
+        setattr(request.state, REFRESHES, pending)
+    pending.append(refresh)
 
 
 class Dashboards(Controller):

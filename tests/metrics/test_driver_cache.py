@@ -234,3 +234,32 @@ async def test_the_data_version_moves_for_what_a_figure_depends_on(db: Any) -> N
         which=(True, True),
     )
     assert completed  # the data had completed responses to begin with
+
+
+async def test_a_reused_figure_is_shown_as_of_its_time_and_refreshed_after(db: Any) -> None:
+    """``reuse_as_of`` (the themes panel's way): current while nothing changes; after a
+    write the last result with its time and one refresh; exact again after the refresh."""
+    rng = random.Random(4)
+    made = await _fill(db, rng, 300)
+    scope = Scope(start=START, end=END)
+    key = ("figure",)
+
+    async def compute() -> Any:
+        return await drivers.drivers_for(db, scope, "nps")
+
+    first = await driver_cache.reuse_as_of(db, scope, key, compute)
+    assert first.as_of is None and first.result == await compute()
+    assert (await driver_cache.reuse_as_of(db, scope, key, compute)).result is first.result
+    await _answers(db, rng, made["complete"])
+    fresh = await compute()
+    assert fresh != first.result
+    stale = await driver_cache.reuse_as_of(db, scope, key, compute)
+    assert stale.result is first.result and stale.as_of is not None
+    assert stale.refresh is not None
+    assert (await driver_cache.reuse_as_of(db, scope, key, compute)).refresh is None
+    # Without the "as of" mode (``reuse``) it is never old.
+    assert await driver_cache.reuse(db, scope, ("other",), compute) == fresh
+    await stale.refresh()
+    await driver_cache.settled()
+    now = await driver_cache.reuse_as_of(db, scope, key, compute)
+    assert now.as_of is None and now.result == fresh

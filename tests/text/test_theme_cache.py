@@ -15,7 +15,8 @@ from surveyor.ids import utcnow
 from surveyor.metrics import driver_cache
 from surveyor.metrics.queries import Scope
 from surveyor.records.erasure import erase_contact
-from tests.conftest import api_key, app_services, drain, in_app
+from tests.conftest import api_key, app_services, drain, in_app, login, make_user
+from tests.followups.helpers import answer, contact
 from tests.text.test_plugin import respond
 
 
@@ -138,3 +139,66 @@ async def test_erasing_a_contact_forgets_the_comment_its_analysis_kept(client: A
     for field in ("sentiment_label", "themes"):
         assert after[erased.id][field] == before[erased.id][field]
     assert after[kept.id] == before[kept.id]
+
+
+async def respond_to(client: Any, version: Any, score: int, comment: str) -> None:
+    """One more completed response to the same survey version (``respond`` makes a survey)."""
+    svc = app_services(client)
+
+    async def go() -> None:
+        on_complete = list(svc.tx_listeners.response_completed)
+        await answer(svc, version, await contact(svc.db), score, comment, on_complete=on_complete)
+
+    await in_app(client, go)
+
+
+async def test_after_a_write_the_panel_is_shown_as_of_its_time_then_updates(client: Any) -> None:
+    await login(client, await make_user(client, "manager"))
+    version, _ = await respond(client, 3, "The delivery was late and the driver was rude.")
+    await drain(client)
+    url = f"/dashboard/surveys/{version.survey_id}"
+    first = await client.get(url)
+    assert first.status_code == 200 and 'id="themes-panel"' in first.text
+    assert 'id="themes-as-of"' not in first.text and "1 of 1 responses" in first.text
+
+    # A new response and its analysis: the next view shows the last panel "as of" its
+    # time (no row scan in the request) and recomputes it after answering ...
+    await respond_to(client, version, 9, "Great price, fast delivery.")
+    await drain(client)
+    stale = await client.get(url)
+    assert 'id="themes-as-of"' in stale.text and "1 of 1 responses" in stale.text
+    # ... so the view after that is current, and exactly the rows' report.
+    await in_app(client, driver_cache.settled)
+    fresh = await client.get(url)
+    assert 'id="themes-as-of"' not in fresh.text and "2 of 2 responses" in fresh.text
+    db = app_services(client).db
+    now = utcnow()
+    scope = Scope(start=now - timedelta(days=90), end=now, survey_id=version.survey_id)
+
+    async def same() -> bool:
+        cached = await driver_cache.reuse_as_of(
+            db, scope, ("check",), lambda: themes_report(db, scope, "week", top=10)
+        )
+        return cached.result == await themes_report(db, scope, "week", top=10)
+
+    assert await in_app(client, same)
+
+
+async def test_the_as_of_label_is_translated(client: Any) -> None:
+    manager = await make_user(client, "manager")
+    db = app_services(client).db
+    await in_app(
+        client,
+        lambda: db.write(
+            lambda tx: tx.execute("UPDATE users SET locale = 'zh_Hans' WHERE id = ?", (manager.id,))
+        ),
+    )
+    await login(client, manager)
+    version, _ = await respond(client, 3, "The delivery was late and the driver was rude.")
+    await drain(client)
+    url = f"/dashboard/surveys/{version.survey_id}"
+    await client.get(url)
+    await respond_to(client, version, 9, "Great price, fast delivery.")
+    await drain(client)
+    page = await client.get(url)
+    assert 'id="themes-as-of"' in page.text and "正在纳入较新的评论" in page.text
