@@ -273,9 +273,29 @@ def page_memo(
 
 
 def _ending(definition: Any, answers: dict[str, Any]) -> int:
-    """Which ending the thank-you shows (its place; -1: the default), as ``flow.ending_text``."""
-    chosen = logic.choose_ending(definition, answers)
-    return next((i for i, e in enumerate(definition.endings) if e is chosen), -1)
+    """Which ending the thank-you shows (its place; -1: the default), as ``flow.ending_text``
+    chooses it: remembered per survey version by what it depends on (the answers the
+    conditions of the questions and of the endings look at)."""
+    memo = logic.definition_memo(definition, "ending")
+    looked_at = memo.get("")
+    if looked_at is None:
+        looked_at = memo[""] = sorted(
+            {r.question for e in definition.endings if e.condition for r in e.condition.rules}
+        )
+    seen = logic.condition_inputs(definition, answers)
+    try:
+        key = (seen or b"") + msgspec.json.encode(
+            {q: answers[q] for q in looked_at if q in answers}
+        )
+    except (TypeError, msgspec.EncodeError):
+        seen = None
+    found = memo.get(key) if seen is not None else None
+    if found is None:
+        chosen = logic.choose_ending(definition, answers)
+        found = next((i for i, e in enumerate(definition.endings) if e is chosen), -1)
+        if seen is not None:
+            memo[key] = found
+    return found
 
 
 def recalls_people(definition: Any) -> bool:
