@@ -9,6 +9,7 @@ page templates live in ``templates/respond/``; ``_survey.html`` is the part htmx
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,13 +149,41 @@ async def render_sheet(
             view = "step" if step is not None else "thanks"
     if step is not None:
         step = flow.counted(definition, sheet.answers, step)
-    kinds = kinds_of(request)
+    svc = services(request)
     default = definition.default_locale
     brand = await brand_look(
-        services(request),
+        svc,
         sheet.version.survey_id,
         survey_name=logic.text_for(definition.settings.brand, sheet.locale, default),
     )
+    embed = embed or sheet.action.endswith("?embed=1")
+    shown = [values.get(q.id) for q in step.questions] if view == "step" and step else []
+    inputs = (view, step, shown, errors, preselected, embed, swapped, brand)
+    memo = page_memo(svc, sheet, inputs, lambda: sheet_context(request, sheet, inputs, values))
+    return await render(
+        request,
+        "respond/survey.html",
+        # With a memo the context is built only when the page is not in it.
+        None if memo is not None else sheet_context(request, sheet, inputs, values),
+        fragment="respond/_survey.html",
+        status_code=status_code,
+        headers={**PRIVATE_HEADERS, **(headers or {})},
+        memo=memo,
+    )
+
+
+def sheet_context(
+    request: Request[Any, Any, Any],
+    sheet: Sheet,
+    inputs: tuple[Any, ...],
+    values: dict[str, Any],
+) -> dict[str, Any]:
+    """The survey template's context: built from ``inputs`` (``render_sheet``) and the
+    sheet alone, which is what lets ``page_memo`` key a page on them."""
+    view, step, _shown, errors, preselected, embed, swapped, brand = inputs
+    definition = sheet.definition
+    default = definition.default_locale
+    kinds = kinds_of(request)
     questions = []
     if view == "step" and step is not None:
         questions = [
@@ -163,7 +192,7 @@ async def render_sheet(
                 definition=definition,
                 locale=sheet.locale,
                 value=values.get(q.id),
-                error=(errors or {}).get(q.id, ""),
+                error=errors.get(q.id, ""),
                 contact=sheet.contact,
                 properties=sheet.properties,
                 kinds=kinds,
@@ -171,14 +200,14 @@ async def render_sheet(
             )
             for q in step.questions
         ]
-    context = {
+    return {
         "view": view,
         "action": sheet.action,
         "step": step,
         "questions": questions,
-        "errors": errors or {},
+        "errors": errors,
         "preselected": preselected,
-        "embed": embed or sheet.action.endswith("?embed=1"),
+        "embed": embed,
         "hidden_inputs": sheet.hidden_inputs,
         "title": logic.recall(
             logic.text_for(definition.title, sheet.locale, default),
@@ -206,38 +235,82 @@ async def render_sheet(
         "swapped": swapped,
         "brand": brand,
     }
-    return await render(
-        request,
-        "respond/survey.html",
-        context,
-        fragment="respond/_survey.html",
-        status_code=status_code,
-        headers={**PRIVATE_HEADERS, **(headers or {})},
-        memo=page_memo(services(request), context),
-    )
 
 
-def page_memo(svc: Services, context: dict[str, Any]) -> PageMemo | None:
+def page_memo(
+    svc: Services, sheet: Sheet, inputs: tuple[Any, ...], fill: Callable[[], dict[str, Any]]
+) -> PageMemo | None:
     """Reuse of the sheet's rendered page (``surveyor.web.templating.PageMemo``): the same
-    step, answers, texts and brand render the same HTML for every customer but the form's
-    action, which holds their link. None when the respondent templates are not the
-    built-in ones (an override may read more than its context) or reload in debug mode."""
+    inputs render the same HTML for every customer but the form's action, which holds
+    their link. The key is what ``sheet_context`` builds the page from: the published
+    version (its texts never change), the locale, ``inputs`` (view, step, answers shown,
+    errors, brand…), whether the intro shows, the ending chosen, and, only when the survey's texts recall them, the contact and the link's properties. None
+    when the respondent templates are not the built-in ones (an override may read more
+    than its context) or reload in debug mode."""
     if not builtin_respond_templates(svc):
         return None
-    step = context["step"]
-    inputs = {
-        **context,
-        "action": None,  # put in late
-        "step": None if step is None else (step.ids, step.position, step.total, step.minimum),
-    }
+    view, step = inputs[0], inputs[1]
+    definition = sheet.definition
+    parts = (
+        sheet.version.id,
+        sheet.locale,
+        view,
+        None if step is None else (step.ids, step.position, step.total, step.minimum),
+        *inputs[2:],
+        sheet.hidden_inputs,
+        step is not None and step.position == 1 and not sheet.answers,  # the intro
+        _ending(definition, sheet.answers) if view in ("thanks", "already") else None,
+        (sheet.contact, sheet.properties) if recalls_people(definition) else None,
+    )
     try:
-        key = msgspec.json.encode(inputs, enc_hook=_markup_text)
+        key = msgspec.json.encode(parts, enc_hook=_markup_text)
     except (TypeError, msgspec.EncodeError):  # a plugin kind's answer msgspec cannot encode
         return None
     if len(key) > MEMO_KEY_BYTES:  # long answers shown again: rare, and would fill memory
         return None
     pages = svc.caches.respond.setdefault(PAGES, {})
-    return PageMemo(cache=pages, key=key, late={"action": context["action"]}, size=MEMO_PAGES)
+    return PageMemo(cache=pages, key=key, late={"action": sheet.action}, size=MEMO_PAGES, fill=fill)
+
+
+def _ending(definition: Any, answers: dict[str, Any]) -> int:
+    """Which ending the thank-you shows (its place; -1: the default), as ``flow.ending_text``
+    chooses it: remembered per survey version by what it depends on (the answers the
+    conditions of the questions and of the endings look at)."""
+    memo = logic.definition_memo(definition, "ending")
+    looked_at = memo.get("")
+    if looked_at is None:
+        looked_at = memo[""] = sorted(
+            {r.question for e in definition.endings if e.condition for r in e.condition.rules}
+        )
+    seen = logic.condition_inputs(definition, answers)
+    try:
+        key = (seen or b"") + msgspec.json.encode(
+            {q: answers[q] for q in looked_at if q in answers}
+        )
+    except (TypeError, msgspec.EncodeError):
+        seen = None
+    found = memo.get(key) if seen is not None else None
+    if found is None:
+        chosen = logic.choose_ending(definition, answers)
+        found = next((i for i, e in enumerate(definition.endings) if e is chosen), -1)
+        if seen is not None:
+            memo[key] = found
+    return found
+
+
+def recalls_people(definition: Any) -> bool:
+    """Whether any text of ``definition`` recalls a contact's field or a link's property
+    (``{contact.name}``, ``{properties.order}``): then its pages differ per customer."""
+    memo = logic.definition_memo(definition, "recalls-people")
+    found = memo.get(True)
+    if found is None:
+        found = memo[True] = any(
+            match.group(1)
+            for _path, text, _required in logic.text_fields(definition)
+            for value in text.values()
+            for match in logic.PLACEHOLDER.finditer(value)
+        )
+    return found
 
 
 def _markup_text(value: Any) -> str:

@@ -96,9 +96,10 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
     source = source or svc.db
     if not TOKEN.match(token):
         return "miss"
-    state = await store.invitation_for_token(source, token)
-    if state is None:
+    found = await store.link_for_token(source, token)
+    if found is None:
         return "miss"
+    state, answers = found
     invitation, response = state.invitation, state.response
     finished = response is not None and response.status == "complete"
     expired = invitation.status == "expired" or (
@@ -110,7 +111,6 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
     version = await cached_version(svc, version_id, source) if version_id else None
     if version is None:
         return "gone"
-    answers = await store.get_answers(source, response.id) if response else {}
     contact = state.contact
     locale = (
         response.locale

@@ -8,6 +8,7 @@ Litestar renders synchronously, so ``render`` awaits every hook first, then rend
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,9 @@ class PageMemo:
     key: bytes
     late: dict[str, str]
     size: int = 512
+    # Builds the context when the page is not in ``cache`` (``render``'s ``context`` is
+    # then None): a page found costs none of its context's work.
+    fill: Callable[[], dict[str, Any]] | None = None
 
 
 def _late_marker(name: str) -> str:
@@ -128,11 +132,16 @@ async def render(
     for extra in extras:
         if isinstance(extra, dict):
             page.update(extra)
+    locale = getattr(state, "locale", None) or svc.settings.default_locale
+    full_key = _memo_key(memo, chosen.name, locale, extras) if user is None else None
+    if memo is not None and full_key is not None:
+        found = memo.cache.get(full_key)
+        if found is not None:  # rendered before from the same inputs: nothing else to build
+            return _memo_response(found, memo, status_code, headers)
     menu: list[dict[str, str]] = []
     if user is not None:
         for links in await gather(svc.pm.hook.menu_links, user=user):
             menu.extend(link for link in links if isinstance(link, dict))
-    locale = getattr(state, "locale", None) or svc.settings.default_locale
     gettext, ngettext = template_gettext(locale)
     page.update(
         request=request,
@@ -149,24 +158,29 @@ async def render(
         _=gettext,
         current_path=request.url.path,
     )
+    if context is None and memo is not None and memo.fill is not None:
+        context = memo.fill()
     page.update(context or {})
     for key, value in page.items():
         # Error messages made in Python reach the reader in their language (issue 19).
         if (key == "error" or key.endswith("_error")) and type(value) is str:
             page[key] = say(value, locale)
-    full_key = _memo_key(memo, chosen.name, locale, extras) if user is None else None
     if memo is None or full_key is None:
         html = chosen.render(page)
-    else:
-        found = memo.cache.get(full_key)
-        if found is None:
-            found = chosen.render({**page, **{k: _late_marker(k) for k in memo.late}})
-            if len(memo.cache) >= memo.size:
-                memo.cache.clear()
-            memo.cache[full_key] = found
-        html = found
-        for name, value in memo.late.items():
-            html = html.replace(_late_marker(name), str(escape(value)))
+        return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)
+    found = chosen.render({**page, **{k: _late_marker(k) for k in memo.late}})
+    if len(memo.cache) >= memo.size:
+        memo.cache.clear()
+    memo.cache[full_key] = found
+    return _memo_response(found, memo, status_code, headers)
+
+
+def _memo_response(
+    found: str, memo: PageMemo, status_code: int, headers: dict[str, str] | None
+) -> Response[str]:
+    html = found
+    for name, value in memo.late.items():
+        html = html.replace(_late_marker(name), str(escape(value)))
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)
 
 

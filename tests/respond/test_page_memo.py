@@ -64,3 +64,38 @@ async def test_a_text_recalled_per_customer_is_never_shown_to_another(client) ->
     assert "Ada, would you recommend us?" in (await client.get(f"/s/{ada}")).text
     page = (await client.get(f"/s/{grace}")).text
     assert "Grace, would you recommend us?" in page and "Ada" not in page
+
+
+async def test_a_property_recalled_in_the_ending_is_the_customers_own(client) -> None:
+    """A page is keyed on its inputs, not on its HTML: a text that recalls a link's
+    property (here only in the thank-you) makes the link's properties part of the key."""
+    raw = msgspec.to_builtins(nps_definition())
+    for ending in raw["endings"]:
+        ending["text"] = {"en": "Thanks about order {properties.order}."}
+    version = await in_app(
+        client, published, app_services(client).db, msgspec.convert(raw, SurveyDefinition)
+    )
+    db = app_services(client).db
+    pages = []
+    for i, order in enumerate(["A-1", "B-2"]):
+        token, _ = await in_app(
+            client,
+            lambda i=i, order=order: invite(
+                db, version, external_id=f"p-{i}", properties={"order": order}
+            ),
+        )
+        pages.append(await path(client, token))
+    assert "Thanks about order A-1." in pages[0][2]
+    assert "Thanks about order B-2." in pages[1][2] and "A-1" not in pages[1][2]
+
+
+async def test_the_thank_you_follows_each_customers_answers(client) -> None:
+    """The ending is chosen by the answers: a detractor's thank-you page from the memo is
+    never shown to a promoter."""
+    detractor, promoter = await links(client, 2)
+    await path(client, detractor)  # score 4: "sorry we fell short" remembered
+    await client.post(f"/s/{promoter}", data={"step": "score", "q_score": "10"}, headers=HX)
+    done = await client.post(f"/s/{promoter}", data={"step": "right,topics"}, headers=HX)
+    assert "Thank you for your feedback!" in done.text and "fell short" not in done.text
+    again = await client.get(f"/s/{detractor}")
+    assert "fell short" in again.text
