@@ -18,18 +18,15 @@ from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
-from surveyor.ops.apilimit import api_rate_limit_middleware
-from surveyor.ops.prometheus import http_metrics_middleware
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugin_settings import PluginSettings, load_plugin_settings
 from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
 from surveyor.settings import LoadedSettings, Settings, SettingsSources
 from surveyor.static_files import StaticFiles
-from surveyor.web.accesslog import access_log_middleware
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.openapi import FinishedJsonRenderPlugin
-from surveyor.web.requestid import request_id_middleware
+from surveyor.web.stack import http_stack
 from surveyor.web.templating import make_environment
 from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 
@@ -123,11 +120,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         debug=settings.debug,
         logging_config=None,
     )
-    # Wrapped around Litestar's whole handler, not added as route middleware, so requests
-    # that match no route (404, 405) get their access-log line too.
-    app.asgi_handler = access_log_middleware(
-        http_metrics_middleware(api_rate_limit_middleware(app.asgi_handler, svc))
-    )
-    # Outermost: the access-log line and every error document carry the request id.
-    app.asgi_handler = request_id_middleware(app.asgi_handler, lambda: settings.trusted_proxy_list)
+    # Request id, access log, HTTP metrics and the API rate limit, in one pass, wrapped
+    # around Litestar's whole handler so requests that match no route (404, 405) get them.
+    app.asgi_handler = http_stack(app.asgi_handler, svc)
     return app

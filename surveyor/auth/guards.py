@@ -133,37 +133,63 @@ def api_scope(scope: str | None):
     """
 
     async def guard(connection: Connection, _: BaseRouteHandler) -> None:
-        secret = bearer_token(connection)
-        if secret is None or len(secret) > 200:
-            raise NotAuthorizedException(
-                detail="Authorization: a 'Bearer <api key>' header is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        svc = services(connection)
-        cache = api_key_cache(svc)
-        digest = token_hash(secret)
-        key = cache.get(digest)
-        if key is MISSING:
-            key = await store.api_key_for_secret(svc.db, secret)
-            cache.put(digest, key)
-        if key is None or key.revoked_at is not None:
-            raise NotAuthorizedException(
-                detail="Authorization: the API key is unknown or revoked",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-        if scope is not None and not key.allows(scope):
-            raise PermissionDeniedException(
-                detail=f"Authorization: this API key lacks the {scope!r} scope"
-            )
-        connection.state["api_key"] = key
-        if key.last_used_at is None or utcnow() - parse_iso(key.last_used_at) > KEY_USED_EVERY:
-            # Recorded at most once a minute per key, so a busy integration does not turn
-            # every API call into an extra write.
-            await store.mark_api_key_used(svc.db, key.id)
-            cache.put(digest, msgspec.structs.replace(key, last_used_at=now_iso()))
+        connection.state["api_key"] = await authorize_api_key(
+            connection, bearer_token(connection), scope
+        )
 
     guard.__name__ = f"api_scope_{scope or 'any'}"
     return guard
+
+
+async def authorize_api_key(
+    connection: Connection, secret: str | None, scope: str | None
+) -> ApiKey:
+    """The valid, unrevoked key ``secret`` whose scopes include ``scope``, else 401/403.
+
+    What :func:`api_scope` checks, for a handler that reads the ``Authorization`` header
+    itself (``POST /api/v1/events`` skips Litestar's guard machinery, which copies the
+    route handler for every guard on every request). Keys are read through a cache of
+    ``API_KEY_TTL_SECONDS``: a key revoked in this process is refused at once
+    (:func:`forget_api_keys`), one revoked in another process within that many seconds.
+    """
+    if secret is None or len(secret) > 200:
+        raise NotAuthorizedException(
+            detail="Authorization: a 'Bearer <api key>' header is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    svc = services(connection)
+    cache = api_key_cache(svc)
+    digest = token_hash(secret)
+    key = cache.get(digest)
+    if key is MISSING:
+        key = await store.api_key_for_secret(svc.db, secret)
+        cache.put(digest, key)
+    if key is None or key.revoked_at is not None:
+        raise NotAuthorizedException(
+            detail="Authorization: the API key is unknown or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if scope is not None and not key.allows(scope):
+        raise PermissionDeniedException(
+            detail=f"Authorization: this API key lacks the {scope!r} scope"
+        )
+    if key.last_used_at is None or utcnow() - parse_iso(key.last_used_at) > KEY_USED_EVERY:
+        # Recorded at most once a minute per key, so a busy integration does not turn
+        # every API call into an extra write.
+        await store.mark_api_key_used(svc.db, key.id)
+        cache.put(digest, msgspec.structs.replace(key, last_used_at=now_iso()))
+    return key
+
+
+def bearer_of(scope: Any) -> str | None:
+    """:func:`bearer_token` read from the ASGI scope's raw headers (no Headers object)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return None
+            return token.strip()
+    return None
 
 
 def api_key_cache(svc: Any) -> TTLCache:

@@ -28,6 +28,8 @@ from surveyor.invitations.jobs import schedule_invitation, schedule_latest_invit
 from surveyor.invitations.models import Invitation
 from surveyor.services import Services
 
+_encode = msgspec.json.Encoder().encode
+
 # Fallback addresses for channels whose plugin does not say (``Channel.address_for``).
 FIELD_FOR_CHANNEL = {"email": "email", "sms": "phone"}
 
@@ -176,16 +178,35 @@ async def fire_event_in(
     transaction (inbound sources log their payload with it). ``data`` must have passed
     :func:`check_contact`. A unique-index error on a racing idempotency key escapes:
     run the unit again and it replays the winner's answer."""
-    fingerprint = request_fingerprint(data)
+    replayed, answer, _ = await _fire_in(tx, svc, data, checkpoint, api_key_id, dry_run, None)
+    return replayed, answer
+
+
+async def _fire_in(
+    tx: Tx,
+    svc: Services,
+    data: EventIn,
+    checkpoint: Checkpoint,
+    api_key_id: str,
+    dry_run: bool,
+    properties_json: str | None,
+) -> tuple[bool, EventOut, bytes]:
+    """:func:`fire_event_in`, with the answer's JSON as stored (encoded once)."""
     key = data.idempotency_key
+    # The fingerprint only serves a later request with the same key: without one,
+    # nothing ever compares it, and none is computed (stored as '').
+    fingerprint = ""
     if key is not None and not dry_run:
+        fingerprint = request_fingerprint(data)
         seen = await store.seen_event(tx, api_key_id, key)
         if seen is not None:
             if seen["request_hash"] != fingerprint:
                 raise IdempotencyConflict(
                     "idempotency_key: already used with a different request body"
                 )
-            return True, msgspec.json.decode(seen["response"], type=EventOut)
+            stored = seen["response"]
+            raw = stored.encode() if isinstance(stored, str) else bytes(stored)
+            return True, msgspec.json.decode(raw, type=EventOut), raw
     c = data.contact
     contact, created = await upsert_contact_created(
         tx,
@@ -212,21 +233,24 @@ async def fire_event_in(
     if dry_run:
         raise _DryRun(answer)  # rolls back the contact upsert too: nothing is stored
     assert event_id is not None
+    encoded = _encode(answer)
     await store.insert_event(
         tx,
         event_id=event_id,
         checkpoint=checkpoint,
         contact_id=contact.id,
-        properties=msgspec.json.encode(data.properties).decode(),
+        properties=properties_json
+        if properties_json is not None
+        else _encode(data.properties).decode(),
         decision=decision.decision,
         reason=decision.reason,
         api_key_id=api_key_id,
         idempotency_key=key,
         request_hash=fingerprint,
-        response=msgspec.json.encode(answer).decode(),
+        response=encoded.decode(),
         created_at=iso(now),
     )
-    return False, answer
+    return False, answer, encoded
 
 
 async def fire_event(
@@ -240,20 +264,35 @@ async def fire_event(
     """Returns ``(replayed, answer)``; raises :class:`IdempotencyConflict` when a key is
     reused with another body and :class:`EventRejected` for a contact field Babel or
     the time zone database refuses."""
+    replayed, answer, _ = await fire_event_encoded(
+        svc, data, checkpoint, api_key_id=api_key_id, dry_run=dry_run
+    )
+    return replayed, answer
+
+
+async def fire_event_encoded(
+    svc: Services,
+    data: EventIn,
+    checkpoint: Checkpoint,
+    *,
+    api_key_id: str,
+    dry_run: bool = False,
+    properties_json: str | None = None,
+) -> tuple[bool, EventOut, bytes]:
+    """:func:`fire_event`, with the answer's JSON (the events API sends it as it is);
+    ``properties_json``: ``data.properties`` already encoded by the caller, if it was."""
     data = check_contact(data)
 
-    async def unit(tx: Tx) -> tuple[bool, EventOut]:
-        return await fire_event_in(
-            tx, svc, data, checkpoint, api_key_id=api_key_id, dry_run=dry_run
-        )
+    async def unit(tx: Tx) -> tuple[bool, EventOut, bytes]:
+        return await _fire_in(tx, svc, data, checkpoint, api_key_id, dry_run, properties_json)
 
     try:
         return await _write_once_more_on_race(svc, unit)
     except _DryRun as dry:
-        return False, dry.result
+        return False, dry.result, _encode(dry.result)
 
 
-async def _write_once_more_on_race(svc: Services, unit: Any) -> tuple[bool, EventOut]:
+async def _write_once_more_on_race(svc: Services, unit: Any) -> Any:
     """On PostgreSQL two requests with one idempotency key can both pass the lookup; the
     unique index stops the second, which then finds and replays the first's answer."""
     try:

@@ -1,7 +1,8 @@
 """The API rate limit: ``api_rate_limit`` requests per minute per API key (per client
 address for requests without a key), counted in the shared counters, with the
 ``RateLimit-Limit`` / ``RateLimit-Remaining`` / ``RateLimit-Reset`` headers on every API
-answer and a 429 problem document with ``Retry-After`` past the limit."""
+answer and a 429 problem document with ``Retry-After`` past the limit (applied by
+``surveyor.web.stack``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from surveyor.logs import current_request_id
 from surveyor.ops.ratelimit import counters_for
@@ -55,51 +56,41 @@ def problem_429(retry: int) -> bytes:
     return json.dumps(body).encode()
 
 
-def api_rate_limit_middleware(app: ASGIApp, svc: Any) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        limit = svc.settings.api_rate_limit
-        if scope["type"] != "http" or not limit or not scope.get("path", "").startswith("/api/"):
-            await app(scope, receive, send)
-            return
-        key = api_key_of(scope)
-        name = (
-            f"api:key:{key}"
-            if key
-            else f"api:ip:{peer_address(scope, svc.settings.trusted_proxy_list)}"
-        )
-        try:
-            count, reset = await counters_for(svc).hit(name, WINDOW)
-        except Exception as exc:  # the limiter's store is down: serve rather than refuse
-            log.warning("rate limit not counted: %s", exc)
-            await app(scope, receive, send)
-            return
-        headers = [
-            (b"ratelimit-limit", str(limit).encode()),
-            (b"ratelimit-remaining", str(max(0, limit - count)).encode()),
-            (b"ratelimit-reset", str(reset).encode()),
-        ]
-        if count > limit:
-            body = problem_429(reset)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 429,
-                    "headers": [
-                        *headers,
-                        (b"retry-after", str(reset).encode()),
-                        (b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            return
+Header = tuple[bytes, bytes]
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
-            await send(message)
 
-        await app(scope, receive, with_headers)
+async def count(
+    scope: Scope, svc: Any, limit: int, trusted: frozenset[str]
+) -> tuple[list[Header], int, bool] | None:
+    """Counts this API request: its ``RateLimit-*`` headers, the seconds to the window's
+    reset and whether it is over the limit; None when the counters' store is down (the
+    request is then served, uncounted: better than refusing every client)."""
+    key = api_key_of(scope)
+    name = f"api:key:{key}" if key else f"api:ip:{peer_address(scope, trusted)}"
+    try:
+        hits, reset = await counters_for(svc).hit(name, WINDOW)
+    except Exception as exc:
+        log.warning("rate limit not counted: %s", exc)
+        return None
+    headers = [
+        (b"ratelimit-limit", str(limit).encode()),
+        (b"ratelimit-remaining", str(max(0, limit - hits)).encode()),
+        (b"ratelimit-reset", str(reset).encode()),
+    ]
+    return headers, reset, hits > limit
 
-    return middleware
+
+def refusal(headers: list[Header], reset: int) -> tuple[Message, Message]:
+    """The 429 answer: the counted headers, ``Retry-After`` and a problem document."""
+    body = problem_429(reset)
+    start: Message = {
+        "type": "http.response.start",
+        "status": 429,
+        "headers": [
+            *headers,
+            (b"retry-after", str(reset).encode()),
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}

@@ -15,10 +15,8 @@ Two kinds of numbers:
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -67,33 +65,28 @@ KNOWN_METHODS = frozenset(
 )
 
 
-def http_metrics_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
+# The labelled children by (method, route, status): ``labels()`` is a locked dict lookup
+# that builds its key tuple on every call. Bounded: the methods are KNOWN_METHODS and
+# "other", the routes the app's templates and "unmatched", the statuses those it answers.
+_HTTP_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
 
-        try:
-            await app(scope, receive, capture)
-        finally:
-            # The route template, never the path: tokens and ids stay out of the labels.
-            route = str(scope.get("path_template") or "unmatched")  # type: ignore[attr-defined]
-            method = scope.get("method", "-")
-            # The server passes any method token through: an unknown one is "other", so a
-            # client making up methods cannot grow the label sets (and memory) without end.
-            method = method if method in KNOWN_METHODS else "other"
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_DURATION.labels(method, route).observe(time.perf_counter() - started)
-
-    return middleware
+def observe_http(method: str, route: str, status: int, seconds: float) -> None:
+    """One answered request in ``surveyor_http_requests`` and its duration histogram."""
+    # The server passes any method token through: an unknown one is "other", so a client
+    # making up methods cannot grow the label sets (and memory) without end.
+    if method not in KNOWN_METHODS:
+        method = "other"
+    children = _HTTP_CHILDREN.get((method, route, status))
+    if children is None:
+        # The route template, never the path: tokens and ids stay out of the labels.
+        children = (
+            HTTP_REQUESTS.labels(method, str(route), str(status)),
+            HTTP_DURATION.labels(method, str(route)),
+        )
+        _HTTP_CHILDREN[method, route, status] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def _age_seconds(stamp: str | None) -> float | None:

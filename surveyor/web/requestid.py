@@ -12,13 +12,12 @@ import itertools
 import os
 import re
 import secrets
-from collections.abc import Callable
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from surveyor.logs import REQUEST_ID, current_request_id
 
-__all__ = ["REQUEST_ID", "current_request_id", "request_id_middleware"]
+__all__ = ["REQUEST_ID", "current_request_id", "request_id_for"]
 
 HEADER = "x-request-id"
 _SAFE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -44,36 +43,15 @@ def new_request_id() -> str:
     return f"{_prefix}{next(_counter) & 0xFFFFFFFF:08x}"
 
 
-def request_id_middleware(app: ASGIApp, trusted: Callable[[], frozenset[str]]) -> ASGIApp:
-    """Wraps the whole app (outermost), so 404s and errors carry the id too."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        given = ""
-        client = scope.get("client")
-        if client and client[0] in trusted():
-            for name, value in scope.get("headers", []):
-                if name == b"x-request-id":
-                    given = value.decode("latin-1")
-                    break
-        rid = given if _SAFE.match(given) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = rid
-        token = REQUEST_ID.set(rid)
-
-        async def with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
-                ]
-                headers.append((b"x-request-id", rid.encode("ascii")))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await app(scope, receive, with_header)
-        finally:
-            REQUEST_ID.reset(token)
-
-    return middleware
+def request_id_for(scope: Scope, trusted: frozenset[str]) -> str:
+    """The id of this request: a trusted proxy's ``X-Request-ID`` when short and plain,
+    else a fresh one (``surveyor.web.stack`` sets it and puts it on the answer)."""
+    client = scope.get("client")
+    if client and client[0] in trusted:
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+                if _SAFE.match(given):
+                    return given
+                break
+    return new_request_id()

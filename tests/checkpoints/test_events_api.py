@@ -213,6 +213,99 @@ async def test_bad_contacts_are_refused_naming_the_field(client, contact, field)
     assert await counts(client) == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("body", "headers", "query", "field"),
+    [
+        # Read by the route's own decoder (issue 17): the same answers as the signature's.
+        ({"checkpoint": "order_delivered", "contact": CONTACT, "vip": 1}, {}, "", "vip"),
+        ({"checkpoint": 5, "contact": CONTACT}, {}, "", "checkpoint"),
+        ({"checkpoint": "order_delivered"}, {}, "", "contact"),
+        (
+            {"checkpoint": "order_delivered", "contact": CONTACT, "properties": []},
+            {},
+            "",
+            "properties",
+        ),
+        (
+            {"checkpoint": "order_delivered", "contact": CONTACT},
+            {"Idempotency-Key": "a b"},
+            "",
+            "idempotency_key",
+        ),
+        (
+            {"checkpoint": "order_delivered", "contact": CONTACT},
+            {"Idempotency-Key": "k" * 201},
+            "",
+            "idempotency_key",
+        ),
+        ({"checkpoint": "order_delivered", "contact": CONTACT}, {}, "?dry_run=maybe", "dry_run"),
+        (
+            {"checkpoint": "order_delivered", "contact": CONTACT, "idempotency_key": "a"},
+            {"Idempotency-Key": "b"},
+            "",
+            "idempotency_key",
+        ),
+    ],
+)
+async def test_bad_events_are_refused_naming_the_field(client, body, headers, query, field) -> None:
+    key = await setup(client)
+    response = await client.post("/api/v1/events" + query, json=body, headers={**key, **headers})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == field
+    assert field in response.json()["detail"]
+    assert await counts(client) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("body", [b"", b'{"checkpoint": "order_delivered"', b"[1, 2"])
+async def test_a_body_that_is_not_json_is_a_400(client, body) -> None:
+    key = await setup(client)
+    response = await client.post(
+        "/api/v1/events", content=body, headers={**key, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await counts(client) == (0, 0, 0)
+
+
+async def test_an_oversized_body_is_a_413(make_settings) -> None:
+    app = create_app(make_settings(max_body_bytes=2048))
+    async with AsyncTestClient(app=app, base_url="http://surveyor.test") as client:
+        key = await setup(client)
+        body = {
+            "checkpoint": "order_delivered",
+            "contact": CONTACT,
+            "properties": {"a": "x" * 4096},
+        }
+        response = await client.post("/api/v1/events", json=body, headers=key)
+        assert response.status_code == 413, response.text
+        assert await counts(client) == (0, 0, 0)
+
+
+async def test_the_answer_is_json_with_a_request_id_and_dry_run_true_is_read(client) -> None:
+    key = await setup(client)
+    body = {"checkpoint": "order_delivered", "contact": CONTACT}
+    dry = await client.post("/api/v1/events?dry_run=true", json=body, headers=key)
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    assert dry.headers["content-type"] == "application/json"
+    assert int(dry.headers["content-length"]) == len(dry.content)
+    assert dry.headers["x-request-id"]
+    assert await counts(client) == (0, 0, 0)
+
+
+async def test_only_an_idempotency_key_gets_a_fingerprint(client) -> None:
+    """The request hash serves a later request with the same key; without one nothing
+    compares it, so none is computed (issue 17)."""
+    key = await setup(client)
+    plain = {"checkpoint": "order_delivered", "contact": CONTACT}
+    keyed = {**plain, "contact": {**CONTACT, "id": "cus_2"}, "idempotency_key": "k-1"}
+    assert (await client.post("/api/v1/events", json=plain, headers=key)).status_code == 202
+    assert (await client.post("/api/v1/events", json=keyed, headers=key)).status_code == 202
+    hashes = await query(client, "SELECT idempotency_key, request_hash FROM events")
+    by_key = {row["idempotency_key"]: row["request_hash"] for row in hashes}
+    assert by_key[None] == ""
+    assert len(by_key["k-1"]) == 64
+
+
 async def test_unknown_checkpoint_is_404_naming_it(client) -> None:
     key = await setup(client)
     response = await client.post(

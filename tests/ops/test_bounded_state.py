@@ -6,10 +6,12 @@ map keyed by something a client chooses is either bounded or keyed by a small fi
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from surveyor.auth.throttle import AddressThrottle
-from surveyor.ops.prometheus import PROCESS, http_metrics_middleware
+from surveyor.ops.prometheus import _HTTP_CHILDREN, PROCESS
+from surveyor.web.stack import http_stack
 
 
 async def _answer(scope: Any, receive: Any, send: Any) -> None:
@@ -27,7 +29,8 @@ def _methods_seen() -> set[str]:
 
 
 async def test_made_up_http_methods_share_one_metrics_label() -> None:
-    middleware = http_metrics_middleware(_answer)
+    settings = SimpleNamespace(api_rate_limit=0, trusted_proxies="", trusted_proxy_list=frozenset())
+    middleware = http_stack(_answer, SimpleNamespace(settings=settings))
 
     async def send(message: Any) -> None:
         return None
@@ -39,6 +42,8 @@ async def test_made_up_http_methods_share_one_metrics_label() -> None:
     seen = _methods_seen()
     assert "other" in seen and "GET" in seen
     assert not any(method.startswith("MADEUP") for method in seen)
+    # The labelled children kept for reuse are keyed by the same bounded labels.
+    assert not any(method.startswith("MADEUP") for method, _, _ in _HTTP_CHILDREN)
 
 
 def test_asking_about_an_address_keeps_nothing_for_it() -> None:
