@@ -49,6 +49,9 @@ from surveyor.db.database import StorageUnavailable, Tx
 log = logging.getLogger("surveyor.db")
 T = TypeVar("T")
 MAX_GROUP = 32
+# When no lane has started or finished a unit for this long (a unit waiting on a lock that
+# another process holds), the queue gets one more lane, up to ``max_lanes``.
+STALL_SECONDS = 0.05
 # Lost to another transaction, not wrong in itself: run again alone.
 _RETRY_ALONE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 
@@ -70,12 +73,16 @@ class GroupCommitter:
         storage_errors: tuple[type[BaseException], ...],
         unavailable: Callable[[BaseException], StorageUnavailable],
         lanes: int,
+        max_lanes: int,
     ) -> None:
         self._acquire = acquire
         self._make_tx = make_tx
         self._storage_errors = storage_errors
         self._unavailable = unavailable
         self.lanes = max(1, lanes)
+        self.max_lanes = max(self.lanes, max_lanes)
+        self._progress = 0.0  # loop time a lane last started or finished a unit
+        self._stall_timer: asyncio.TimerHandle | None = None
         self._queue: collections.deque[Item] = collections.deque()
         self._running = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -86,11 +93,28 @@ class GroupCommitter:
         self._queue.append((unit, future))
         if self._running < self.lanes:
             self._start_lane()
+        elif self._stall_timer is None:
+            self._stall_timer = asyncio.get_running_loop().call_later(STALL_SECONDS, self._unstall)
         return await future
+
+    def _unstall(self) -> None:
+        """A unit waits on a lock: the queue must not wait behind it."""
+        self._stall_timer = None
+        if not self._queue:
+            return
+        loop = asyncio.get_running_loop()
+        if self._running < self.lanes or (
+            self._running < self.max_lanes and loop.time() - self._progress >= STALL_SECONDS
+        ):
+            self._start_lane()
+        self._stall_timer = loop.call_later(STALL_SECONDS, self._unstall)
 
     async def close(self, wait: float) -> None:
         """Let the lanes finish what is queued (for up to ``wait`` seconds), then fail the rest."""
         loop = asyncio.get_running_loop()
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
         deadline = loop.time() + wait
         while self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=deadline - loop.time())
@@ -170,7 +194,9 @@ class GroupCommitter:
         alone: list[Item] = []
         grouped = len(batch) > 1
         await self._send(conn, "BEGIN")
+        loop = asyncio.get_running_loop()
         for index, (unit, future) in enumerate(batch):
+            self._progress = loop.time()
             try:
                 value = await unit(tx)
             except Exception as exc:

@@ -133,6 +133,8 @@ class PostgresDatabase:
             STORAGE_ERRORS,
             _unavailable,
             lanes=min(write_lanes, pool_size),
+            # More when every lane waits on a lock; one connection stays for the reads.
+            max_lanes=max(1, pool_size - 1),
         )
 
     async def connect(self) -> None:
@@ -172,6 +174,15 @@ class PostgresDatabase:
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
         self.pool  # noqa: B018  (raises StorageUnavailable when not connected)
         return await self.writer.write(unit)
+
+    async def write_one(self, sql: str, params: Params = ()) -> Row | None:
+        # A statement sent alone is its own transaction (it commits, durably with the default
+        # synchronous_commit, before its answer comes back): no BEGIN, no COMMIT.
+        try:
+            record = await self.pool.fetchrow(to_dollar_params(sql), *params)
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        return None if record is None else dict(record)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:
