@@ -10,8 +10,10 @@ protocol), the group's BEGIN and COMMIT are shared, and so is the WAL flush.
 
 How:
 
-* ``write`` queues the unit; up to ``lanes`` tasks (each holding one pooled connection
-  while the queue is not empty) take groups from the queue. A unit that finds the queue
+* ``write`` queues the unit; lanes (tasks, each holding one pooled connection while the
+  queue is not empty) take groups from the queue: ``lanes`` of them (2), more (up to
+  ``max_lanes``: the pool but one connection) while over ``UNITS_PER_LANE`` units wait
+  per lane or while no lane makes progress (units waiting on locks). A unit that finds the queue
   empty and a lane free runs alone: ``BEGIN``, its statements, ``COMMIT`` — exactly one
   transaction, as before. Lanes end when the queue is empty, so an idle process holds no
   connection.
@@ -49,6 +51,7 @@ from surveyor.db.database import StorageUnavailable, Tx
 log = logging.getLogger("surveyor.db")
 T = TypeVar("T")
 MAX_GROUP = 32
+UNITS_PER_LANE = 4  # queued units per running lane before one more lane starts
 # When no lane has started or finished a unit for this long (a unit waiting on a lock that
 # another process holds), the queue gets one more lane, up to ``max_lanes``.
 STALL_SECONDS = 0.05
@@ -91,7 +94,13 @@ class GroupCommitter:
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((unit, future))
-        if self._running < self.lanes:
+        waiting = len(self._queue)
+        if self._running < self.lanes or (
+            # A queue longer than a few units per lane: on a busy host every round trip waits
+            # to be scheduled, and a lane runs its units one after the other, so more lanes
+            # (smaller groups, still one message per unit saved) keep the queue moving.
+            self._running < self.max_lanes and waiting >= UNITS_PER_LANE * self._running
+        ):
             self._start_lane()
         elif self._stall_timer is None:
             self._stall_timer = asyncio.get_running_loop().call_later(STALL_SECONDS, self._unstall)
@@ -135,7 +144,7 @@ class GroupCommitter:
 
     def _take(self) -> list[Item]:
         # Share what waits between the lanes, so a lane's group is not all of the queue.
-        size = min(MAX_GROUP, max(1, -(-len(self._queue) // self.lanes)))
+        size = min(MAX_GROUP, max(1, -(-len(self._queue) // self._running)))
         batch = []
         while self._queue and len(batch) < size:
             unit, future = self._queue.popleft()
