@@ -67,6 +67,12 @@ class Database(Protocol):
 
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T: ...
 
+    async def write_one(self, sql: str, params: Params = ()) -> Row | None:
+        """One statement as a unit of its own, durable on return: its first row (e.g. of
+        ``RETURNING``) or ``None``. Same as ``write(lambda tx: tx.fetch_one(sql, params))``;
+        PostgreSQL runs it outside an explicit transaction (one round trip, not three, and
+        its row locks held for the statement only)."""
+
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...

@@ -1,8 +1,9 @@
 """PostgreSQL backend (asyncpg): the same store code, for several app and worker processes.
 
-Store SQL is written with ``?`` placeholders; they become ``$1, $2…`` here. Each
-``write`` unit is its own transaction on a pooled connection: PostgreSQL has no
-single-writer limit, so there is nothing to batch.
+Store SQL is written with ``?`` placeholders; they become ``$1, $2…`` here. Write units
+go through ``surveyor.db.pg_writer``: a unit alone is its own transaction; units queued at
+the same time share one (a SAVEPOINT each, answered after the COMMIT), because on
+PostgreSQL what a unit costs is mostly its round trips, BEGIN and COMMIT among them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from surveyor.db.database import Params, Row, StorageUnavailable, Tx
+from surveyor.db.pg_writer import GroupCommitter
 
 T = TypeVar("T")
 
@@ -117,10 +119,23 @@ class _PgTx:
 class PostgresDatabase:
     backend = "postgresql"
 
-    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, dsn: str, *, pool_size: int = 10, write_lanes: int = 2, close_timeout: float = 30.0
+    ) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
+        self.close_timeout = close_timeout
         self._pool: asyncpg.Pool | None = None
+        # Connections writing groups at once; the rest of the pool serves the reads.
+        self.writer = GroupCommitter(
+            lambda: self.pool.acquire(),
+            _PgTx,
+            STORAGE_ERRORS,
+            _unavailable,
+            lanes=min(write_lanes, pool_size),
+            # More when every lane waits on a lock; one connection stays for the reads.
+            max_lanes=max(1, pool_size - 1),
+        )
 
     async def connect(self) -> None:
         try:
@@ -146,6 +161,7 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         if self._pool is not None:
+            await self.writer.close(self.close_timeout)  # what is queued is still written
             pool, self._pool = self._pool, None
             await pool.close()
 
@@ -156,11 +172,17 @@ class PostgresDatabase:
         return self._pool
 
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
+        self.pool  # noqa: B018  (raises StorageUnavailable when not connected)
+        return await self.writer.write(unit)
+
+    async def write_one(self, sql: str, params: Params = ()) -> Row | None:
+        # A statement sent alone is its own transaction (it commits, durably with the default
+        # synchronous_commit, before its answer comes back): no BEGIN, no COMMIT.
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                return await unit(_PgTx(conn))
+            record = await self.pool.fetchrow(to_dollar_params(sql), *params)
         except STORAGE_ERRORS as exc:
             raise _unavailable(exc) from exc
+        return None if record is None else dict(record)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:

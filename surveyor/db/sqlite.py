@@ -150,6 +150,9 @@ class SQLiteDatabase(_GroupCommitWriter):
                 await asyncio.get_running_loop().run_in_executor(self._thread, writer.close)
         self._thread.shutdown(wait=not abandoned)
 
+    async def write_one(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.write(lambda tx: tx.fetch_one(sql, params))
+
     # -- reads ----------------------------------------------------------------
 
     def _reader(self) -> aiosqlite.Connection:
