@@ -314,41 +314,56 @@ class LinkState(msgspec.Struct, frozen=True, kw_only=True):
     response: Response | None
     contact: Contact | None
     latest_version_id: str | None  # the survey's latest published version (None: closed)
+    answers: dict[str, Any] = msgspec.field(default_factory=dict)  # the response's so far
 
 
-# Built once: the answer POST runs it on every step.
-_LINK_SQL = (
-    f"SELECT {_prefixed('i_', 'i', COLUMNS)},"
-    f" {_prefixed('r_', 'r', RESPONSE_COLUMNS)},"
-    f" {_prefixed('c_', 'c', CONTACT_COLUMNS)},"
-    " (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
+def _names(columns: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in columns.split(","))
+
+
+_PARTS = (("i", _names(COLUMNS)), ("r", _names(RESPONSE_COLUMNS)), ("c", _names(CONTACT_COLUMNS)))
+# Built once: the answer POST runs it on every step. The response's answers come
+# aggregated as one JSON object, so the completing POST and a resumed page read one row.
+_LINK_SELECT = (
+    "SELECT "
+    + ", ".join(f"{a}.{c} AS {a}_{c}" for a, names in _PARTS for c in names)
+    + ", (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
     "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
-    "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id"
+    "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id, {answers} AS answers"
     " FROM invitations i"
     " LEFT JOIN responses r ON r.invitation_id = i.id"
     " LEFT JOIN contacts c ON c.id = i.contact_id"
     " WHERE i.token_hash = ?"
 )
+_LINK_SQL = {
+    "sqlite": _LINK_SELECT.format(
+        answers="(SELECT json_group_object(a.question_id, json(a.value)) FROM answers a"
+        " WHERE a.response_id = r.id)"
+    ),
+    "postgresql": _LINK_SELECT.format(
+        answers="(SELECT json_object_agg(a.question_id, a.value::json)::text FROM answers a"
+        " WHERE a.response_id = r.id)"
+    ),
+}
+_KEYS = tuple(tuple((f"{a}_{c}", c) for c in names) for a, names in _PARTS)
 
 
-async def invitation_for_token(db: Database, raw: str) -> LinkState | None:
-    """The invitation a link token opens, its response so far, its contact and the survey's
-    latest published version, in one read (the answer POST is the hot path)."""
-    # survey_versions/surveys/responses belong to other domains; reading them here
+async def invitation_for_token(db: Database | Tx, raw: str) -> LinkState | None:
+    """The invitation a link token opens, its response and answers so far, its contact and
+    the survey's latest published version, in one read (the answer POST is the hot path)."""
+    # survey_versions/surveys/responses/answers belong to other domains; reading them here
     # saves round trips per request. Archived surveys have no current version.
-    row = await db.fetch_one(_LINK_SQL, (token_hash(raw),))
+    row = await db.fetch_one(_LINK_SQL[db.backend], (token_hash(raw),))
     if row is None:
         return None
-    parts: dict[str, dict[str, Any]] = {"i_": {}, "r_": {}, "c_": {}}
-    for name, value in row.items():
-        part = parts.get(name[:2])
-        if part is not None:
-            part[name[2:]] = value
+    invitation, response, contact = ({c: row[k] for k, c in keys} for keys in _KEYS)
+    found = row["answers"]
     return LinkState(
-        invitation=invitation_from_row(parts["i_"]),
-        response=None if row["r_id"] is None else response_from_row(parts["r_"]),
-        contact=None if row["c_id"] is None else contact_from_row(parts["c_"]),
+        invitation=invitation_from_row(invitation),
+        response=None if response["id"] is None else response_from_row(response),
+        contact=None if contact["id"] is None else contact_from_row(contact),
         latest_version_id=row["latest_version_id"],
+        answers={} if found is None or response["id"] is None else msgspec.json.decode(found),
     )
 
 

@@ -13,12 +13,9 @@ from typing import Any
 
 import msgspec
 
-from surveyor.contacts.store import COLUMNS as CONTACT_COLUMNS
-from surveyor.contacts.store import contact_from_row
 from surveyor.db import Database, Tx
 from surveyor.ids import new_id, new_token, now_iso, token_hash
-from surveyor.invitations.store import COLUMNS as INVITATION_COLUMNS
-from surveyor.invitations.store import invitation_from_row, mark_opened_or_answered
+from surveyor.invitations.store import mark_opened_or_answered
 
 # Public links live in links_store.py; re-exported for the callers of this module.
 from surveyor.respond.links_store import (
@@ -67,56 +64,6 @@ async def get_answers(db: Database | Tx, response_id: str) -> dict[str, Any]:
         "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
     )
     return {row["question_id"]: msgspec.json.decode(row["value"]) for row in rows}
-
-
-def _names(columns: str) -> tuple[str, ...]:
-    return tuple(c.strip() for c in columns.split(","))
-
-
-_PARTS = (("i", _names(INVITATION_COLUMNS)), ("r", _names(RESPONSE_COLUMNS)))
-_PARTS += (("c", _names(CONTACT_COLUMNS)),)
-# The answer POST's one read (and the link page's): the invitation a token opens, its
-# response with every answer (aggregated as one JSON object), its contact and the survey's
-# latest published version. Archived surveys have no current version.
-_LINK_SELECT = (
-    "SELECT "
-    + ", ".join(f"{a}.{c} AS {a}_{c}" for a, names in _PARTS for c in names)
-    + ", (SELECT v.id FROM survey_versions v JOIN surveys s ON s.id = v.survey_id"
-    "   WHERE v.survey_id = i.survey_id AND s.status <> 'archived'"
-    "   ORDER BY v.number DESC LIMIT 1) AS latest_version_id, {answers} AS answers"
-    " FROM invitations i"
-    " LEFT JOIN responses r ON r.invitation_id = i.id"
-    " LEFT JOIN contacts c ON c.id = i.contact_id"
-    " WHERE i.token_hash = ?"
-)
-_LINK_SQL = {
-    "sqlite": _LINK_SELECT.format(
-        answers="(SELECT json_group_object(a.question_id, json(a.value)) FROM answers a"
-        " WHERE a.response_id = r.id)"
-    ),
-    "postgresql": _LINK_SELECT.format(
-        answers="(SELECT json_object_agg(a.question_id, a.value::json)::text FROM answers a"
-        " WHERE a.response_id = r.id)"
-    ),
-}
-_KEYS = tuple(tuple((f"{a}_{c}", c) for c in names) for a, names in _PARTS)
-
-
-async def link_for_token(db: Database | Tx, raw: str) -> tuple[LinkState, dict[str, Any]] | None:
-    """What a personal link's page and its answer POST need, in one read: the link
-    (``invitations.store.invitation_for_token``'s ``LinkState``) and its answers so far."""
-    row = await db.fetch_one(_LINK_SQL[db.backend], (token_hash(raw),))
-    if row is None:
-        return None
-    invitation, response, contact = ({c: row[k] for k, c in keys} for keys in _KEYS)
-    state = LinkState(
-        invitation=invitation_from_row(invitation),
-        response=None if response["id"] is None else response_from_row(response),
-        contact=None if contact["id"] is None else contact_from_row(contact),
-        latest_version_id=row["latest_version_id"],
-    )
-    found = row["answers"]
-    return state, {} if found is None else msgspec.json.decode(found)
 
 
 def new_resume_key() -> str:

@@ -96,10 +96,9 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
     source = source or svc.db
     if not TOKEN.match(token):
         return "miss"
-    found = await store.link_for_token(source, token)
-    if found is None:
+    state = await store.invitation_for_token(source, token)
+    if state is None:
         return "miss"
-    state, answers = found
     invitation, response = state.invitation, state.response
     finished = response is not None and response.status == "complete"
     expired = invitation.status == "expired" or (
@@ -121,7 +120,7 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
         action=f"/s/{token}",
         version=version,
         response=response,
-        answers=answers,
+        answers=state.answers,
         new=NewResponse(
             invitation_id=invitation.id,
             survey_id=invitation.survey_id,
