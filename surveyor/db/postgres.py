@@ -120,13 +120,14 @@ class PostgresDatabase:
     backend = "postgresql"
 
     def __init__(
-        self, dsn: str, *, pool_size: int = 10, write_lanes: int = 2, close_timeout: float = 30.0
+        self, dsn: str, *, pool_size: int = 10, write_lanes: int = 1, close_timeout: float = 30.0
     ) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
         self.close_timeout = close_timeout
         self._pool: asyncpg.Pool | None = None
-        # Connections writing groups at once; the rest of the pool serves the reads.
+        # The connection writing groups (more only while it is stuck on a lock); the rest
+        # of the pool serves the reads.
         self.writer = GroupCommitter(
             lambda: self.pool.acquire(),
             _PgTx,
