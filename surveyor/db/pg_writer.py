@@ -1,6 +1,13 @@
 """Group commit on PostgreSQL (issue 17): write units queued at the same time share one
 transaction, each in its own SAVEPOINT, and are answered only after its COMMIT.
 
+**Off by default** (``PostgresDatabase(write_lanes=0)``): measured on the 2-core host
+(bench/README.md, "Issue 17 — PostgreSQL, third pass"), one lane cuts the server's CPU
+per event by ~20 % but runs every unit's round trips one after the other, so a busy host
+completed fewer events and surveys per second; several lanes deadlock on the rollup
+counters' stripes. It stays here, tested, for a rollup design that does not stripe by
+backend.
+
 Why (measured in bench/README.md, "Issue 17 — PostgreSQL, third pass"): every message to
 the server is a round trip that costs ~0.1 ms of the server process's CPU (asyncpg, the
 event loop) and as much again in the PostgreSQL backend, and a unit's own BEGIN and
