@@ -1,6 +1,13 @@
 """Group commit on PostgreSQL (issue 17): write units queued at the same time share one
 transaction, each in its own SAVEPOINT, and are answered only after its COMMIT.
 
+**Off by default** (``PostgresDatabase(write_lanes=0)``): measured on the 2-core host
+(bench/README.md, "Issue 17 — PostgreSQL, third pass"), one lane cuts the server's CPU
+per event by ~20 % but runs every unit's round trips one after the other, so a busy host
+completed fewer events and surveys per second; several lanes deadlock on the rollup
+counters' stripes. It stays here, tested, for a rollup design that does not stripe by
+backend.
+
 Why (measured in bench/README.md, "Issue 17 — PostgreSQL, third pass"): every message to
 the server is a round trip that costs ~0.1 ms of the server process's CPU (asyncpg, the
 event loop) and as much again in the PostgreSQL backend, and a unit's own BEGIN and
@@ -10,10 +17,14 @@ protocol), the group's BEGIN and COMMIT are shared, and so is the WAL flush.
 
 How:
 
-* ``write`` queues the unit; lanes (tasks, each holding one pooled connection while the
-  queue is not empty) take groups from the queue: ``lanes`` of them (2), more (up to
-  ``max_lanes``: the pool but one connection) while over ``UNITS_PER_LANE`` units wait
-  per lane or while no lane makes progress (units waiting on locks). A unit that finds the queue
+* ``write`` queues the unit; a lane (a task holding one pooled connection while the
+  queue is not empty) takes groups from the queue. One lane by default: the rollup
+  counters (``metrics_versions``, ``metrics_funnel_hourly``) are rows striped by backend
+  (``pg_backend_pid() % 4``) for short transactions, and two lanes holding their groups'
+  stripes deadlocked within seconds on the customer path (measured: 7 deadlocks in 400
+  surveys with up to 9 lanes, 0 with one). Another lane starts, up to ``max_lanes``,
+  only while no lane has made progress for ``STALL_SECONDS`` (a unit waiting on a lock
+  another process holds). A unit that finds the queue
   empty and a lane free runs alone: ``BEGIN``, its statements, ``COMMIT`` — exactly one
   transaction, as before. Lanes end when the queue is empty, so an idle process holds no
   connection.
@@ -21,9 +32,10 @@ How:
   transaction is rolled back and the rest start a new one); before each later unit a
   savepoint is set, and a unit that raises is rolled back to it alone. Its exception
   goes to its caller; the others commit.
-* A unit that lost a deadlock or a serialization check inside a group is run again
-  alone after the group commits (the group's own locks may have caused it); once alone,
-  whatever it raises goes to its caller.
+* A unit that lost a deadlock or a serialization check is run again once, alone, after
+  its group commits (the locks of a group — its own or another lane's — are held until
+  the group's COMMIT, so units of two lanes can wait on each other); what the second run
+  raises goes to its caller.
 * A fault of the storage (connection lost, server shut down, disk full) fails every
   unit of the group with ``StorageUnavailable``: nothing of the group was committed.
 * At most ``MAX_GROUP`` units per group: each writing savepoint takes a subtransaction
@@ -51,10 +63,9 @@ from surveyor.db.database import StorageUnavailable, Tx
 log = logging.getLogger("surveyor.db")
 T = TypeVar("T")
 MAX_GROUP = 32
-UNITS_PER_LANE = 4  # queued units per running lane before one more lane starts
-# When no lane has started or finished a unit for this long (a unit waiting on a lock that
-# another process holds), the queue gets one more lane, up to ``max_lanes``.
-STALL_SECONDS = 0.05
+# When no lane has started a unit for this long (a unit waiting on a lock that another
+# process holds), the queue gets one more lane, up to ``max_lanes``.
+STALL_SECONDS = 0.5
 # Lost to another transaction, not wrong in itself: run again alone.
 _RETRY_ALONE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 
@@ -94,13 +105,7 @@ class GroupCommitter:
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((unit, future))
-        waiting = len(self._queue)
-        if self._running < self.lanes or (
-            # A queue longer than a few units per lane: on a busy host every round trip waits
-            # to be scheduled, and a lane runs its units one after the other, so more lanes
-            # (smaller groups, still one message per unit saved) keep the queue moving.
-            self._running < self.max_lanes and waiting >= UNITS_PER_LANE * self._running
-        ):
+        if self._running < self.lanes:
             self._start_lane()
         elif self._stall_timer is None:
             self._stall_timer = asyncio.get_running_loop().call_later(STALL_SECONDS, self._unstall)
@@ -161,9 +166,9 @@ class GroupCommitter:
                         in_hand = self._take()
                         while in_hand:
                             rest, alone = await self._group(conn, in_hand)
-                            for item in alone:  # lost a deadlock in the group: once more, alone
+                            for item in alone:  # lost a deadlock: once more, alone
                                 in_hand = [item]
-                                await self._group(conn, in_hand)
+                                await self._group(conn, in_hand, again=True)
                             in_hand = rest
                 except Exception:
                     if not conn.is_closed() and conn.is_in_transaction():
@@ -193,15 +198,17 @@ class GroupCommitter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _group(self, conn: Any, batch: list[Item]) -> tuple[list[Item], list[Item]]:
+    async def _group(
+        self, conn: Any, batch: list[Item], *, again: bool = False
+    ) -> tuple[list[Item], list[Item]]:
         """Run ``batch`` in one transaction and answer its units. Returns the units still
         to run in a new transaction (the rest of the group, when its first unit failed) and
         those to run again alone (lost a deadlock or a serialization check to another
-        transaction while in a group)."""
+        transaction, maybe another lane's group holding its locks; ``again``: this is that
+        second run, whose errors go to the caller)."""
         tx = self._make_tx(conn)
         results: list[tuple[asyncio.Future[Any], bool, Any]] = []
         alone: list[Item] = []
-        grouped = len(batch) > 1
         await self._send(conn, "BEGIN")
         loop = asyncio.get_running_loop()
         for index, (unit, future) in enumerate(batch):
@@ -211,7 +218,7 @@ class GroupCommitter:
             except Exception as exc:
                 if isinstance(exc, self._storage_errors) or conn.is_closed():
                     raise _GroupLost() from exc
-                retry = grouped and isinstance(exc, _RETRY_ALONE)
+                retry = not again and isinstance(exc, _RETRY_ALONE)
                 if retry:
                     alone.append((unit, future))
                 else:

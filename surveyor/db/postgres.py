@@ -1,9 +1,9 @@
 """PostgreSQL backend (asyncpg): the same store code, for several app and worker processes.
 
-Store SQL is written with ``?`` placeholders; they become ``$1, $2…`` here. Write units
-go through ``surveyor.db.pg_writer``: a unit alone is its own transaction; units queued at
-the same time share one (a SAVEPOINT each, answered after the COMMIT), because on
-PostgreSQL what a unit costs is mostly its round trips, BEGIN and COMMIT among them.
+Store SQL is written with ``?`` placeholders; they become ``$1, $2…`` here. Each
+``write`` unit is its own transaction on a pooled connection by default; with
+``write_lanes`` >= 1 units queued at the same time share one (``surveyor.db.pg_writer``:
+a SAVEPOINT each, answered after the COMMIT), measured but not the default.
 """
 
 from __future__ import annotations
@@ -120,19 +120,24 @@ class PostgresDatabase:
     backend = "postgresql"
 
     def __init__(
-        self, dsn: str, *, pool_size: int = 10, write_lanes: int = 2, close_timeout: float = 30.0
+        self, dsn: str, *, pool_size: int = 10, write_lanes: int = 0, close_timeout: float = 30.0
     ) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
         self.close_timeout = close_timeout
         self._pool: asyncpg.Pool | None = None
-        # Connections writing groups at once; the rest of the pool serves the reads.
+        # Group commit (``pg_writer``) only when asked for (``write_lanes`` >= 1): measured
+        # in bench/README.md ("PostgreSQL, third pass"), one lane costs less CPU per unit
+        # but serialises the units' round trips (fewer events and surveys per second on a
+        # busy host), and several lanes deadlock on the rollup counters' stripes. By
+        # default each unit is its own transaction on a pooled connection.
+        self.write_lanes = write_lanes
         self.writer = GroupCommitter(
             lambda: self.pool.acquire(),
             _PgTx,
             STORAGE_ERRORS,
             _unavailable,
-            lanes=min(write_lanes, pool_size),
+            lanes=max(1, min(write_lanes, pool_size)),
             # More when every lane waits on a lock; one connection stays for the reads.
             max_lanes=max(1, pool_size - 1),
         )
@@ -172,8 +177,14 @@ class PostgresDatabase:
         return self._pool
 
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
-        self.pool  # noqa: B018  (raises StorageUnavailable when not connected)
-        return await self.writer.write(unit)
+        if self.write_lanes:
+            self.pool  # noqa: B018  (raises StorageUnavailable when not connected)
+            return await self.writer.write(unit)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await unit(_PgTx(conn))
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc
 
     async def write_one(self, sql: str, params: Params = ()) -> Row | None:
         # A statement sent alone is its own transaction (it commits, durably with the default

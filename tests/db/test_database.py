@@ -170,3 +170,14 @@ def test_split_script_keeps_semicolons_inside_strings() -> None:
         "CREATE TABLE a (x TEXT DEFAULT ';');",
         "-- note;\nINSERT INTO a VALUES ('b;c');",
     ]
+
+
+async def test_write_one_is_a_unit_of_one_statement(db) -> None:
+    await _make_table(db)
+    sql = "INSERT INTO t (id, n) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1"
+    assert await db.write_one(sql + " RETURNING n", ("a",)) == {"n": 1}
+    assert await db.write_one(sql + " RETURNING n", ("a",)) == {"n": 2}
+    assert await db.write_one("UPDATE t SET n = 5 WHERE id = 'none'") is None
+    with pytest.raises(Exception, match=r"(?i)not null|constraint"):
+        await db.write_one("INSERT INTO t (id, n) VALUES ('b', NULL)")
+    assert await db.fetch_all("SELECT id, n FROM t") == [{"id": "a", "n": 2}]

@@ -1,7 +1,8 @@
 """What PostgreSQL hears for a write unit and a read (issue 17): every message asyncpg
 sends is logged, so a round trip added around the store's statements (a reset query on
-each release, a second transaction) fails here. Units queued together share one
-transaction (``surveyor.db.pg_writer``): one message between two units, one COMMIT."""
+each release, a second transaction) fails here. With ``write_lanes`` (group commit,
+``surveyor.db.pg_writer``, not the default) units queued together share one transaction:
+one message between two units, one COMMIT."""
 
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ async def test_a_write_unit_is_begin_its_statements_and_commit_and_a_read_is_one
         assert await db.fetch_val("SELECT count(*) FROM t WHERE id = ?", ("a",)) == 1
         await asyncio.sleep(0)  # asyncpg calls query loggers on the next loop turn
         assert sent == [
-            "BEGIN",
+            "BEGIN;",
             "INSERT INTO t (id) VALUES ($1)",
-            "COMMIT",
+            "COMMIT;",
             "SELECT count(*) FROM t WHERE id = $1",
         ]
     finally:
@@ -70,7 +71,7 @@ async def _logged(db: PostgresDatabase) -> list[str]:
 async def test_units_queued_together_share_one_transaction_a_savepoint_each(
     database_url,
 ) -> None:
-    db = PostgresDatabase(database_url, pool_size=1)
+    db = PostgresDatabase(database_url, pool_size=1, write_lanes=1)
     await db.connect()
     try:
         await db.write(lambda tx: tx.execute("CREATE TABLE t (id TEXT PRIMARY KEY)"))
@@ -122,7 +123,7 @@ async def test_units_queued_together_share_one_transaction_a_savepoint_each(
 async def test_a_failing_first_unit_of_a_group_leaves_the_others_to_a_new_transaction(
     database_url,
 ) -> None:
-    db = PostgresDatabase(database_url, pool_size=1)
+    db = PostgresDatabase(database_url, pool_size=1, write_lanes=1)
     await db.connect()
     try:
         await db.write(lambda tx: tx.execute("CREATE TABLE t (id TEXT PRIMARY KEY)"))
@@ -152,7 +153,7 @@ async def test_a_failing_first_unit_of_a_group_leaves_the_others_to_a_new_transa
 
 
 async def test_close_writes_what_is_queued_then_refuses(database_url) -> None:
-    db = PostgresDatabase(database_url, pool_size=2)
+    db = PostgresDatabase(database_url, pool_size=2, write_lanes=1)
     await db.connect()
     await db.write(lambda tx: tx.execute("CREATE TABLE t (id TEXT PRIMARY KEY)"))
     pending = [
@@ -170,3 +171,18 @@ async def test_close_writes_what_is_queued_then_refuses(database_url) -> None:
         assert await again.fetch_val("SELECT count(*) FROM t") == 50
     finally:
         await again.close()
+
+
+async def test_write_one_is_one_round_trip_and_durable(database_url) -> None:
+    db = PostgresDatabase(database_url, pool_size=1)
+    await db.connect()
+    try:
+        await db.write(lambda tx: tx.execute("CREATE TABLE t (id TEXT PRIMARY KEY, n INT)"))
+        sent = await _logged(db)
+        sql = "INSERT INTO t (id, n) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1"
+        assert await db.write_one(sql + " RETURNING n", ("a",)) == {"n": 1}
+        assert await db.write_one(sql + " RETURNING n", ("a",)) == {"n": 2}
+        await asyncio.sleep(0)
+        assert len(sent) == 2 and not any(q.startswith(("BEGIN", "COMMIT")) for q in sent)
+    finally:
+        await db.close()
