@@ -1,9 +1,9 @@
 """PostgreSQL backend (asyncpg): the same store code, for several app and worker processes.
 
 Store SQL is written with ``?`` placeholders; they become ``$1, $2…`` here. Each
-``write`` unit is its own transaction on a pooled connection by default; with
-``write_lanes`` >= 1 units queued at the same time share one (``surveyor.db.pg_writer``:
-a SAVEPOINT each, answered after the COMMIT), measured but not the default.
+``write`` unit is its own transaction on a pooled connection. Group commit (units
+queued together in one transaction, a SAVEPOINT each) was built and measured here and
+did not pay: see bench/README.md, "Issue 17 — PostgreSQL, third pass".
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import asyncpg
 
 from surveyor.db.database import Params, Row, StorageUnavailable, Tx
-from surveyor.db.pg_writer import GroupCommitter
 
 T = TypeVar("T")
 
@@ -119,28 +118,10 @@ class _PgTx:
 class PostgresDatabase:
     backend = "postgresql"
 
-    def __init__(
-        self, dsn: str, *, pool_size: int = 10, write_lanes: int = 0, close_timeout: float = 30.0
-    ) -> None:
+    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
-        self.close_timeout = close_timeout
         self._pool: asyncpg.Pool | None = None
-        # Group commit (``pg_writer``) only when asked for (``write_lanes`` >= 1): measured
-        # in bench/README.md ("PostgreSQL, third pass"), one lane costs less CPU per unit
-        # but serialises the units' round trips (fewer events and surveys per second on a
-        # busy host), and several lanes deadlock on the rollup counters' stripes. By
-        # default each unit is its own transaction on a pooled connection.
-        self.write_lanes = write_lanes
-        self.writer = GroupCommitter(
-            lambda: self.pool.acquire(),
-            _PgTx,
-            STORAGE_ERRORS,
-            _unavailable,
-            lanes=max(1, min(write_lanes, pool_size)),
-            # More when every lane waits on a lock; one connection stays for the reads.
-            max_lanes=max(1, pool_size - 1),
-        )
 
     async def connect(self) -> None:
         try:
@@ -166,7 +147,6 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         if self._pool is not None:
-            await self.writer.close(self.close_timeout)  # what is queued is still written
             pool, self._pool = self._pool, None
             await pool.close()
 
@@ -177,9 +157,6 @@ class PostgresDatabase:
         return self._pool
 
     async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T:
-        if self.write_lanes:
-            self.pool  # noqa: B018  (raises StorageUnavailable when not connected)
-            return await self.writer.write(unit)
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 return await unit(_PgTx(conn))
