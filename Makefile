@@ -33,8 +33,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Two processes, each taking whole test files (module-scoped servers stay shared);
+# `make test PYTEST_ARGS=-n0` runs it in one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
