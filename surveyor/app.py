@@ -26,7 +26,7 @@ from surveyor.settings import LoadedSettings, Settings, SettingsSources
 from surveyor.static_files import StaticFiles
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.openapi import FinishedJsonRenderPlugin
-from surveyor.web.stack import http_stack
+from surveyor.ops.http_stack import http_stack
 from surveyor.web.templating import make_environment
 from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 

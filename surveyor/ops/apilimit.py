@@ -2,7 +2,7 @@
 address for requests without a key), counted in the shared counters, with the
 ``RateLimit-Limit`` / ``RateLimit-Remaining`` / ``RateLimit-Reset`` headers on every API
 answer and a 429 problem document with ``Retry-After`` past the limit (applied by
-``surveyor.web.stack``)."""
+``surveyor.ops.http_stack``)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The path is taken percent-encoded (``raw_path``), so a ``%0A`` in a URL cannot forge a
 log line; query strings are never logged, and the secret part of token paths
 (``/s/<token>``, ``/u/<token>``, ``/setup/<token>``) is masked. The line is written by
-``surveyor.web.stack``.
+``surveyor.ops.http_stack``.
 """
 
 from __future__ import annotations

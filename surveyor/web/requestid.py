@@ -45,7 +45,7 @@ def new_request_id() -> str:
 
 def request_id_for(scope: Scope, trusted: frozenset[str]) -> str:
     """The id of this request: a trusted proxy's ``X-Request-ID`` when short and plain,
-    else a fresh one (``surveyor.web.stack`` sets it and puts it on the answer)."""
+    else a fresh one (``surveyor.ops.http_stack`` sets it and puts it on the answer)."""
     client = scope.get("client")
     if client and client[0] in trusted:
         for name, value in scope.get("headers", []):

@@ -11,7 +11,7 @@ from typing import Any
 
 from surveyor.auth.throttle import AddressThrottle
 from surveyor.ops.prometheus import _HTTP_CHILDREN, PROCESS
-from surveyor.web.stack import http_stack
+from surveyor.ops.http_stack import http_stack
 
 
 async def _answer(scope: Any, receive: Any, send: Any) -> None:
