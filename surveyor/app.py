@@ -18,6 +18,7 @@ from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
+from surveyor.ops.http_stack import http_stack
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugin_settings import PluginSettings, load_plugin_settings
 from surveyor.plugins import collect, gather, make_plugin_manager
@@ -26,7 +27,6 @@ from surveyor.settings import LoadedSettings, Settings, SettingsSources
 from surveyor.static_files import StaticFiles
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.openapi import FinishedJsonRenderPlugin
-from surveyor.ops.http_stack import http_stack
 from surveyor.web.templating import make_environment
 from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from surveyor.auth.throttle import AddressThrottle
-from surveyor.ops.prometheus import _HTTP_CHILDREN, PROCESS
 from surveyor.ops.http_stack import http_stack
+from surveyor.ops.prometheus import _HTTP_CHILDREN, PROCESS
 
 
 async def _answer(scope: Any, receive: Any, send: Any) -> None:
