@@ -92,8 +92,11 @@ async def save_answers_tx(
     alone on the one writer, so it still holds: the response is neither inserted again
     nor re-read, the answers are not read back, and an invitation already marked opened
     is left alone (an answer POST then costs four statements instead of ten). On
-    PostgreSQL another transaction may have changed the rows since, so ``read`` is
-    ignored and the row is locked and read again.
+    PostgreSQL another transaction may have changed the rows since: the response row is
+    locked, and ``read`` is trusted only while its status, step and ``updated_at`` are
+    still the ones read (every write of a response's answers moves ``updated_at``, the
+    erasure's too); otherwise, and before the response exists, the row is inserted or
+    locked and read again.
     """
 
     now = now_iso()
@@ -105,7 +108,11 @@ async def save_answers_tx(
     if key is None:
         raise ValueError("a response needs an invitation or a resume key")
     values = {m: (scores or {}).get(m) for m in METRICS}
-    if tx.backend != "sqlite":
+    if (
+        tx.backend != "sqlite"
+        and read is not None
+        and (read.response is None or not await _unchanged_since(tx, read.response))
+    ):
         read = None
     if read is not None and read.response is not None:
         response, fresh = read.response, False
@@ -180,6 +187,23 @@ async def save_answers_tx(
     if on_complete is not None:
         await on_complete(tx, done, stored)
     return SaveResult(response=done, answers=stored, completed_now=True)
+
+
+async def _unchanged_since(tx: Tx, read: Response) -> bool:
+    """Lock the response row; is it still the partial one ``read`` saw?"""
+    # One statement instead of three (insert-or-nothing, lock, answers): the answer POST
+    # is the hot path. A lock that had to wait returns the row as the other unit left it.
+    if read.status != "partial":
+        return False
+    row = await tx.fetch_one(
+        "SELECT status, current_step, updated_at FROM responses WHERE id = ? FOR UPDATE",
+        (read.id,),
+    )
+    return row is not None and (row["status"], row["current_step"], row["updated_at"]) == (
+        read.status,
+        read.current_step,
+        read.updated_at,
+    )
 
 
 async def _insert_or_lock(
@@ -297,6 +321,14 @@ async def blank_answers(tx: Tx, answers: list[tuple[str, str]], now: str) -> int
     """Replace free-text answers (``(response id, question id)``) with an empty string and
     drop the responses' hidden fields; the key scores on ``responses`` stay as they are,
     so every metric is unchanged."""
+    # A partial response's ``updated_at`` moves too (the row first, the order an answer
+    # POST locks in): a concurrent POST then re-reads the answers instead of trusting
+    # the ones it read before (``save_answers_tx``).
+    for response_id in dict.fromkeys(r for r, _ in answers):
+        await tx.execute(
+            "UPDATE responses SET updated_at = ? WHERE id = ? AND status = 'partial'",
+            (now, response_id),
+        )
     for response_id, question_id in answers:
         await tx.execute(
             "UPDATE answers SET value = '\"\"', updated_at = ?"
