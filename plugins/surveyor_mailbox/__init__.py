@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from surveyor import hookimpl
+from surveyor.services import services
+from surveyor.web.templating import signed_in_user
 from surveyor_mailbox.channel import CAUGHT, MailboxChannel, MailboxSettings
 
 HERE = Path(__file__).resolve().parent
@@ -78,8 +80,8 @@ def delivery_banner(registry: Any) -> str:
 
 @hookimpl
 def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
-    from surveyor.services import services
-
+    if signed_in_user(request) is None:  # base.html shows the banner to signed-in staff only
+        return None
     svc = services(request)
     return {"delivery_banner": delivery_banner(svc.channels)}
 

@@ -84,19 +84,32 @@ def menu_links(user: Any) -> list[dict[str, str]] | None:
     return None
 
 
-@hookimpl
-async def extra_template_vars(template: str, request: Any) -> dict[str, Any] | None:
-    if template == "records/feed.html":
-        return {"feed_filters": [await views.feed_filters(request)]}
-    if template in ("metrics/dashboard.html", "metrics/_dashboard_body.html"):
-        panel = await views.dashboard_panel(request)
-    elif template in (
+_DASHBOARDS = frozenset({"metrics/dashboard.html", "metrics/_dashboard_body.html"})
+_CASE_PAGES = frozenset(
+    {
         "followups/case.html",
         "followups/_case.html",
         "metrics/response.html",
         "records/response.html",
-    ):
-        panel = await views.case_panel(request)
-    else:
+    }
+)
+_PANEL_PAGES = _DASHBOARDS | _CASE_PAGES
+
+
+@hookimpl
+def extra_template_vars(template: str, request: Any) -> Any:
+    # Synchronous for every other page (each respondent page runs this hook): only the
+    # pages with a panel get the coroutine that builds it.
+    if template != "records/feed.html" and template not in _PANEL_PAGES:
         return None
+    return _template_vars(template, request)
+
+
+async def _template_vars(template: str, request: Any) -> dict[str, Any] | None:
+    if template == "records/feed.html":
+        return {"feed_filters": [await views.feed_filters(request)]}
+    if template in _DASHBOARDS:
+        panel = await views.dashboard_panel(request)
+    else:
+        panel = await views.case_panel(request)
     return {"plugin_panels": [panel]} if panel is not None else None

@@ -22,6 +22,7 @@ from surveyor.followups import (
 from surveyor.followups.service import viewer_for
 from surveyor.ids import now_iso
 from surveyor.services import Services, services
+from surveyor.web.templating import signed_in_user
 
 
 @hookimpl
@@ -53,9 +54,11 @@ def startup(services: Services) -> None:
 def extra_template_vars(template: str, request: Any) -> Any:
     """The navigation's counts of "mine" and "overdue" open cases (for managers and
     admins, on full pages; base.html includes ``followups/_nav_counts.html``)."""
-    user = getattr(request.state, "user", None)
     htmx = getattr(request, "htmx", None)
-    if user is None or not user.can("manager") or (htmx and not htmx.boosted):
+    if htmx and not htmx.boosted:  # a fragment: no navigation
+        return None
+    user = signed_in_user(request)
+    if user is None or not user.can("manager"):
         return None
     svc = services(request)
 

@@ -14,6 +14,7 @@ from surveyor.delivery.models import JobKind
 from surveyor.records import api, erasure, erasure_store, indexing, views
 from surveyor.services import Services
 from surveyor.services import services as services_of
+from surveyor.web.templating import signed_in_user
 
 log = logging.getLogger("surveyor.records")
 
@@ -46,8 +47,10 @@ async def startup(services: Services) -> None:
 @hookimpl
 def extra_template_vars(template: str, request: Any) -> Any:
     """The settings page shows admins the retention setting and its latest runs."""
-    user = getattr(request.state, "user", None)
-    if template != "settings/profile.html" or user is None or not user.can("admin"):
+    if template != "settings/profile.html":
+        return None
+    user = signed_in_user(request)
+    if user is None or not user.can("admin"):
         return None
     svc = services_of(request)
 

@@ -68,6 +68,14 @@ def template_gettext(locale: str) -> tuple[Any, Any]:
     return gettext, ngettext
 
 
+def signed_in_user(request: Any) -> Any:
+    """``request.state.user`` (None when nobody is signed in), read from the dict behind it:
+    ``request.state`` builds a new ``State`` on every access, and a missing ``user`` then
+    costs two exceptions. For the ``extra_template_vars`` hooks, run on every page."""
+    state = request.scope.get("state")
+    return state.get("user") if state else None
+
+
 def request_locale(request: Request[Any, Any, Any]) -> str:
     return getattr(request.state, "locale", None) or services(request).settings.default_locale
 
