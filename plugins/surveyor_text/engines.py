@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from surveyor_text.packing import find_sorted, package_dir
 from surveyor_text.segmenter import load_segmenter, snownlp_seg
 
 # jieba.analyse.tfidf.KeywordExtractor.STOP_WORDS (0.42.1)
@@ -75,14 +76,6 @@ JIEBA_STOP_WORDS = frozenset(
         "or",
     ]
 )
-
-
-def package_dir(name: str) -> Path:
-    """Where an installed package's files are, without importing it."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(name)
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def quietly(load: Callable[[], Any]) -> Any:
@@ -185,18 +178,8 @@ class IdfTable:
         self.values = array.array("d", (last[w] for w in words))
 
     def get(self, word: str) -> float:
-        low, high = 0, len(self.values)
-        starts, blob = self.starts, self.blob
-        while low < high:
-            mid = (low + high) // 2
-            here = blob[starts[mid] : starts[mid + 1]]
-            if here < word:
-                low = mid + 1
-            elif here > word:
-                high = mid
-            else:
-                return self.values[mid]
-        return self.median
+        found = find_sorted(self.blob, self.starts, len(self.values), word)
+        return self.median if found < 0 else self.values[found]
 
 
 def tfidf_extractor(jieba: Any) -> Callable[..., list[str]]:

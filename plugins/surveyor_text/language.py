@@ -21,33 +21,25 @@ langid's own.
 from __future__ import annotations
 
 import array
-import importlib.util
 import marshal
 import math
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from surveyor_text.packing import cache_path, package_dir
 
 CACHE_VERSION = 1
 
 
 def _langid_source() -> Path:
-    spec = importlib.util.find_spec("langid")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("langid")
-    return Path(next(iter(spec.submodule_search_locations))) / "langid.py"
+    return package_dir("langid") / "langid.py"
 
 
 def _cache_path(source: Path, languages: Sequence[str]) -> Path:
-    stat = source.stat()
-    name = (
-        f"surveyor_text.langid.{CACHE_VERSION}.{stat.st_size}.{int(stat.st_mtime)}"
-        f".{'-'.join(languages)}"
-    )
-    return Path(tempfile.gettempdir()) / name
+    return cache_path("langid", CACHE_VERSION, source, "-".join(languages))
 
 
 def build_cache(languages: Sequence[str], target: Path) -> None:

@@ -19,9 +19,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from surveyor_text.packing import cache_path
 
 
 class _Counts:
@@ -77,9 +78,7 @@ SEG_CACHE_VERSION = 1
 
 
 def _seg_cache_path(source: Path) -> Path:
-    stat = source.stat()
-    name = f"surveyor_text.snownlp-seg.{SEG_CACHE_VERSION}.{stat.st_size}.{int(stat.st_mtime)}"
-    return Path(tempfile.gettempdir()) / name
+    return cache_path("snownlp-seg", SEG_CACHE_VERSION, source)
 
 
 def build_seg_cache(source: Path, target: Path) -> None:

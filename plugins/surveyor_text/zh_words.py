@@ -19,30 +19,25 @@ and jieba falls back to opening them by path.
 from __future__ import annotations
 
 import array
-import importlib.util
 import marshal
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from surveyor_text.packing import cache_path, find_sorted, package_dir
 
 CACHE_VERSION = 1
 SEEN_MAX = 50_000
 
 
 def _jieba_dict() -> Path:
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("jieba")
-    return Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
+    return package_dir("jieba") / "dict.txt"
 
 
 def _cache_path(source: Path) -> Path:
-    stat = source.stat()
-    name = f"surveyor_text.jieba-freq.{CACHE_VERSION}.{stat.st_size}.{int(stat.st_mtime)}"
-    return Path(tempfile.gettempdir()) / name
+    return cache_path("jieba-freq", CACHE_VERSION, source)
 
 
 def import_jieba() -> Any:
@@ -91,19 +86,8 @@ class PackedFreq:
         found = self._seen.get(word, -1)
         if found != -1:
             return found
-        low, high = 0, len(self.counts)
-        starts, blob = self.starts, self.blob
-        found = None
-        while low < high:
-            mid = (low + high) // 2
-            here = blob[starts[mid] : starts[mid + 1]]
-            if here < word:
-                low = mid + 1
-            elif here > word:
-                high = mid
-            else:
-                found = self.counts[mid]
-                break
+        index = find_sorted(self.blob, self.starts, len(self.counts), word)
+        found = None if index < 0 else self.counts[index]
         if len(self._seen) >= SEEN_MAX:
             self._seen.clear()  # a bound, not an LRU: common words come back at once
         self._seen[word] = found
