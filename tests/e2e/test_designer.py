@@ -141,10 +141,15 @@ def test_endings_reorder_by_keyboard_and_drag_and_drafts_show_their_changes(
         ).wait_for()
         assert endings_order(page, server, survey_url) == ["sorry", "thanks"]
 
-        # Drag and drop: the second card onto the top half of the first.
-        page.locator("#end-thanks").drag_to(
-            page.locator("#end-sorry"), target_position={"x": 40, "y": 4}
-        )
+        # Drag and drop: the second card onto the top half of the first. The card moves in
+        # the page while it is dragged and the move is posted on drop, so wait for the answer.
+        with page.expect_response(
+            lambda r: r.url.endswith("/endings/thanks/move") and r.request.method == "POST"
+        ) as moved:
+            page.locator("#end-thanks").drag_to(
+                page.locator("#end-sorry"), target_position={"x": 40, "y": 4}
+            )
+        assert moved.value.ok
         page.locator("#endings li.ending-card").first.filter(
             has_text="Thank you for your feedback!"
         ).wait_for()
