@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -61,8 +62,11 @@ def browser(chromium_path: str) -> Iterator[Any]:
     Playwright's sync API refuses to run inside a running event loop, so browser tests
     are plain ``def`` functions; module scope keeps its loop away from async tests.
     """
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Web-first assertions (``expect``) wait as long as actions do: on a busy two-core CI
+    # machine a page can take more than expect's 5 s default to answer and swap.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
@@ -114,12 +118,17 @@ def assert_accessible(page: Any, name: str = "") -> None:
 
 
 def sign_in(page: Any, server: Server, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form."""
+    """Sign in through the real form and wait for the page the server sends us on to.
+
+    The form's POST is a navigation the click need not wait for, so waiting for the
+    load state could return while the sign-in page is still shown, and a ``goto`` made
+    before the POST is answered would cancel it and leave the browser without a session.
+    """
     page.goto(server.url("/login"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login")
 
 
 @dataclass
@@ -152,7 +161,9 @@ class Server:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=120,
+            # A guard against a hung command, not a speed check: the first ``text reindex``
+            # on a machine builds the text models' packed caches, minutes on a loaded one.
+            timeout=600,
         )
 
 

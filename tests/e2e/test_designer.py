@@ -6,15 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import PASSWORD, PHONE, Server
-
-
-def sign_in(page: Any, server: Server, email: str) -> None:
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+from tests.e2e.conftest import PHONE, Server, sign_in
 
 
 def test_designer_builds_translates_and_publishes_an_nps_survey(

@@ -22,7 +22,8 @@ from surveyor.followups import rules_store
 from surveyor.followups.models import FollowupRule
 from surveyor.settings import load_settings
 from tests.delivery.servers import smtp_server
-from tests.e2e.conftest import PASSWORD, SURVEYOR, Server
+from tests.e2e.conftest import SURVEYOR, Server
+from tests.e2e.conftest import sign_in as sign_in_as
 from tests.respond.helpers import invite, published
 from tests.serving import free_port, running_server
 
@@ -121,10 +122,7 @@ def test_a_manager_closes_the_loop_and_the_customer_gets_the_recovery_survey(
 
     staff = browser.new_context()
     page = staff.new_page()
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill(MANAGER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(page, server, MANAGER)
     page.goto(server.url("/followups"))
     page.get_by_role("link", name="Zoe").click()
     page.get_by_role("heading", name=re.compile("Zoe")).wait_for()
@@ -189,11 +187,7 @@ def seed_case(server: Server, external_id: str, manager: str, score: int, commen
 def sign_in(browser: Any, server: Server, email: str, viewport: dict[str, int]) -> Any:
     context = browser.new_context(viewport=viewport, device_scale_factor=1)
     page = context.new_page()
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
+    sign_in_as(page, server, email)
     return context, page
 
 
@@ -297,6 +291,8 @@ def test_the_keyboard_closes_a_case(
     help_dialog.wait_for()
     assert help_dialog.get_by_text("next / previous case").is_visible()
     page.keyboard.press("Escape")
+    # While the dialog is open the keys below would go to it.
+    help_dialog.wait_for(state="hidden")
 
     rows = page.locator("[data-case-row]")
     ids = [rows.nth(i).get_attribute("data-case-id") for i in range(rows.count())]

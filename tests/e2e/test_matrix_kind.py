@@ -17,8 +17,7 @@ import pytest
 from surveyor.app import build_services, start_services
 from surveyor.settings import load_settings
 from surveyor.surveys.models import SurveyDefinition
-from tests.e2e.conftest import PHONE, SURVEYOR, Server
-from tests.e2e.test_designer import sign_in
+from tests.e2e.conftest import PHONE, SURVEYOR, Server, sign_in
 from tests.e2e.test_respond import axe_violations, choose
 from tests.respond.helpers import invite, published
 from tests.serving import free_port, running_server

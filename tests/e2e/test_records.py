@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PASSWORD, PHONE, Server
+from tests.e2e.conftest import ARTIFACTS, PHONE, Server
+from tests.e2e.conftest import sign_in as sign_in_as
 
 DESKTOP = {"width": 1280, "height": 900}
 SHOTS = ARTIFACTS  # never docs/: tests must not rewrite committed files
@@ -22,11 +23,7 @@ def demo(server: Server) -> Server:
 
 
 def sign_in(page: Any, server: Server) -> None:
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill("e2e-records@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in_as(page, server, "e2e-records@example.com")
 
 
 def fits(page: Any, width: int) -> bool:
@@ -65,14 +62,14 @@ def test_the_response_feed_and_a_contact_page_at_360px_and_desktop(
     sign_in(page, demo)
     page.goto(demo.url("/responses?has_comment=true"))
     page.screenshot(path=str(SHOTS / "records-feed-1280.png"), full_page=False)
+    # Links load new pages: wait for what the new page shows (the click need not wait for
+    # the navigation, so the load state could still be the old page's).
     page.locator("li.feed-row a").first.click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Answers").is_visible()
+    expect(page.get_by_role("heading", name="Answers")).to_be_visible()
     page.screenshot(path=str(SHOTS / "records-response-1280.png"), full_page=True)
     contact_link = page.locator("dd a[href^='/contacts/']").first
     contact_link.click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="History").is_visible()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
     assert page.get_by_role("button", name="Erase personal data").is_visible()
     page.screenshot(path=str(SHOTS / "records-contact-1280.png"), full_page=True)
     phone.goto(page.url)

@@ -4,6 +4,7 @@ the tab, and twice. Every step is screenshotted to test-artifacts/ and checked b
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -183,10 +184,11 @@ def test_a_page_left_before_it_is_sent_keeps_what_was_typed(
         reason.fill("Friendly driver")
         assert page.get_by_text("Which of these mattered most?").is_visible()
         page.goto("about:blank")  # the customer leaves: respond.js saves what was typed
-        for _ in range(20):  # the beacon may land just after the next page's GET
+        deadline = time.monotonic() + 30
+        while True:  # the beacon may land after the next page's GET: poll, with a deadline
             page.goto(link)
             resumed = page.get_by_label("What did we get right?")
-            if resumed.input_value() == "Friendly driver":
+            if resumed.input_value() == "Friendly driver" or time.monotonic() > deadline:
                 break
         assert resumed.input_value() == "Friendly driver"
         page.screenshot(path=str(artifacts / "respond-left-and-back.png"), full_page=True)

@@ -8,19 +8,11 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import PASSWORD, PHONE, Server, assert_accessible
+from tests.e2e.conftest import PHONE, Server, assert_accessible, sign_in
 
 
 def no_horizontal_scroll(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
-def sign_in(page: Any, server: Server, email: str) -> None:
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def test_users_page_changes_roles_in_place_and_protects_the_last_admin(
@@ -42,13 +34,16 @@ def test_users_page_changes_roles_in_place_and_protects_the_last_admin(
     row.wait_for()
     assert row.locator("td").first.inner_text() == "Mia <Manager>"
 
-    # Promote the manager in place: htmx swaps that one row.
+    # Promote the manager in place: htmx swaps that one row. The response event comes with
+    # the answer's headers, before htmx has swapped its body in: wait for the new row.
     row.evaluate("tr => tr.dataset.before = 'yes'")
     row.locator("select").select_option("designer")
-    with phone.expect_response(lambda r: r.url.endswith("/role")) as answer:
+    with phone.expect_response(
+        lambda r: r.url.endswith("/role") and r.request.method == "POST"
+    ) as answer:
         row.get_by_role("button", name="Change").click()
     assert answer.value.status == 200
-    phone.wait_for_load_state()
+    phone.locator("tr:not([data-before])", has_text="e2e-manager@example.com").wait_for()
     assert row.evaluate("tr => tr.dataset.before") is None  # a new row from the server
     assert row.locator("select").input_value() == "designer"
 
@@ -65,6 +60,8 @@ def test_users_page_changes_roles_in_place_and_protects_the_last_admin(
 def test_api_key_is_shown_once_works_and_is_revoked_in_place(
     server: Server, phone: Any, artifacts: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     admin = server.create_user("e2e-keys-admin@example.com", "admin")
     sign_in(phone, server, admin)
     phone.goto(server.url("/settings/apikeys"))
@@ -92,7 +89,7 @@ def test_api_key_is_shown_once_works_and_is_revoked_in_place(
     assert "Programs using it stop working" in dialog.inner_text()
     assert_accessible(phone, "confirm dialog")
     dialog.get_by_role("button", name="Cancel").click()
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     assert row.get_by_role("button", name="Revoke").is_visible()
     # …confirming revokes the key in place.
     row.get_by_role("button", name="Revoke").click()
@@ -105,6 +102,8 @@ def test_api_key_is_shown_once_works_and_is_revoked_in_place(
 def test_a_webhook_is_created_with_its_secret_once_and_a_toast_confirms_a_redelivery(
     server: Server, phone: Any, artifacts: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     admin = server.create_user("e2e-webhooks-admin@example.com", "admin")
     sign_in(phone, server, admin)
     phone.goto(server.url("/settings/webhooks"))
@@ -128,8 +127,8 @@ def test_a_webhook_is_created_with_its_secret_once_and_a_toast_confirms_a_redeli
     phone.screenshot(path=str(artifacts / "e2e-settings-webhook-created-360.png"), full_page=True)
 
     phone.get_by_role("link", name="https://93.184.215.14/hooks/surveyor").click()
-    phone.wait_for_load_state()
-    assert phone.get_by_text("Nothing delivered yet").is_visible()
+    # A new page: wait for it (the click need not wait for the navigation).
+    expect(phone.get_by_text("Nothing delivered yet")).to_be_visible()
     phone.get_by_role("button", name="Disable").click()
     phone.get_by_role("dialog").get_by_role("button", name="Disable").click()
     phone.get_by_text("The webhook is disabled.").wait_for()

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import ARTIFACTS, Server
-from tests.e2e.test_settings import no_horizontal_scroll, sign_in
+from tests.e2e.conftest import ARTIFACTS, Server, sign_in
+from tests.e2e.test_settings import no_horizontal_scroll
 
 SCREENSHOTS = ARTIFACTS  # never docs/: tests must not rewrite committed files
 
@@ -37,7 +37,9 @@ def test_a_source_from_creation_to_its_first_delivery(
     page.get_by_label("Name").fill("GitHub issues")
     page.get_by_label("Type").select_option("github")
     page.get_by_role("button", name="Create").click()
-    page.wait_for_load_state()
+    # The form's answer is a new page: wait for its secret (the click need not wait for
+    # the navigation, so the load state could still be the form's).
+    page.locator("#new-secret").wait_for()
     assert "shown only once" in page.content()
     url = page.locator("#source-url").input_value()
     secret = page.locator("#new-secret").input_value()

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PASSWORD, Server
+from tests.e2e.conftest import ARTIFACTS, Server
+from tests.e2e.conftest import sign_in as sign_in_as
 
 DESKTOP = {"width": 1280, "height": 900}
 SHOTS = ARTIFACTS  # never docs/: tests must not rewrite committed files
@@ -26,11 +27,7 @@ def analysed(server: Server) -> Server:
 
 
 def sign_in(page: Any, server: Server) -> None:
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill("e2e-text@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in_as(page, server, "e2e-text@example.com")
 
 
 def fits(page: Any, width: int) -> bool:
@@ -41,14 +38,17 @@ def fits(page: Any, width: int) -> bool:
 def test_themes_panel_and_dictionary_page(
     analysed: Server, browser: Any, viewport: dict[str, int]
 ) -> None:
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport=viewport, device_scale_factor=1)
     page = context.new_page()
     sign_in(page, analysed)
     page.goto(analysed.url("/dashboard"))
+    # Links load new pages: wait for what the new page shows (the click need not wait for
+    # the navigation, so the load state could still be the old page's).
     page.get_by_role("link", name="Support case closed").first.click()
-    page.wait_for_load_state()
     panel = page.locator("#themes-panel")
-    assert panel.get_by_role("heading", name="What customers talk about").is_visible()
+    expect(panel.get_by_role("heading", name="What customers talk about")).to_be_visible()
     assert panel.locator("tbody tr").count() >= 1
     # The demo's change marker, with the top themes' shares before and after it.
     change = panel.locator(".change", has_text="Self-service returns launched")
@@ -60,8 +60,7 @@ def test_themes_panel_and_dictionary_page(
     if menu.is_visible():  # on a phone the navigation folds behind its menu button
         menu.click()
     page.get_by_role("link", name="Themes").first.click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Comment themes").is_visible()
+    expect(page.get_by_role("heading", name="Comment themes")).to_be_visible()
     assert page.locator("input[name=name_0]").input_value()
     assert fits(page, viewport["width"])
     page.screenshot(path=str(SHOTS / f"text-themes-page-{viewport['width']}.png"), full_page=True)

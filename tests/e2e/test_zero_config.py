@@ -23,7 +23,7 @@ from surveyor.checkpoints.store import create_checkpoint
 from surveyor.respond.links import embed_html
 from surveyor.respond.links_store import create_public_link
 from surveyor.settings import load_settings
-from tests.e2e.conftest import ARTIFACTS, PASSWORD, PHONE, SURVEYOR, Server
+from tests.e2e.conftest import ARTIFACTS, PHONE, SURVEYOR, Server, sign_in
 from tests.e2e.test_followups import in_thread
 from tests.respond.helpers import nps_definition, published
 from tests.serving import free_port, running_server
@@ -101,10 +101,7 @@ def test_the_whole_loop_works_with_zero_configuration(bare_server: Server, brows
     server.create_user(ADMIN, role="admin")
     staff = browser.new_context(viewport={"width": 1280, "height": 900})
     page = staff.new_page()
-    page.goto(server.url("/login"))
-    page.get_by_label("Email").fill(ADMIN)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server, ADMIN)
     page.goto(server.url("/journey/order_delivered"))
     # The banner says where messages go.
     page.get_by_text("go to the built-in mailbox").first.wait_for()
@@ -155,6 +152,8 @@ def test_the_whole_loop_works_with_zero_configuration(bare_server: Server, brows
     page.screenshot(path=str(SHOTS / "case-won-back-1280.png"), full_page=True)
     page.goto(server.url("/surveys"))
     page.locator("a[href^='/surveys/']").filter(has_text="Test NPS").first.click()
+    # Read the survey's address once the browser is there (the click need not wait).
+    page.wait_for_url("**/surveys/*")
     page.goto(page.url.split("#")[0].rstrip("/") + "/links")
     page.get_by_role("heading", name="Share links").wait_for()
     page.screenshot(path=str(SHOTS / "share-links-1280.png"), full_page=True)
