@@ -220,7 +220,7 @@ def test_kill_9_of_serve_takes_its_worker_along_and_one_file_has_one_server(
     # The kernel dropped the lock with the process: a restart needs no clean-up.
     restarted = start_server(env, port, log, "--server", "granian")
     try:
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200
     finally:
         restarted.send_signal(signal.SIGINT)
         try:
