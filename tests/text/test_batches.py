@@ -1,0 +1,119 @@
+"""Comments of ``text.analyze`` jobs that run together go to the analysis process in one
+request (issue 17), and the dictionary goes to it once: one bad comment still fails only
+its own job, and a new dictionary or a new analysis process gets the themes again."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from surveyor_text import analyze, process, store
+
+from tests.conftest import app_services, drain, in_app
+from tests.text.test_plugin import respond
+
+COMMENTS = {
+    "The delivery was late again and nobody called.": "negative",
+    "Great support, thank you!": "positive",
+    "Lovely staff, quick delivery.": "positive",
+    "The app crashes every day.": "negative",
+}
+
+
+@pytest.fixture
+def requests(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every request sent to the analysis process, as its list of comments."""
+    sent: list[list[str]] = []
+    real = process.ANALYSER.analyze_many
+
+    def counted(texts: Any, themes: Any) -> Any:
+        sent.append(list(texts))
+        if any("POISON" in text for text in texts):
+            raise process.AnalysisFailed("ValueError: cannot read this one")
+        return real(texts, themes)
+
+    monkeypatch.setattr(process.ANALYSER, "analyze_many", counted)
+    return sent
+
+
+async def test_jobs_running_together_send_their_comments_in_one_request(
+    client: Any, requests: list[list[str]]
+) -> None:
+    svc = app_services(client)
+    responses = {}
+    for comment in COMMENTS:
+        _, responses[comment] = await respond(client, 5, comment)
+    await drain(client)
+    assert len(requests) == 1 and sorted(requests[0]) == sorted(COMMENTS)
+    for comment, label in COMMENTS.items():
+        found = await in_app(client, store.get_analysis, svc.db, responses[comment].id)
+        assert found is not None and found.sentiment_label == label, comment
+
+
+async def test_a_comment_the_analysis_cannot_read_fails_only_its_own_job(
+    client: Any, requests: list[list[str]]
+) -> None:
+    svc = app_services(client)
+    _, good = await respond(client, 9, "Great support, thank you!")
+    _, bad = await respond(client, 3, "POISON comment")
+    _, other = await respond(client, 2, "The app crashes every day.")
+    await drain(client)
+    assert len(requests[0]) == 3 and [len(r) for r in requests[1:]] == [1, 1, 1]  # then alone
+    assert (await in_app(client, store.get_analysis, svc.db, good.id)).sentiment_label == (
+        "positive"
+    )
+    assert (await in_app(client, store.get_analysis, svc.db, other.id)).sentiment_label == (
+        "negative"
+    )
+    assert await in_app(client, store.get_analysis, svc.db, bad.id) is None
+    jobs = await in_app(
+        client,
+        svc.db.fetch_all,
+        "SELECT subject_id, status, attempts, last_error FROM jobs WHERE kind = 'text.analyze'",
+    )
+    failed = [j for j in jobs if j["status"] != "done"]
+    assert [j["subject_id"] for j in failed] == [bad.id]
+    assert failed[0]["status"] == "queued" and "cannot read this one" in failed[0]["last_error"]
+    assert len(jobs) == 3
+
+
+def test_the_dictionary_is_sent_again_when_it_changes_or_the_process_is_new() -> None:
+    analyser = process.Analyser()
+    themes = analyze.default_themes()
+    parking = [*themes, analyze.Theme(name="parking", en=("parking",))]
+    text = ["There is never any parking near the store."]
+    try:
+        assert "parking" not in analyser.analyze_many(text, themes)[0].themes
+        assert "parking" in analyser.analyze_many(text, parking)[0].themes
+        assert "parking" in analyser.analyze_many(text, parking)[0].themes  # remembered
+        assert "parking" not in analyser.analyze_many(text, themes)[0].themes
+        analyser.stop()  # a new process must be given the dictionary it has not seen
+        assert "parking" in analyser.analyze_many(text, parking)[0].themes
+        assert analyser.started == 2
+    finally:
+        analyser.stop()
+
+
+def test_the_analysis_process_remembers_the_dictionary_and_refuses_to_guess_one() -> None:
+    child = subprocess.Popen(
+        [sys.executable, str(process.CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert child.stdin is not None and child.stdout is not None
+    themes = [["delivery", ["deliver*"], []]]
+    answers = []
+    for request in (
+        {"texts": ["Quick delivery"]},  # no dictionary yet: an error, never an empty one
+        {"themes": themes, "texts": ["Quick delivery"]},
+        {"texts": ["Slow delivery"]},
+    ):
+        child.stdin.write(json.dumps(request).encode() + b"\n")
+        child.stdin.flush()
+        answers.append(json.loads(child.stdout.readline()))
+    child.stdin.close()
+    assert child.wait(30) == 0
+    child.stdout.close()
+    assert "no dictionary" in answers[0]["error"]
+    assert [a["results"][0]["themes"] for a in answers[1:]] == [["delivery"], ["delivery"]]
