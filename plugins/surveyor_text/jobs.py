@@ -4,9 +4,10 @@ The listener runs inside the unit that completes a response (an in-transaction l
 of ``ResponseCompleted``) and queues one ``text.analyze`` job there, so a committed
 response with a comment always has its analysis coming, and the request never waits for
 the models. The job has the comment analysed in the analysis process (``process``: the models are
-CPU-bound and large, and never load in a serving process), then
-writes in ONE unit: the analysis and its themes, any case a text rule opens, and the
-``response.analyzed`` webhook.
+CPU-bound and large, and never load in a serving process; the comments of jobs running
+together go in one request, ``Batches``), then writes in ONE unit — the one that marks
+the job done (``save_read``, the kind's ``done_in_tx``) — the analysis and its themes,
+any case a text rule opens, and the ``response.analyzed`` webhook.
 """
 
 from __future__ import annotations
@@ -243,33 +244,56 @@ async def apply_rules(
     return None
 
 
+# What a job's run read, until the unit that marks the job done writes it (``save_read``):
+# keyed by job id. An entry stays only if that unit never runs (a lost lease): bounded.
+_READ: dict[str, tuple[Services, str, str, Reading]] = {}
+_OPENED: set[str] = set()  # jobs whose analysis opened a case: wake the worker after
+MAX_HELD = 10_000
+
+
 async def run_analyze(job: Job, svc: Services) -> None:
     try:
         response_id = str(job.payload["response_id"])
         comment = str(job.payload["comment"])
     except (KeyError, TypeError) as exc:
         raise DeliveryError(f"malformed text job: {exc}", permanent=True) from None
-    result, version, rules = await batches(svc).read(svc, comment)
+    reading = await batches(svc).read(svc, comment)
+    while len(_READ) >= MAX_HELD:
+        _READ.pop(next(iter(_READ)))
+    _READ[job.id] = (svc, response_id, comment, reading)
 
-    async def unit(tx: Tx) -> str | None:
-        if await store.response_facts(tx, response_id) is None:
-            return None  # the response was deleted meanwhile
-        analysis = await store.save_analysis(tx, response_id, comment, result, version)
-        case_id = await apply_rules(tx, svc, analysis, rules)
-        if not await active_for_event(tx, EVENT):
-            return case_id  # nobody listens: the webhook's body is not built
-        block = await response_data(tx, response_id, question_kinds(svc))
-        data: dict[str, Any] = {
-            "response_id": response_id,
-            "analysis": analysis.public(),
-            "followup_id": case_id,
-        }
-        if block is not None:
-            data["response"] = block
-        await enqueue_event(tx, EVENT, data, event_key=response_id)
-        return case_id
 
-    if await svc.db.write(unit):
+async def save_read(tx: Tx, job: Job) -> None:
+    """``done_in_tx``: the analysis, its case and webhook are written in the unit that marks
+    the job done — one unit per comment, not two; a job whose lease was lost writes
+    nothing (its new owner reads the comment again)."""
+    held = _READ.pop(job.id, None)
+    if held is None:  # the unit fails: the job runs again once its lease expires
+        raise RuntimeError(f"text job {job.id}: nothing read to save")
+    svc, response_id, comment, (result, version, rules) = held
+    if await store.response_facts(tx, response_id) is None:
+        return  # the response was deleted meanwhile
+    analysis = await store.save_analysis(tx, response_id, comment, result, version)
+    case_id = await apply_rules(tx, svc, analysis, rules)
+    if case_id:
+        _OPENED.add(job.id)
+    if not await active_for_event(tx, EVENT):
+        return  # nobody listens: the webhook's body is not built
+    block = await response_data(tx, response_id, question_kinds(svc))
+    data: dict[str, Any] = {
+        "response_id": response_id,
+        "analysis": analysis.public(),
+        "followup_id": case_id,
+    }
+    if block is not None:
+        data["response"] = block
+    await enqueue_event(tx, EVENT, data, event_key=response_id)
+
+
+async def analysed(job: Job, svc: Services) -> None:
+    """``on_done``: a case the analysis opened may have queued notices: run them soon."""
+    if job.id in _OPENED:
+        _OPENED.discard(job.id)
         wake_worker(svc)
 
 
@@ -376,4 +400,7 @@ async def reindex_progress(db: Any) -> dict[str, int]:
     }
 
 
-JOB_KINDS = (JobKind(name=ANALYZE, run=run_analyze), JobKind(name=REINDEX, run=run_reindex))
+JOB_KINDS = (
+    JobKind(name=ANALYZE, run=run_analyze, done_in_tx=save_read, on_done=analysed),
+    JobKind(name=REINDEX, run=run_reindex),
+)

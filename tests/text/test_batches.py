@@ -1,6 +1,7 @@
 """Comments of ``text.analyze`` jobs that run together go to the analysis process in one
 request (issue 17), and the dictionary goes to it once: one bad comment still fails only
-its own job, and a new dictionary or a new analysis process gets the themes again."""
+its own job, a new dictionary or a new analysis process gets the themes again, and the
+analysis is written in the unit that marks its job done."""
 
 from __future__ import annotations
 
@@ -117,3 +118,45 @@ def test_the_analysis_process_remembers_the_dictionary_and_refuses_to_guess_one(
     child.stdout.close()
     assert "no dictionary" in answers[0]["error"]
     assert [a["results"][0]["themes"] for a in answers[1:]] == [["delivery"], ["delivery"]]
+
+
+async def test_the_analysis_commits_with_its_job_done_or_not_at_all(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The analysis is written in the unit that marks its job done: if that unit fails,
+    neither is stored, and the job runs again once its lease runs out."""
+    svc = app_services(client)
+    _, response = await respond(client, 3, "The delivery was late again and nobody called.")
+    real = store.save_analysis
+    calls: list[str] = []
+
+    async def failing_once(tx: Any, response_id: str, *args: Any) -> Any:
+        calls.append(response_id)
+        if len(calls) == 1:
+            raise RuntimeError("disk on fire")
+        return await real(tx, response_id, *args)
+
+    monkeypatch.setattr(store, "save_analysis", failing_once)
+    await drain(client)
+    job = await in_app(
+        client, svc.db.fetch_one, "SELECT status FROM jobs WHERE kind = 'text.analyze'"
+    )
+    assert job["status"] == "running"  # nothing recorded: its lease will run out
+    assert await in_app(client, store.get_analysis, svc.db, response.id) is None
+
+    async def lease_over() -> None:
+        await svc.db.write(
+            lambda tx: tx.execute(
+                "UPDATE jobs SET lease_until = '2000-01-01T00:00:00Z', run_at ="
+                " '2000-01-01T00:00:00Z' WHERE kind = 'text.analyze'"
+            )
+        )
+
+    await in_app(client, lease_over)
+    await drain(client)  # puts the job back (due now), then runs it again
+    job = await in_app(
+        client, svc.db.fetch_one, "SELECT status FROM jobs WHERE kind = 'text.analyze'"
+    )
+    found = await in_app(client, store.get_analysis, svc.db, response.id)
+    assert job["status"] == "done" and found is not None and found.sentiment_label == "negative"
+    assert calls == [response.id, response.id]
