@@ -136,7 +136,13 @@ class Batches:
         self._drain: asyncio.Task[None] | None = None
 
     async def read(self, svc: Services, text: str) -> Reading:
-        future: asyncio.Future[Reading] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._drain is not None and self._drain.get_loop() is not loop:
+            # The app stopped and started again on a new loop: what the old one left
+            # waiting belongs to jobs that are gone.
+            self._waiting = [(t, f) for t, f in self._waiting if f.get_loop() is loop]
+            self._drain = None
+        future: asyncio.Future[Reading] = loop.create_future()
         self._waiting.append((text, future))
         if self._drain is None or self._drain.done():
             self._drain = asyncio.create_task(self._read_all(svc), name="text analysis batches")
