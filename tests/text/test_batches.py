@@ -5,6 +5,7 @@ analysis is written in the unit that marks its job done."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -160,3 +161,40 @@ async def test_the_analysis_commits_with_its_job_done_or_not_at_all(
     found = await in_app(client, store.get_analysis, svc.db, response.id)
     assert job["status"] == "done" and found is not None and found.sentiment_label == "negative"
     assert calls == [response.id, response.id]
+
+
+def test_batches_start_afresh_when_the_app_runs_on_a_new_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An app stopped and started again in one process: the old loop's unfinished batch
+    must not keep the new loop's comments waiting."""
+    from surveyor_text import jobs
+
+    batches = jobs.Batches()
+    result = analyze.Result(language="en", score=0.5, label="positive", themes=(), key_phrases=())
+    blocked = True
+    out: list[asyncio.Event] = []
+
+    async def read_batch(self: Any, svc: Any, texts: list[str]) -> list[Any]:
+        if blocked:
+            out[0].set()
+            await asyncio.Event().wait()  # the old loop stops while this is out
+        return [jobs.Reading(result, 1, []) for _ in texts]
+
+    monkeypatch.setattr(jobs.Batches, "_read_batch", read_batch)
+    old = asyncio.new_event_loop()
+    try:
+        out.append(asyncio.Event())
+        pending = old.create_task(batches.read(None, "first"))  # type: ignore[arg-type]
+        old.run_until_complete(out[0].wait())  # the batch is out; then the loop stops
+        assert not pending.done()
+        blocked = False
+
+        async def again() -> Any:
+            return await asyncio.wait_for(batches.read(None, "second"), 10)  # type: ignore[arg-type]
+
+        assert asyncio.run(again()).result is result
+    finally:
+        pending.cancel()
+        old.run_until_complete(asyncio.sleep(0))
+        old.close()
