@@ -5,7 +5,9 @@ Started by :mod:`surveyor_text.process`, never imported by the server. It import
 would import Surveyor's application (hooks, routes, jobs): the package is registered as a
 bare namespace first. So this process holds the text libraries and nothing else.
 
-One request per line, JSON: ``{"themes": [[name, [en…], [zh…]], …], "texts": [...]}``;
+One request per line, JSON: ``{"themes": [[name, [en…], [zh…]], …], "texts": [...]}``, where
+``themes`` is sent only when it changed (the first request, a new dictionary): without it
+the last one applies;
 one answer per line: ``{"results": [{language, score, label, themes, key_phrases}, …]}``,
 or ``{"missing": [library, …]}``, or ``{"error": "…"}``. End of input ends the process,
 so it never outlives the process that started it (its stdin closes with it). It runs at a
@@ -82,11 +84,15 @@ def serve(read: Any, write: Any) -> None:
             ):
                 last_chinese = math.inf
             request = json.loads(line)
-            if dictionary is None or request["themes"] != key:
-                key = request["themes"]
+            if "themes" in request and (dictionary is None or request["themes"] != key):
+                dictionary, key = None, None  # until the new one is built
+                themes = request["themes"]
                 dictionary = analyze.Dictionary(
-                    analyze.Theme(name=name, en=tuple(en), zh=tuple(zh)) for name, en, zh in key
+                    analyze.Theme(name=name, en=tuple(en), zh=tuple(zh)) for name, en, zh in themes
                 )
+                key = themes
+            if dictionary is None:
+                raise ValueError("no dictionary yet: send the themes")
             results = []
             for text in request["texts"]:
                 result = analyze.analyze(text, dictionary)

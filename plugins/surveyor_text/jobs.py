@@ -4,16 +4,19 @@ The listener runs inside the unit that completes a response (an in-transaction l
 of ``ResponseCompleted``) and queues one ``text.analyze`` job there, so a committed
 response with a comment always has its analysis coming, and the request never waits for
 the models. The job has the comment analysed in the analysis process (``process``: the models are
-CPU-bound and large, and never load in a serving process), then
-writes in ONE unit: the analysis and its themes, any case a text rule opens, and the
-``response.analyzed`` webhook.
+CPU-bound and large, and never load in a serving process; the comments of jobs running
+together go in one request, ``Batches``), then writes in ONE unit — the one that marks
+the job done (``save_read``, the kind's ``done_in_tx``) — the analysis and its themes,
+any case a text rule opens, and the ``response.analyzed`` webhook.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -31,6 +34,7 @@ from surveyor.respond.store import get_response
 from surveyor.surveys.kinds import question_kinds
 from surveyor.surveys.store import get_version
 from surveyor.webhooks.events import enqueue_event, response_data
+from surveyor.webhooks.store import active_for_event
 from surveyor_text import analyze, process, store
 from surveyor_text.models import Analysis, TextRule
 
@@ -75,25 +79,119 @@ def erasure_listener() -> Any:
     return erase_comments
 
 
-async def dictionary(svc: Services) -> tuple[analyze.Dictionary, int]:
-    themes = await store.themes_or_default(svc.db)
-    return analyze.Dictionary(themes), await store.dictionary_version(svc.db)
+# The last dictionary read, per database: (version, themes). A saved dictionary always
+# bumps the version (``store.save_themes``), so one cheap read of the version tells
+# whether the themes must be read again.
+_THEMES: weakref.WeakKeyDictionary[Any, tuple[int, tuple[analyze.Theme, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-async def read_many(texts: list[str], compiled: analyze.Dictionary) -> list[analyze.Result]:
+async def dictionary(svc: Services) -> tuple[tuple[analyze.Theme, ...], int]:
+    """The themes to read comments with, and their dictionary version. The server never
+    compiles them (the analysis process does, once per dictionary)."""
+    version = await store.dictionary_version(svc.db)
+    cached = _THEMES.get(svc.db)
+    if cached is not None and cached[0] == version:
+        return cached[1], version
+    version, themes = await store.versioned_themes(svc.db)  # one statement: consistent
+    _THEMES[svc.db] = (version, themes)
+    return themes, version
+
+
+async def read_many(texts: list[str], themes: Sequence[analyze.Theme]) -> list[analyze.Result]:
     """Analyse in the analysis process (``process``), one round trip for the batch; the
     thread only waits on its pipe. Missing libraries are a permanent failure, a dead
     analysis process a retryable one."""
     try:
-        return await asyncio.to_thread(process.ANALYSER.analyze_many, texts, compiled.themes)
+        return await asyncio.to_thread(process.ANALYSER.analyze_many, texts, themes)
     except analyze.MissingLibraries as exc:
         raise DeliveryError(f"text analysis unavailable: {exc}", permanent=True) from None
     except (process.AnalysisDied, process.AnalysisFailed) as exc:
         raise DeliveryError(f"text analysis failed, will retry: {exc}") from None
 
 
-async def read(text: str, compiled: analyze.Dictionary) -> analyze.Result:
-    return (await read_many([text], compiled))[0]
+class Reading(NamedTuple):
+    """What one ``text.analyze`` job gets back from its batch."""
+
+    result: analyze.Result
+    version: int  # the dictionary version it was read with
+    rules: list[TextRule]
+
+
+class Batches:
+    """The comments of ``text.analyze`` jobs that run at the same time, read together.
+
+    The worker runs up to 16 jobs at once; each used to read the dictionary and the rules
+    and make its own round trip to the analysis process. Here the first job's comment
+    goes at once, and the comments of the jobs that come while that request is out go
+    together in the next one (at most ``BATCH``): one dictionary and rules read and one
+    round trip per batch. Each job still writes its own unit. If the analysis process
+    fails a batch of several, each comment is tried alone, so one bad comment fails only
+    its own job.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, asyncio.Future[Reading]]] = []
+        self._drain: asyncio.Task[None] | None = None
+
+    async def read(self, svc: Services, text: str) -> Reading:
+        loop = asyncio.get_running_loop()
+        if self._drain is not None and self._drain.get_loop() is not loop:
+            # The app stopped and started again on a new loop: what the old one left
+            # waiting belongs to jobs that are gone.
+            self._waiting = [(t, f) for t, f in self._waiting if f.get_loop() is loop]
+            self._drain = None
+        future: asyncio.Future[Reading] = loop.create_future()
+        self._waiting.append((text, future))
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.create_task(self._read_all(svc), name="text analysis batches")
+        return await future
+
+    async def _read_all(self, svc: Services) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            try:
+                readings = await self._read_batch(svc, [text for text, _ in batch])
+            except Exception as exc:  # each job fails (and retries) with it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), reading in zip(batch, readings, strict=True):
+                if future.done():  # a job cancelled meanwhile (shutdown, timeout)
+                    continue
+                if isinstance(reading, Exception):
+                    future.set_exception(reading)
+                else:
+                    future.set_result(reading)
+
+    async def _read_batch(self, svc: Services, texts: list[str]) -> list[Reading | Exception]:
+        themes, version = await dictionary(svc)
+        rules = await store.list_rules(svc.db)
+        try:
+            results: list[analyze.Result | Exception] = list(await read_many(texts, themes))
+        except DeliveryError as exc:
+            if exc.permanent or len(texts) == 1:
+                raise
+            results = []
+            for text in texts:
+                try:
+                    results.extend(await read_many([text], themes))
+                except DeliveryError as alone:
+                    results.append(alone)
+        return [r if isinstance(r, Exception) else Reading(r, version, rules) for r in results]
+
+
+# One per database (a process serves one; tests build many).
+_BATCHES: weakref.WeakKeyDictionary[Any, Batches] = weakref.WeakKeyDictionary()
+
+
+def batches(svc: Services) -> Batches:
+    found = _BATCHES.get(svc.db)
+    if found is None:
+        found = _BATCHES[svc.db] = Batches()
+    return found
 
 
 def rule_matches(rule: TextRule, analysis: Analysis, nps: int | None) -> bool:
@@ -123,6 +221,8 @@ async def apply_rules(
     tx: Tx, svc: Services, analysis: Analysis, rules: list[TextRule]
 ) -> str | None:
     """Open a case for the first matching rule (in the analysis' unit); its id or None."""
+    if not any(rule.active for rule in rules):
+        return None
     response = await get_response(tx, analysis.response_id)
     if response is None:
         return None
@@ -150,33 +250,56 @@ async def apply_rules(
     return None
 
 
+# What a job's run read, until the unit that marks the job done writes it (``save_read``):
+# keyed by job id. An entry stays only if that unit never runs (a lost lease): bounded.
+_READ: dict[str, tuple[Services, str, str, Reading]] = {}
+_OPENED: set[str] = set()  # jobs whose analysis opened a case: wake the worker after
+MAX_HELD = 10_000
+
+
 async def run_analyze(job: Job, svc: Services) -> None:
     try:
         response_id = str(job.payload["response_id"])
         comment = str(job.payload["comment"])
     except (KeyError, TypeError) as exc:
         raise DeliveryError(f"malformed text job: {exc}", permanent=True) from None
-    compiled, version = await dictionary(svc)
-    result = await read(comment, compiled)
-    rules = await store.list_rules(svc.db)
+    reading = await batches(svc).read(svc, comment)
+    while len(_READ) >= MAX_HELD:
+        _READ.pop(next(iter(_READ)))
+    _READ[job.id] = (svc, response_id, comment, reading)
 
-    async def unit(tx: Tx) -> str | None:
-        if await store.response_facts(tx, response_id) is None:
-            return None  # the response was deleted meanwhile
-        analysis = await store.save_analysis(tx, response_id, comment, result, version)
-        case_id = await apply_rules(tx, svc, analysis, rules)
-        block = await response_data(tx, response_id, question_kinds(svc))
-        data: dict[str, Any] = {
-            "response_id": response_id,
-            "analysis": analysis.public(),
-            "followup_id": case_id,
-        }
-        if block is not None:
-            data["response"] = block
-        await enqueue_event(tx, EVENT, data, event_key=response_id)
-        return case_id
 
-    if await svc.db.write(unit):
+async def save_read(tx: Tx, job: Job) -> None:
+    """``done_in_tx``: the analysis, its case and webhook are written in the unit that marks
+    the job done — one unit per comment, not two; a job whose lease was lost writes
+    nothing (its new owner reads the comment again)."""
+    held = _READ.pop(job.id, None)
+    if held is None:  # the unit fails: the job runs again once its lease expires
+        raise RuntimeError(f"text job {job.id}: nothing read to save")
+    svc, response_id, comment, (result, version, rules) = held
+    if await store.response_facts(tx, response_id) is None:
+        return  # the response was deleted meanwhile
+    analysis = await store.save_analysis(tx, response_id, comment, result, version)
+    case_id = await apply_rules(tx, svc, analysis, rules)
+    if case_id:
+        _OPENED.add(job.id)
+    if not await active_for_event(tx, EVENT):
+        return  # nobody listens: the webhook's body is not built
+    block = await response_data(tx, response_id, question_kinds(svc))
+    data: dict[str, Any] = {
+        "response_id": response_id,
+        "analysis": analysis.public(),
+        "followup_id": case_id,
+    }
+    if block is not None:
+        data["response"] = block
+    await enqueue_event(tx, EVENT, data, event_key=response_id)
+
+
+async def analysed(job: Job, svc: Services) -> None:
+    """``on_done``: a case the analysis opened may have queued notices: run them soon."""
+    if job.id in _OPENED:
+        _OPENED.discard(job.id)
         wake_worker(svc)
 
 
@@ -205,10 +328,10 @@ async def reindex_batch(
     svc: Services, after: str = "", *, queue: bool = True
 ) -> tuple[int, str | None]:
     """Read one batch of stale comments again; returns (done, next cursor or None)."""
-    compiled, version = await dictionary(svc)
+    themes, version = await dictionary(svc)
     ids = await store.stale_analyses(svc.db, version, after, BATCH)
     found = [(i, a.comment) for i in ids if (a := await store.get_analysis(svc.db, i))]
-    read_back = await read_many([comment for _, comment in found], compiled)
+    read_back = await read_many([comment for _, comment in found], themes)
     results = [(i, c, r) for (i, c), r in zip(found, read_back, strict=True)]
 
     async def unit(tx: Tx) -> None:
@@ -254,9 +377,9 @@ async def analyse_missing(svc: Services, after: str = "") -> tuple[int, str | No
         value = msgspec.json.decode(row["value"])
         if isinstance(value, str) and value.strip():
             texts.setdefault(row["response_id"], []).append(value.strip())
-    compiled, dictionary_version = await dictionary(svc)
+    themes, dictionary_version = await dictionary(svc)
     comments = {i: "\n\n".join(parts)[:MAX_COMMENT] for i, parts in texts.items()}
-    read_back = await read_many(list(comments.values()), compiled)
+    read_back = await read_many(list(comments.values()), themes)
     results = [(i, c, r) for (i, c), r in zip(comments.items(), read_back, strict=True)]
 
     async def unit(tx: Tx) -> None:
@@ -283,4 +406,7 @@ async def reindex_progress(db: Any) -> dict[str, int]:
     }
 
 
-JOB_KINDS = (JobKind(name=ANALYZE, run=run_analyze), JobKind(name=REINDEX, run=run_reindex))
+JOB_KINDS = (
+    JobKind(name=ANALYZE, run=run_analyze, done_in_tx=save_read, on_done=analysed),
+    JobKind(name=REINDEX, run=run_reindex),
+)

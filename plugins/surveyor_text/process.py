@@ -53,6 +53,7 @@ class Analyser:
         self._child: subprocess.Popen[bytes] | None = None
         self._timer: threading.Timer | None = None
         self._uses = 0
+        self._sent_themes: Any = None  # the themes the running child already holds
 
     @property
     def pid(self) -> int | None:
@@ -63,17 +64,19 @@ class Analyser:
         """Analyse ``texts`` in the child (blocking: call it in a thread)."""
         if not texts:
             return []
-        request = {
-            "themes": [[t.name, list(t.en), list(t.zh)] for t in themes],
-            "texts": list(texts),
-        }
-        line = json.dumps(request).encode() + b"\n"
+        key = tuple(themes)
         with self._lock:
             self._uses += 1
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
             child = self._child or self._start()
+            # The dictionary goes to a child once, not with every request: decoding its
+            # ~150 keywords cost the child more than reading a short comment.
+            request: dict[str, Any] = {"texts": list(texts)}
+            if key != self._sent_themes:
+                request["themes"] = [[t.name, list(t.en), list(t.zh)] for t in key]
+            line = json.dumps(request).encode() + b"\n"
             answer = b""
             try:
                 stdin, stdout = _pipes(child)
@@ -85,8 +88,10 @@ class Analyser:
             if not answer:
                 self._end(child)
                 raise AnalysisDied(f"the analysis process (pid {child.pid}) ended")
+            reply: dict[str, Any] = json.loads(answer)
+            # A failed request may have left the child without this dictionary: resend.
+            self._sent_themes = key if "results" in reply else None
             self._arm()
-        reply: dict[str, Any] = json.loads(answer)
         if "missing" in reply:
             raise MissingLibraries(list(reply["missing"]))
         if "error" in reply:
@@ -119,6 +124,7 @@ class Analyser:
             stdout=subprocess.PIPE,
             close_fds=True,
         )
+        self._sent_themes = None
         self.started += 1
         return self._child
 

@@ -48,6 +48,29 @@ async def themes_or_default(db: Any) -> list[Theme]:
     return default_themes() if found is None else found
 
 
+async def versioned_themes(db: Any) -> tuple[int, tuple[Theme, ...]]:
+    """The dictionary version and its themes, read in ONE statement so they match (a
+    save replaces the themes and bumps the version in one unit)."""
+    rows = await db.fetch_all(
+        "SELECT v.version, t.name, t.keywords_en, t.keywords_zh"
+        " FROM (SELECT COALESCE(MAX(dictionary_version), 0) AS version"
+        " FROM text_state WHERE id = 1) v"
+        " LEFT JOIN text_themes t ON 1 = 1 ORDER BY t.position, t.name"
+    )
+    version = int(rows[0]["version"]) if rows else 0
+    found = [row for row in rows if row["name"] is not None]
+    if not found and version == 0:
+        return version, tuple(default_themes())
+    return version, tuple(
+        Theme(
+            name=row["name"],
+            en=tuple(msgspec.json.decode(row["keywords_en"])),
+            zh=tuple(msgspec.json.decode(row["keywords_zh"])),
+        )
+        for row in found
+    )
+
+
 async def save_themes(tx: Tx, themes: list[ThemeIn]) -> int:
     """Replace the whole dictionary; returns its new version."""
     now = now_iso()

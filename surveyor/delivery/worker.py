@@ -236,9 +236,14 @@ class Worker:
         )
 
     async def _claim_and_start(self, free: int) -> None:
+        if free < 1:
+            # Woken with every slot busy: what the last claim said about a backlog still
+            # holds. Clearing it here left the finishing jobs unable to wake the loop, and
+            # a burst of due jobs then waited a whole poll interval between batches.
+            return
         jobs = await self._claim(free)
         # A full batch means more may be waiting: claim again as soon as a slot frees.
-        self._backlog = free > 0 and len(jobs) == free
+        self._backlog = len(jobs) == free
         for job in jobs:
             self._sending.add(job.id)
             task = asyncio.create_task(self._execute(job), name=f"job {job.id}")

@@ -66,18 +66,20 @@ def case_from_row(row: dict[str, Any]) -> Followup:
 # -- cases ---------------------------------------------------------------------------
 
 
+_CASE_FIELDS = tuple(c.strip() for c in CASE_COLUMNS.split(","))
+_INSERT_CASE = (
+    f"INSERT INTO followups ({CASE_COLUMNS}) VALUES ({', '.join('?' * len(_CASE_FIELDS))})"
+    " ON CONFLICT (response_id) DO NOTHING"
+)
+
+
 async def insert_case(tx: Tx, case: Followup) -> bool:
     """Insert a new case; False when its response has one already (a retried unit)."""
     values = msgspec.to_builtins(case)
     values["reasons"] = msgspec.json.encode(case.reasons).decode()
     values["team_queue"] = int(case.team_queue)
     values["recovered"] = None if case.recovered is None else int(case.recovered)
-    columns = [c.strip() for c in CASE_COLUMNS.split(",")]
-    inserted = await tx.execute(
-        f"INSERT INTO followups ({CASE_COLUMNS}) VALUES ({', '.join('?' * len(columns))})"
-        " ON CONFLICT (response_id) DO NOTHING",
-        tuple(values[c] for c in columns),
-    )
+    inserted = await tx.execute(_INSERT_CASE, tuple(values[c] for c in _CASE_FIELDS))
     return inserted == 1
 
 

@@ -244,3 +244,44 @@ async def test_a_slot_frees_when_the_send_returns_not_when_its_record_commits(
         assert (await store.get_job(services.db, job_id)).status == "done"
         assert [a.outcome for a in await store.list_attempts(services.db, job_id)] == ["ok"]
     assert sorted(counting.runs) == sorted(ids)
+
+
+async def test_a_wake_while_every_slot_is_busy_does_not_strand_the_backlog(services) -> None:
+    # Issue 17: a wake (a new response's job) that found no free slot forgot that more
+    # jobs were due, so the busy ones, finishing, no longer woke the loop: the rest of
+    # a burst waited a whole poll interval (here an hour) between batches.
+    counting = CountingKind()
+    release = asyncio.Event()
+    two_running = asyncio.Event()
+
+    async def run(job, svc):
+        await counting.run(job, svc)
+        if len(counting.runs) == 2:
+            two_running.set()
+        await release.wait()
+
+    kind = counting.kind()
+    use(services, type(kind)(name=kind.name, run=run, on_done=kind.on_done))
+    ids = await enqueue(services.db, 5)
+    worker = Worker(services, concurrency=2, poll_seconds=3600)
+    woken_full = asyncio.Event()
+    claim_and_start = worker._claim_and_start
+
+    async def spy(free: int) -> None:
+        await claim_and_start(free)
+        if free == 0:
+            woken_full.set()
+
+    worker._claim_and_start = spy  # type: ignore[method-assign]
+    worker.start()
+    await asyncio.wait_for(two_running.wait(), 10)
+    worker.wake()  # every slot busy
+    await asyncio.wait_for(woken_full.wait(), 10)
+    release.set()
+
+    async def all_done() -> None:
+        while sorted(counting.done) != sorted(ids):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(all_done(), 30)  # not an hour
+    await worker.stop(grace_seconds=30)

@@ -25,6 +25,11 @@ ATTEMPT_COLUMNS = (
     "id, job_id, attempt, worker, started_at, finished_at, outcome, error, duration_ms"
 )
 MAX_ERROR = 2000
+_INSERT_JOB = (
+    f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES"
+    " (?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, NULL, NULL, '', ?, ?, ?, NULL)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
+)
 
 
 def job_from_row(row: dict[str, Any]) -> Job:
@@ -76,9 +81,7 @@ async def enqueue_job(
     stamp = iso(now)
     job_id = new_id()
     inserted = await tx.execute(
-        f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES"
-        " (?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, NULL, NULL, '', ?, ?, ?, NULL)"
-        " ON CONFLICT (dedupe_key) DO NOTHING",
+        _INSERT_JOB,
         (
             job_id,
             kind,
