@@ -116,6 +116,7 @@ async def _decide_and_schedule(
     created: bool,
     *,
     now: datetime,
+    stamp: str,
     event_id: str | None,
 ) -> tuple[PolicyDecision, list[Invitation]]:
     """The policy decision and, when it schedules, the invitation with its send job.
@@ -156,6 +157,7 @@ async def _decide_and_schedule(
         "channel": channel,
         "send_at": send_at,
         "properties": data.properties,
+        "now": stamp,
     }
     if version_id is not None:
         return decision, [await schedule_invitation(tx, svc, version_id=version_id, **common)]
@@ -207,6 +209,9 @@ async def _fire_in(
             stored = seen["response"]
             raw = stored.encode() if isinstance(stored, str) else bytes(stored)
             return True, msgspec.json.decode(raw, type=EventOut), raw
+    # One timestamp for every row of the unit (contact, invitation, job, event).
+    now = utcnow()
+    stamp = iso(now)
     c = data.contact
     contact, created = await upsert_contact_created(
         tx,
@@ -217,11 +222,11 @@ async def _fire_in(
         locale=c.locale,
         timezone=c.timezone,
         attributes=c.attributes,
+        now=stamp,
     )
-    now = utcnow()
     event_id = None if dry_run else new_id()
     decision, scheduled = await _decide_and_schedule(
-        tx, svc, data, checkpoint, contact, created, now=now, event_id=event_id
+        tx, svc, data, checkpoint, contact, created, now=now, stamp=stamp, event_id=event_id
     )
     answer = EventOut(
         event_id=event_id,
@@ -248,7 +253,7 @@ async def _fire_in(
         idempotency_key=key,
         request_hash=fingerprint,
         response=encoded.decode(),
-        created_at=iso(now),
+        created_at=stamp,
     )
     return False, answer, encoded
 
