@@ -118,6 +118,7 @@ async def _decide_and_schedule(
     now: datetime,
     stamp: str,
     event_id: str | None,
+    properties_json: str,
 ) -> tuple[PolicyDecision, list[Invitation]]:
     """The policy decision and, when it schedules, the invitation with its send job.
 
@@ -161,7 +162,9 @@ async def _decide_and_schedule(
     }
     if version_id is not None:
         return decision, [await schedule_invitation(tx, svc, version_id=version_id, **common)]
-    invitation = await schedule_latest_invitation(tx, svc, **common)
+    invitation = await schedule_latest_invitation(
+        tx, svc, **common, properties_json=properties_json
+    )
     if invitation is None:
         return NO_SURVEY, []
     return decision, [invitation]
@@ -225,8 +228,19 @@ async def _fire_in(
         now=stamp,
     )
     event_id = None if dry_run else new_id()
+    if properties_json is None:
+        properties_json = _encode(data.properties).decode()
     decision, scheduled = await _decide_and_schedule(
-        tx, svc, data, checkpoint, contact, created, now=now, stamp=stamp, event_id=event_id
+        tx,
+        svc,
+        data,
+        checkpoint,
+        contact,
+        created,
+        now=now,
+        stamp=stamp,
+        event_id=event_id,
+        properties_json=properties_json,
     )
     answer = EventOut(
         event_id=event_id,
@@ -244,9 +258,7 @@ async def _fire_in(
         event_id=event_id,
         checkpoint=checkpoint,
         contact_id=contact.id,
-        properties=properties_json
-        if properties_json is not None
-        else _encode(data.properties).decode(),
+        properties=properties_json,
         decision=decision.decision,
         reason=decision.reason,
         api_key_id=api_key_id,

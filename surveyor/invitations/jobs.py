@@ -75,6 +75,7 @@ async def schedule_latest_invitation(
     send_at: datetime,
     properties: dict[str, Any],
     now: str | None = None,
+    properties_json: str | None = None,
 ) -> Invitation | None:
     """:func:`schedule_invitation` for the newest version of the checkpoint's survey, found
     by the INSERT itself; None (nothing stored) when the survey has no published version."""
@@ -82,7 +83,7 @@ async def schedule_latest_invitation(
         checkpoint, "", contact, event_id, channel, send_at, properties, now
     )
     version_id = await store.insert_invitation_of_latest(
-        tx, invitation, token_digest=_digest(svc, invitation)
+        tx, invitation, token_digest=_digest(svc, invitation), properties_json=properties_json
     )
     if version_id is None:
         return None
