@@ -25,6 +25,7 @@ from surveyor.plugins import collect, gather, make_plugin_manager
 from surveyor.services import Services
 from surveyor.settings import LoadedSettings, Settings, SettingsSources
 from surveyor.static_files import StaticFiles
+from surveyor.web.direct import direct_routes
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.openapi import FinishedJsonRenderPlugin
 from surveyor.web.templating import make_environment
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         logging_config=None,
     )
     # Request id, access log, HTTP metrics and the API rate limit, in one pass, wrapped
-    # around Litestar's whole handler so requests that match no route (404, 405) get them.
-    app.asgi_handler = http_stack(app.asgi_handler, svc)
+    # around Litestar's whole handler so requests that match no route (404, 405) get them;
+    # inside it, the routes answered before Litestar's routing (surveyor.web.direct).
+    app.asgi_handler = http_stack(direct_routes(app), svc)
     return app

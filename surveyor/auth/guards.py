@@ -152,12 +152,16 @@ async def authorize_api_key(
     ``API_KEY_TTL_SECONDS``: a key revoked in this process is refused at once
     (:func:`forget_api_keys`), one revoked in another process within that many seconds.
     """
+    return await check_api_key(services(connection), secret, scope)
+
+
+async def check_api_key(svc: Any, secret: str | None, scope: str | None) -> ApiKey:
+    """:func:`authorize_api_key` with the services at hand (no connection object)."""
     if secret is None or len(secret) > 200:
         raise NotAuthorizedException(
             detail="Authorization: a 'Bearer <api key>' header is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    svc = services(connection)
     cache = api_key_cache(svc)
     digest = token_hash(secret)
     key = cache.get(digest)

@@ -116,7 +116,9 @@ async def _decide_and_schedule(
     created: bool,
     *,
     now: datetime,
+    stamp: str,
     event_id: str | None,
+    properties_json: str,
 ) -> tuple[PolicyDecision, list[Invitation]]:
     """The policy decision and, when it schedules, the invitation with its send job.
 
@@ -156,10 +158,13 @@ async def _decide_and_schedule(
         "channel": channel,
         "send_at": send_at,
         "properties": data.properties,
+        "now": stamp,
     }
     if version_id is not None:
         return decision, [await schedule_invitation(tx, svc, version_id=version_id, **common)]
-    invitation = await schedule_latest_invitation(tx, svc, **common)
+    invitation = await schedule_latest_invitation(
+        tx, svc, **common, properties_json=properties_json
+    )
     if invitation is None:
         return NO_SURVEY, []
     return decision, [invitation]
@@ -207,6 +212,9 @@ async def _fire_in(
             stored = seen["response"]
             raw = stored.encode() if isinstance(stored, str) else bytes(stored)
             return True, msgspec.json.decode(raw, type=EventOut), raw
+    # One timestamp for every row of the unit (contact, invitation, job, event).
+    now = utcnow()
+    stamp = iso(now)
     c = data.contact
     contact, created = await upsert_contact_created(
         tx,
@@ -217,11 +225,22 @@ async def _fire_in(
         locale=c.locale,
         timezone=c.timezone,
         attributes=c.attributes,
+        now=stamp,
     )
-    now = utcnow()
     event_id = None if dry_run else new_id()
+    if properties_json is None:
+        properties_json = _encode(data.properties).decode()
     decision, scheduled = await _decide_and_schedule(
-        tx, svc, data, checkpoint, contact, created, now=now, event_id=event_id
+        tx,
+        svc,
+        data,
+        checkpoint,
+        contact,
+        created,
+        now=now,
+        stamp=stamp,
+        event_id=event_id,
+        properties_json=properties_json,
     )
     answer = EventOut(
         event_id=event_id,
@@ -239,16 +258,14 @@ async def _fire_in(
         event_id=event_id,
         checkpoint=checkpoint,
         contact_id=contact.id,
-        properties=properties_json
-        if properties_json is not None
-        else _encode(data.properties).decode(),
+        properties=properties_json,
         decision=decision.decision,
         reason=decision.reason,
         api_key_id=api_key_id,
         idempotency_key=key,
         request_hash=fingerprint,
         response=encoded.decode(),
-        created_at=iso(now),
+        created_at=stamp,
     )
     return False, answer, encoded
 

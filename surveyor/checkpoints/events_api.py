@@ -2,12 +2,15 @@
 
 The busiest API route, served without Litestar's per-request machinery (issue 17): the
 handler's signature below is the documented contract (OpenAPI, the generated clients),
-but requests are answered by its ``before_request`` hook, :func:`accept_event`, which
-checks the API key (:func:`surveyor.auth.guards.authorize_api_key`, as the guard would,
-without the guard's per-request copy of the route handler), decodes the body with one
-cached msgspec decoder, validates ``dry_run`` and ``Idempotency-Key`` as the signature
-does and answers with the JSON the unit already encoded. Bad input gets the same 4xx,
-naming the field, as through the signature (``tests/checkpoints/test_events_api.py``).
+but requests are answered before Litestar routes them, by :func:`answer_direct`
+(``opt={"direct": ...}``, see ``surveyor.web.direct``), which checks the API key
+(:func:`surveyor.auth.guards.check_api_key`, as the guard would), decodes the body with
+one cached msgspec decoder, validates ``dry_run`` and ``Idempotency-Key`` as the
+signature does and answers with the JSON the unit already encoded. What it refuses is
+raised again in the route's ``before_request`` hook, :func:`accept_event`, so Litestar's
+exception handlers render it: bad input gets the same 4xx, naming the field, as through
+the signature (``tests/checkpoints/test_events_api.py``). ``accept_event`` also answers
+the requests handed to Litestar whole (a body over the limit, an app under a root path).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from litestar import Request, Response, post
 from litestar.exceptions import ClientException, NotFoundException, ValidationException
 from litestar.params import FromQuery, HeaderParameter, JSONBody
 
-from surveyor.auth.guards import authorize_api_key, bearer_of
+from surveyor.auth.guards import bearer_of, check_api_key
 from surveyor.checkpoints import store
 from surveyor.checkpoints.events import EventRejected, IdempotencyConflict, fire_event_encoded
 from surveyor.checkpoints.models import EventIn, EventOut
 from surveyor.services import Services
+from surveyor.web.direct import raise_refusal
 from surveyor.web.errors import invalid
 
 MAX_PROPERTIES_BYTES = 64 * 1024
@@ -87,14 +91,31 @@ def _header_idempotency_key(scope: Any) -> str | None:
 
 
 async def accept_event(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Serves ``POST /api/v1/events`` (the ``before_request`` of :func:`post_event`)."""
+    """Answers ``POST /api/v1/events`` when :func:`answer_direct` did not: the route's
+    ``before_request``, so it runs instead of the handler's signature."""
+    raise_refusal(request)  # what answer_direct raised, rendered as from here
     scope = request.scope
     svc: Services = request.app.state["services"]
-    key = await authorize_api_key(request, bearer_of(scope), "events:write")
+    key = await check_api_key(svc, bearer_of(scope), "events:write")
     idempotency_key = _header_idempotency_key(scope)
+    status, body = await _answer(svc, key, idempotency_key, scope, await request.body())
+    return _Encoded(body, status)
+
+
+async def answer_direct(state: Any, scope: Any, body: bytes) -> tuple[int, bytes]:
+    """Answers ``POST /api/v1/events`` before Litestar routes it (``surveyor.web.direct``):
+    the checks in the order of :func:`accept_event`, whose answer it gives."""
+    svc: Services = state["services"]
+    key = await check_api_key(svc, bearer_of(scope), "events:write")
+    idempotency_key = _header_idempotency_key(scope)
+    return await _answer(svc, key, idempotency_key, scope, body)
+
+
+async def _answer(
+    svc: Services, key: Any, idempotency_key: str | None, scope: Any, body: bytes
+) -> tuple[int, bytes]:
     query = scope.get("query_string")
     dry_run = _query_dry_run(query) if query else False
-    body = await request.body()
     try:
         data = _DECODE(body)
     except msgspec.ValidationError as exc:
@@ -106,7 +127,7 @@ async def accept_event(request: Request[Any, Any, Any]) -> Response[Any]:
 
 async def answer_event(
     svc: Services, api_key_id: str, data: EventIn, dry_run: bool, idempotency_key: str | None
-) -> Response[Any]:
+) -> tuple[int, bytes]:
     if idempotency_key and data.idempotency_key and idempotency_key != data.idempotency_key:
         raise invalid("idempotency_key", "the body and the Idempotency-Key header disagree")
     if idempotency_key and not data.idempotency_key:
@@ -130,10 +151,16 @@ async def answer_event(
         raise invalid(rejected.field, rejected.message) from None
     except IdempotencyConflict as conflict:
         raise ClientException(detail=str(conflict), status_code=409) from None
-    return _Encoded(answer, 200 if dry_run else 202)
+    return (200 if dry_run else 202), answer
 
 
-@post("/api/v1/events", tags=["events"], status_code=202, before_request=accept_event)
+@post(
+    "/api/v1/events",
+    tags=["events"],
+    status_code=202,
+    before_request=accept_event,
+    opt={"direct": answer_direct},
+)
 async def post_event(
     request: Request[Any, Any, Any],
     data: JSONBody[EventIn],
@@ -149,5 +176,5 @@ async def post_event(
     another body, 409. ``?dry_run=true`` answers 200 with the decision and stores nothing.
     Needs an API key with the ``events:write`` scope.
     """
-    # Never reached: ``accept_event`` answers every request before the signature is parsed.
-    raise AssertionError("POST /api/v1/events is answered by accept_event")
+    # Never reached: ``answer_direct`` or ``accept_event`` answers every request first.
+    raise AssertionError("POST /api/v1/events is answered by answer_direct or accept_event")

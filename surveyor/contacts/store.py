@@ -96,14 +96,16 @@ async def upsert_contact_created(
     locale: str | None = None,
     timezone: str | None = None,
     attributes: dict[str, Any] | None = None,
+    now: str | None = None,
 ) -> tuple[Contact, bool]:
     """:func:`upsert_contact`, and whether the contact was created by this call.
 
     A new contact costs one statement: the whole row is inserted (insert-or-nothing, so
     two concurrent upserts of one external id cannot both insert) and nothing is read
     back. A known one is then read (locked on PostgreSQL) and updated if anything changed.
+    ``now``: the caller's timestamp of the unit, if it has one.
     """
-    now = now_iso()
+    now = now or now_iso()
     given = {"email": email, "phone": phone, "name": name, "locale": locale, "timezone": timezone}
     fresh = Contact(
         id=new_id(),

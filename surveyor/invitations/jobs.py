@@ -52,13 +52,15 @@ async def schedule_invitation(
     channel: str,
     send_at: datetime,
     properties: dict[str, Any],
+    now: str | None = None,
 ) -> Invitation:
-    """Insert the invitation and its send job in the caller's transaction (the outbox)."""
+    """Insert the invitation and its send job in the caller's transaction (the outbox);
+    ``now``: the caller's timestamp of the unit, if it has one."""
     invitation = _new_invitation(
-        checkpoint, version_id, contact, event_id, channel, send_at, properties
+        checkpoint, version_id, contact, event_id, channel, send_at, properties, now
     )
     await store.insert_invitation(tx, invitation, token_digest=_digest(svc, invitation))
-    await _enqueue_send(tx, invitation, send_at)
+    await _enqueue_send(tx, invitation)
     return invitation
 
 
@@ -72,16 +74,20 @@ async def schedule_latest_invitation(
     channel: str,
     send_at: datetime,
     properties: dict[str, Any],
+    now: str | None = None,
+    properties_json: str | None = None,
 ) -> Invitation | None:
     """:func:`schedule_invitation` for the newest version of the checkpoint's survey, found
     by the INSERT itself; None (nothing stored) when the survey has no published version."""
-    invitation = _new_invitation(checkpoint, "", contact, event_id, channel, send_at, properties)
+    invitation = _new_invitation(
+        checkpoint, "", contact, event_id, channel, send_at, properties, now
+    )
     version_id = await store.insert_invitation_of_latest(
-        tx, invitation, token_digest=_digest(svc, invitation)
+        tx, invitation, token_digest=_digest(svc, invitation), properties_json=properties_json
     )
     if version_id is None:
         return None
-    await _enqueue_send(tx, invitation, send_at)
+    await _enqueue_send(tx, invitation)
     return msgspec.structs.replace(invitation, survey_version_id=version_id)
 
 
@@ -93,8 +99,9 @@ def _new_invitation(
     channel: str,
     send_at: datetime,
     properties: dict[str, Any],
+    now: str | None,
 ) -> Invitation:
-    now = now_iso()
+    now = now or now_iso()
     return Invitation(
         id=new_id(),
         event_id=event_id,
@@ -117,12 +124,13 @@ def _digest(svc: Any, invitation: Invitation) -> str:
     return token_hash(invitation_token(token_key(svc), invitation.id))
 
 
-async def _enqueue_send(tx: Tx, invitation: Invitation, send_at: datetime) -> None:
+async def _enqueue_send(tx: Tx, invitation: Invitation) -> None:
     await enqueue_job(
         tx,
         kind=SEND,
         payload={"invitation_id": invitation.id},
-        run_at=send_at,
+        run_at=invitation.send_at,
+        now=invitation.created_at,
         dedupe_key=f"{SEND}:{invitation.id}",
         subject_type=store.SUBJECT,
         subject_id=invitation.id,

@@ -53,7 +53,9 @@ def _take(row: dict[str, Any], prefix: str) -> dict[str, Any]:
 # -- writing -----------------------------------------------------------------------
 
 
-def _insert_values(invitation: Invitation, token_digest: str) -> tuple[Any, ...]:
+def _insert_values(
+    invitation: Invitation, token_digest: str, properties_json: str | None = None
+) -> tuple[Any, ...]:
     return (
         invitation.id,
         invitation.event_id,
@@ -66,7 +68,9 @@ def _insert_values(invitation: Invitation, token_digest: str) -> tuple[Any, ...]
         invitation.send_at,
         invitation.expires_at,
         invitation.locale,
-        msgspec.json.encode(invitation.properties).decode(),
+        msgspec.json.encode(invitation.properties).decode()
+        if properties_json is None
+        else properties_json,
         invitation.reminder_count,
         invitation.created_at,
         invitation.updated_at,
@@ -98,11 +102,12 @@ _INSERT_LATEST_SQL = (
 
 
 async def insert_invitation_of_latest(
-    tx: Tx, invitation: Invitation, *, token_digest: str
+    tx: Tx, invitation: Invitation, *, token_digest: str, properties_json: str | None = None
 ) -> str | None:
     """:func:`insert_invitation` for the newest version of ``invitation.survey_id`` (its
     ``survey_version_id`` is ignored): that version's id, or None (nothing stored) when
-    the survey has no published version."""
+    the survey has no published version. ``properties_json``: ``invitation.properties``
+    already encoded by the caller, if it was."""
     if tx.backend == "sqlite":
         # No round trip to save on SQLite (a statement is a call on the writer's own
         # connection), and there RETURNING costs more than a second statement (measured:
@@ -112,10 +117,10 @@ async def insert_invitation_of_latest(
             (invitation.survey_id,),
         )
         if version_id is not None:
-            values = _insert_values(invitation, token_digest)
+            values = _insert_values(invitation, token_digest, properties_json)
             await _insert(tx, (*values[:3], version_id, *values[4:]))
         return version_id
-    values = _insert_values(invitation, token_digest)
+    values = _insert_values(invitation, token_digest, properties_json)
     rows = await tx.fetch_all(_INSERT_LATEST_SQL, (*values[:3], *values[4:], invitation.survey_id))
     return rows[0]["survey_version_id"] if rows else None
 

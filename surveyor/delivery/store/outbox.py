@@ -38,12 +38,6 @@ def job_from_row(row: dict[str, Any]) -> Job:
     )
 
 
-def _when(value: datetime | str | None, now: datetime) -> str:
-    if value is None:
-        return iso(now)
-    return value if isinstance(value, str) else iso(value)
-
-
 def _marks(values: list[Any] | tuple[Any, ...]) -> str:
     return ", ".join("?" * len(values))
 
@@ -66,7 +60,7 @@ async def enqueue_job(
     subject_id: str = "",
     channel: str = "",
     max_attempts: int = 0,
-    now: datetime | None = None,
+    now: datetime | str | None = None,
 ) -> str:
     """Add a job in the caller's transaction; returns its id.
 
@@ -77,8 +71,7 @@ async def enqueue_job(
     ``max_attempts=0`` means the kind's own default (``JobKind.max_attempts``), set
     when a worker first claims the job.
     """
-    now = now or utcnow()
-    stamp = iso(now)
+    stamp = now if isinstance(now, str) else iso(now or utcnow())
     job_id = new_id()
     inserted = await tx.execute(
         _INSERT_JOB,
@@ -89,7 +82,7 @@ async def enqueue_job(
             subject_type,
             subject_id,
             channel,
-            _when(run_at, now),
+            stamp if run_at is None else run_at if isinstance(run_at, str) else iso(run_at),
             int(max_attempts),
             dedupe_key,
             stamp,
