@@ -298,6 +298,51 @@ BEGIN
 END
 $$;
 
+-- metrics_funnel_track_invitation: as in 0110_rollup_triggers_net.sql, an insert without
+-- the count(*) of its responses
+CREATE OR REPLACE FUNCTION metrics_funnel_track_invitation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- A new invitation has no response yet (responses.invitation_id references an
+        -- invitation that exists, not deferred), so only its status counts: no
+        -- count(*) of its responses on every event.
+        INSERT INTO metrics_funnel_hourly (checkpoint_key, slot, survey_id, part, status_scheduled, status_sent, status_failed, status_opened, status_answered, status_expired, started, completed)
+        VALUES (coalesce(NEW.checkpoint_key, ''), substr(NEW.send_at, 1, 13), NEW.survey_id,
+            metrics_rollup_part(),
+            CASE WHEN NEW.status = 'scheduled' THEN 1 ELSE 0 END,
+            CASE WHEN NEW.status = 'sent' THEN 1 ELSE 0 END,
+            CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END,
+            CASE WHEN NEW.status = 'opened' THEN 1 ELSE 0 END,
+            CASE WHEN NEW.status = 'answered' THEN 1 ELSE 0 END,
+            CASE WHEN NEW.status = 'expired' THEN 1 ELSE 0 END,
+            0, 0)
+        ON CONFLICT (checkpoint_key, slot, survey_id, part) DO UPDATE SET
+            status_scheduled = metrics_funnel_hourly.status_scheduled + excluded.status_scheduled,
+            status_sent = metrics_funnel_hourly.status_sent + excluded.status_sent,
+            status_failed = metrics_funnel_hourly.status_failed + excluded.status_failed,
+            status_opened = metrics_funnel_hourly.status_opened + excluded.status_opened,
+            status_answered = metrics_funnel_hourly.status_answered + excluded.status_answered,
+            status_expired = metrics_funnel_hourly.status_expired + excluded.status_expired;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND (OLD.send_at, OLD.checkpoint_key, OLD.survey_id)
+        IS NOT DISTINCT FROM (NEW.send_at, NEW.checkpoint_key, NEW.survey_id) THEN
+        IF OLD.status IS DISTINCT FROM NEW.status THEN
+            PERFORM metrics_funnel_invitation_status(OLD, NEW);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM metrics_funnel_invitation(OLD, -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM metrics_funnel_invitation(NEW, 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION metrics_rollups_fold() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
