@@ -18,6 +18,7 @@ from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
+from surveyor.ops.fast_lane import with_fast_lane
 from surveyor.ops.http_stack import http_stack
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugin_settings import PluginSettings, load_plugin_settings
@@ -122,5 +123,6 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
     )
     # Request id, access log, HTTP metrics and the API rate limit, in one pass, wrapped
     # around Litestar's whole handler so requests that match no route (404, 405) get them.
-    app.asgi_handler = http_stack(app.asgi_handler, svc)
+    # The respondent's link skips the router's lookup and signature model (fast_lane).
+    app.asgi_handler = http_stack(with_fast_lane(app), svc)
     return app
