@@ -28,6 +28,7 @@ from surveyor.settings import LoadedSettings, Settings, SettingsSources
 from surveyor.static_files import StaticFiles
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.openapi import FinishedJsonRenderPlugin
+from surveyor.web.requests import SurveyorRequest
 from surveyor.web.templating import make_environment
 from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         on_shutdown=[on_shutdown],
         state={"services": svc, SESSION_LOADER: load_session},  # type: ignore[arg-type]
         plugins=[HTMXPlugin()],
+        request_class=SurveyorRequest,  # HTMXPlugin's request, reading HX-Request once
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
