@@ -18,6 +18,7 @@ from surveyor.auth.guards import load_session
 from surveyor.auth.store import instance_secret
 from surveyor.db import open_database
 from surveyor.db.migrate import migrate
+from surveyor.ops.fast_lane import with_fast_lane
 from surveyor.ops.http_stack import http_stack
 from surveyor.paths import MIGRATIONS_DIR
 from surveyor.plugin_settings import PluginSettings, load_plugin_settings
@@ -28,6 +29,7 @@ from surveyor.static_files import StaticFiles
 from surveyor.web.direct import direct_routes
 from surveyor.web.errors import SESSION_LOADER, handle_http_exception, handle_unexpected
 from surveyor.web.openapi import FinishedJsonRenderPlugin
+from surveyor.web.requests import SurveyorRequest
 from surveyor.web.templating import make_environment
 from surveyor.webhooks.models import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 
@@ -109,6 +111,7 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
         on_shutdown=[on_shutdown],
         state={"services": svc, SESSION_LOADER: load_session},  # type: ignore[arg-type]
         plugins=[HTMXPlugin()],
+        request_class=SurveyorRequest,  # HTMXPlugin's request, reading HX-Request once
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -123,6 +126,8 @@ def create_app(settings: Settings, *, pm: pluggy.PluginManager | None = None) ->
     )
     # Request id, access log, HTTP metrics and the API rate limit, in one pass, wrapped
     # around Litestar's whole handler so requests that match no route (404, 405) get them;
-    # inside it, the routes answered before Litestar's routing (surveyor.web.direct).
+    # inside it, the routes answered before Litestar's routing (surveyor.web.direct), and
+    # the respondent's link, which skips the router's lookup and signature model (fast_lane).
+    app.asgi_handler = with_fast_lane(app)
     app.asgi_handler = http_stack(direct_routes(app), svc)
     return app

@@ -278,3 +278,28 @@ async def test_the_openapi_schema_is_served(client: Any) -> None:
     assert "/healthz" in schema["paths"]
     # Staff pages are not part of the API contract.
     assert "/login" not in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "sent", "boosted"),
+    [
+        ([(b"hx-request", b"true")], True, False),
+        ([(b"hx-request", b"true"), (b"hx-boosted", b"true")], True, True),
+        ([(b"hx-request", b"false")], False, False),
+        ([], False, False),
+    ],
+)
+def test_the_request_tells_htmx_apart_as_litestar_htmx_does(
+    headers: list[tuple[bytes, bytes]], sent: bool, boosted: bool
+) -> None:
+    from litestar_htmx import HTMXRequest
+
+    from surveyor.web.requests import SurveyorRequest
+
+    def scope() -> dict[str, Any]:
+        return {"type": "http", "headers": headers, "state": {}, "path": "/", "method": "GET"}
+
+    ours, theirs = SurveyorRequest(scope()), HTMXRequest(scope())  # type: ignore[arg-type]
+    assert isinstance(ours, HTMXRequest)
+    assert bool(ours.htmx) is bool(theirs.htmx) is bool(ours.htmx) is sent
+    assert ours.htmx.boosted is theirs.htmx.boosted is boosted

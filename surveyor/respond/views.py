@@ -146,7 +146,7 @@ async def personal_sheet(request: Req, token: str, source: Any = None) -> Sheet 
 @route(
     "/s/{token:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    opt={"public": True},
+    opt={"public": True, "fast_lane": True},
     include_in_schema=False,
 )
 async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
@@ -170,7 +170,12 @@ async def open_link(request: Req, token: FromPath[str]) -> Response[Any]:
     return page
 
 
-@post("/s/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
+@post(
+    "/s/{token:str}",
+    opt={"public": True, "fast_lane": True},
+    include_in_schema=False,
+    status_code=200,
+)
 async def answer_link(request: Req, token: FromPath[str]) -> Response[Any]:
     if not TOKEN.match(token):
         return await unavailable(request, miss=True)

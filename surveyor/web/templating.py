@@ -132,15 +132,17 @@ async def render(
     if fragment and htmx and not htmx.boosted:
         names = [fragment]
     chosen = svc.templates.select_template(names)
-    state = request.state  # Litestar builds a new State object on every access
-    user = getattr(state, "user", None)
-    session = getattr(state, "session", None)
+    # The dict behind ``request.state``, which builds a new State object on every access
+    # and raises twice for a missing ``user`` (issue 17: every respondent page).
+    state = request.scope.get("state") or {}
+    user = state.get("user")
+    session = state.get("session")
     page: dict[str, Any] = {}
     extras = await gather(svc.pm.hook.extra_template_vars, template=chosen.name, request=request)
     for extra in extras:
         if isinstance(extra, dict):
             page.update(extra)
-    locale = getattr(state, "locale", None) or svc.settings.default_locale
+    locale = state.get("locale") or svc.settings.default_locale
     full_key = _memo_key(memo, chosen.name, locale, extras) if user is None else None
     if memo is not None and full_key is not None:
         found = memo.cache.get(full_key)
