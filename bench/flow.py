@@ -347,8 +347,9 @@ def main() -> None:
     parser.add_argument(
         "--per-run",
         type=int,
-        default=3000,
-        help="invitations at least for each run (default 3000; more when a run used more)",
+        default=0,
+        help="invitations at least for each run (default 500 a second of the run, at least "
+        "3000; more when a run used more): a run that runs out caps completed/s",
     )
     parser.add_argument(
         "--serve-args", default="", help="extra `serve` flags, given to each side that has them"
@@ -403,7 +404,7 @@ def main() -> None:
                     customers=customers,
                     seconds=args.seconds,
                     warmup=args.warmup,
-                    per_run=args.per_run,
+                    per_run=args.per_run or max(3000, int(500 * args.seconds)),
                     serve_args=serve_args,
                     tag=f"{backend}-c{customers}",
                 )
