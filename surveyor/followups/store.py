@@ -9,19 +9,21 @@ fragment and the API filter through one piece of SQL.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from surveyor.db import Database, Tx
-from surveyor.followups.assign import Manager
 from surveyor.followups.models import (
     CASE_STATUSES,
     OPEN_STATUSES,
     Followup,
     FollowupEvent,
 )
+from surveyor.followups.reads import admins as admins
+from surveyor.followups.reads import assignable_users as assignable_users
+from surveyor.followups.reads import managers as managers
+from surveyor.followups.reads import staff_by_ids as staff_by_ids
 from surveyor.ids import new_id, now_iso
 
 CASE_COLUMNS = (
@@ -328,39 +330,6 @@ async def update_event_detail(tx: Tx, event_id: str, changes: dict[str, Any]) ->
 
 
 # -- people --------------------------------------------------------------------------
-
-
-async def managers(db: Reader) -> list[Manager]:
-    """Every manager account (disabled ones inactive): the round-robin's candidates."""
-    rows = await db.fetch_all(
-        "SELECT id, email, disabled FROM users WHERE role = 'manager' ORDER BY id"
-    )
-    return [Manager(id=r["id"], email=r["email"], active=not r["disabled"]) for r in rows]
-
-
-async def staff_by_ids(db: Reader, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    wanted = sorted({i for i in ids if i})
-    if not wanted:
-        return {}
-    rows = await db.fetch_all(
-        f"SELECT id, email, name, role, disabled, notify_url FROM users"
-        f" WHERE id IN ({', '.join('?' * len(wanted))})",
-        tuple(wanted),
-    )
-    return {r["id"]: r for r in rows}
-
-
-async def assignable_users(db: Reader) -> list[dict[str, Any]]:
-    return await db.fetch_all(
-        "SELECT id, email, name, role FROM users WHERE role IN ('manager', 'admin')"
-        " AND disabled = 0 ORDER BY name, email"
-    )
-
-
-async def admins(db: Reader) -> list[dict[str, Any]]:
-    return await db.fetch_all(
-        "SELECT id, email, name, notify_url FROM users WHERE role = 'admin' AND disabled = 0"
-    )
 
 
 async def last_rotation(tx: Tx) -> str | None:
